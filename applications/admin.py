@@ -1,0 +1,154 @@
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from incubator.exceptions import WorkflowError
+
+from .enums import ApplicationStatus
+from .models import Application, Attachment, Startup, StatusChange
+from .services import transition_application
+
+
+@admin.register(Startup)
+class StartupAdmin(admin.ModelAdmin):
+    list_display = ["name", "region", "team_size", "founded_on", "contact_email"]
+    list_filter = ["region"]
+    search_fields = ["name", "contact_email", "members__username", "members__email"]
+    filter_horizontal = ["members"]
+
+
+class AttachmentInline(admin.TabularInline):
+    model = Attachment
+    extra = 0
+    can_delete = False
+    fields = ["kind", "original_name", "size", "content_type", "sha256", "uploaded_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class StatusChangeInline(admin.TabularInline):
+    model = StatusChange
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "from_status", "to_status", "actor", "note"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+def _decision_action(to_status: ApplicationStatus):
+    def action(modeladmin, request: HttpRequest, queryset: QuerySet[Application]) -> None:
+        moved, refused = 0, []
+        for application in queryset:
+            try:
+                transition_application(
+                    application=application, to_status=to_status, actor=request.user
+                )
+                moved += 1
+            except WorkflowError as error:
+                refused.append(f"{application}: {error.message}")
+        if moved:
+            modeladmin.message_user(
+                request,
+                _("%(count)d application(s) marked “%(status)s”.")
+                % {"count": moved, "status": to_status.label},
+            )
+        for message in refused:
+            modeladmin.message_user(request, message, level=messages.WARNING)
+
+    action.__name__ = f"mark_{to_status.value}"
+    action.short_description = _("Mark selected as “%(status)s”") % {"status": to_status.label}
+    action.allowed_permissions = ("change",)
+    return action
+
+
+@admin.register(Application)
+class ApplicationAdmin(admin.ModelAdmin):
+    list_display = [
+        "project_name",
+        "startup",
+        "round",
+        "track",
+        "stage",
+        "status",
+        "submitted_at",
+    ]
+    list_filter = [
+        "round",
+        "status",
+        "track",
+        "stage",
+        "needs_fund",
+        "needs_training",
+        "needs_testing",
+    ]
+    list_select_related = ["startup", "round"]
+    search_fields = ["project_name", "startup__name", "summary"]
+    date_hierarchy = "created_at"
+    inlines = [AttachmentInline, StatusChangeInline]
+    actions = [
+        _decision_action(ApplicationStatus.SHORTLISTED),
+        _decision_action(ApplicationStatus.WAITLISTED),
+        _decision_action(ApplicationStatus.ACCEPTED),
+        _decision_action(ApplicationStatus.REJECTED),
+    ]
+
+    def get_readonly_fields(self, request, obj=None) -> list[str]:
+        # What a start-up wrote is theirs to change; coordinators decide through the actions.
+        return [field.name for field in Application._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(StatusChange)
+class StatusChangeAdmin(admin.ModelAdmin):
+    """The audit trail: read-only for everyone."""
+
+    list_display = ["application", "from_status", "to_status", "actor", "created_at"]
+    list_filter = ["to_status", "from_status"]
+    list_select_related = ["application", "actor"]
+    search_fields = ["application__project_name", "note"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(admin.ModelAdmin):
+    list_display = ["original_name", "kind", "application", "size", "uploaded_at"]
+    list_filter = ["kind"]
+    list_select_related = ["application"]
+    search_fields = ["original_name", "sha256", "application__project_name"]
+    readonly_fields = [
+        "application",
+        "kind",
+        "stored_as",
+        "original_name",
+        "size",
+        "content_type",
+        "sha256",
+        "uploaded_by",
+        "uploaded_at",
+    ]
+    fields = readonly_fields
+
+    @admin.display(description=_("stored as"))
+    def stored_as(self, obj: Attachment) -> str:
+        # Files have no public URL; they are served only by views that check visibility.
+        return obj.file.name
+
+    def has_add_permission(self, request) -> bool:
+        # Files arrive through the upload service, which checks their type and size.
+        return False

@@ -1,0 +1,204 @@
+"""Start-ups, their applications to a round, attachments and the status history."""
+
+import uuid
+from pathlib import PurePath
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from incubator.enums import Currency, Region, ServiceKind, Stage, Track
+from incubator.models import Round
+
+from .enums import ApplicationStatus, AttachmentKind
+
+# Statuses after which nothing more happens to an application.
+FINAL_STATUSES = frozenset(
+    {ApplicationStatus.ACCEPTED, ApplicationStatus.REJECTED, ApplicationStatus.WITHDRAWN}
+)
+
+
+class Startup(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    region = models.CharField(_("region"), max_length=16, choices=Region.choices)
+    founded_on = models.DateField(_("founded on"), null=True, blank=True)
+    website = models.URLField(_("website"), max_length=300, blank=True)
+    team_size = models.PositiveIntegerField(_("team size"), null=True, blank=True)
+    description = models.TextField(_("description"), max_length=5000, blank=True)
+    contact_email = models.EmailField(_("contact e-mail"))
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="startups", blank=True, verbose_name=_("members")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("start-up")
+        verbose_name_plural = _("start-ups")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(region__in=Region.values), name="startup_region_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ApplicationQuerySet(models.QuerySet):
+    def in_round(self, round_):
+        return self.filter(round=round_)
+
+    def with_status(self, *statuses):
+        return self.filter(status__in=statuses)
+
+    def submitted(self):
+        """Applications that have been handed in and not withdrawn."""
+        return self.exclude(status__in=[ApplicationStatus.DRAFT, ApplicationStatus.WITHDRAWN])
+
+    def needing(self, kind: str):
+        return self.filter(**{f"needs_{kind}": True})
+
+    def of_member(self, user):
+        return self.filter(startup__members=user)
+
+
+class Application(models.Model):
+    round = models.ForeignKey(
+        Round, on_delete=models.PROTECT, related_name="applications", verbose_name=_("round")
+    )
+    startup = models.ForeignKey(
+        Startup, on_delete=models.CASCADE, related_name="applications", verbose_name=_("start-up")
+    )
+    project_name = models.CharField(_("project name"), max_length=200)
+    track = models.CharField(_("track"), max_length=20, choices=Track.choices, blank=True)
+    stage = models.CharField(_("stage"), max_length=16, choices=Stage.choices, blank=True)
+    summary = models.TextField(_("summary"), max_length=10000, blank=True)
+    funding_amount = models.DecimalField(
+        _("funding requested"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    funding_currency = models.CharField(
+        _("funding currency"), max_length=3, choices=Currency.choices, blank=True
+    )
+    # One flag per service kind: filterable and indexable on every database.
+    needs_fund = models.BooleanField(_("needs fund"), default=False)
+    needs_training = models.BooleanField(_("needs training"), default=False)
+    needs_testing = models.BooleanField(_("needs testing"), default=False)
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=ApplicationStatus.choices,
+        default=ApplicationStatus.DRAFT,
+        editable=False,
+    )
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True, editable=False)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = ApplicationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("application")
+        verbose_name_plural = _("applications")
+        indexes = [models.Index(fields=["round", "status"], name="application_round_status_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["startup", "round"],
+                name="application_one_per_startup_per_round",
+                violation_error_message=_(
+                    "This start-up already has an application in this round."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=ApplicationStatus.values), name="application_status_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(funding_amount__isnull=True) | Q(funding_amount__gte=0),
+                name="application_funding_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project_name} ({self.startup})"
+
+    @property
+    def needs(self) -> list[str]:
+        return [kind for kind in ServiceKind.values if getattr(self, f"needs_{kind}")]
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+
+def attachment_upload_to(instance: "Attachment", filename: str) -> str:
+    # The stored name is generated: the client's name and path never reach the file system.
+    extension = PurePath(filename).suffix.lower()[:10]
+    return f"attachments/{instance.application_id}/{uuid.uuid4().hex}{extension}"
+
+
+class Attachment(models.Model):
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="attachments"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=AttachmentKind.choices)
+    file = models.FileField(_("file"), upload_to=attachment_upload_to, max_length=300)
+    original_name = models.CharField(_("original name"), max_length=255)
+    size = models.PositiveBigIntegerField(_("size"))
+    content_type = models.CharField(_("content type"), max_length=100)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["kind", "-uploaded_at"]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        constraints = [
+            models.CheckConstraint(condition=Q(size__gt=0), name="attachment_not_empty"),
+            models.CheckConstraint(
+                condition=Q(kind__in=AttachmentKind.values), name="attachment_kind_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.original_name}"
+
+
+class StatusChange(models.Model):
+    """One status transition of an application; written once, never edited."""
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="status_changes"
+    )
+    from_status = models.CharField(_("from"), max_length=16, choices=ApplicationStatus.choices)
+    to_status = models.CharField(_("to"), max_length=16, choices=ApplicationStatus.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("status change")
+        verbose_name_plural = _("status changes")
+        indexes = [models.Index(fields=["application", "created_at"], name="status_change_app_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.application_id}: {self.from_status} → {self.to_status}"

@@ -1,0 +1,64 @@
+"""The programme's shared vocabulary. API values are the lower-case keys (DESIGN.md section 8)."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Region(models.TextChoices):
+    GUANGZHOU = "guangzhou", _("Guangzhou")
+    SHENZHEN = "shenzhen", _("Shenzhen")
+    ZHUHAI = "zhuhai", _("Zhuhai")
+    FOSHAN = "foshan", _("Foshan")
+    HUIZHOU = "huizhou", _("Huizhou")
+    DONGGUAN = "dongguan", _("Dongguan")
+    ZHONGSHAN = "zhongshan", _("Zhongshan")
+    JIANGMEN = "jiangmen", _("Jiangmen")
+    ZHAOQING = "zhaoqing", _("Zhaoqing")
+    HONG_KONG = "hong_kong", _("Hong Kong")
+    MACAU = "macau", _("Macau")
+    OUTSIDE_GBA = "outside_gba", _("Outside the Greater Bay Area")
+
+
+class Track(models.TextChoices):
+    INFRASTRUCTURE = "infrastructure", _("Infrastructure")
+    FINANCE = "finance", _("Finance")
+    SUPPLY_CHAIN = "supply_chain", _("Supply chain")
+    HEALTHCARE = "healthcare", _("Healthcare")
+    EDUCATION = "education", _("Education")
+    TOURISM = "tourism", _("Tourism")
+    GOVERNMENT = "government", _("Government")
+    OTHER = "other", _("Other")
+
+
+class Stage(models.TextChoices):
+    IDEA = "idea", _("Idea")
+    PROTOTYPE = "prototype", _("Prototype")
+    PILOT = "pilot", _("Pilot")
+    REVENUE = "revenue", _("Revenue")
+    SCALE = "scale", _("Scale")
+
+
+class ServiceKind(models.TextChoices):
+    """What a start-up may need and what a provider offers."""
+
+    FUND = "fund", _("Fund")
+    TRAINING = "training", _("Training")
+    TESTING = "testing", _("Testing")
+
+
+class Currency(models.TextChoices):
+    CNY = "CNY", _("Chinese yuan (CNY)")
+    HKD = "HKD", _("Hong Kong dollar (HKD)")
+    MOP = "MOP", _("Macanese pataca (MOP)")
+    USD = "USD", _("US dollar (USD)")
+
+
+class NotificationChannel(models.TextChoices):
+    EMAIL = "email", _("E-mail")
+    WEBHOOK = "webhook", _("Webhook")
+
+
+class NotificationStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")

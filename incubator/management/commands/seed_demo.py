@@ -1,0 +1,378 @@
+"""Demonstration data: a believable round of the incubator plan, safe to run again.
+
+Everything is looked up by a natural key before it is made, and an application's history is
+written only when the application is new, so a second run changes nothing.
+"""
+
+import hashlib
+import random
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.files.base import ContentFile
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from applications.enums import ApplicationStatus as Status
+from applications.enums import AttachmentKind
+from applications.models import Application, Attachment, Startup
+from applications.services import transition_application
+from incubator.enums import Currency, Region, ServiceKind, Stage, Track
+from incubator.models import DEFAULT_PROGRAMME_NAME, Programme, Round, ServiceProvider
+from incubator.permissions import COORDINATORS_GROUP, REVIEWERS_GROUP
+from reviews.enums import Recommendation, ReviewStatus
+from reviews.models import (
+    Assignment,
+    ConflictOfInterest,
+    Criterion,
+    Review,
+    ReviewerProfile,
+    Score,
+)
+
+DEMO_LOGINS = [
+    ("coordinator", "coordinator-demo", "coordinator: every model, ranking, shortlists"),
+    ("reviewer", "reviewer-demo", "reviewer: assigned applications only"),
+    ("founder", "founder-demo", "start-up founder: own start-up and applications"),
+]
+
+ROUND_NAME = "2026 Autumn intake"
+
+RUBRIC = [
+    (
+        "Technology and blockchain fit",
+        "Is a blockchain the right tool, and is it built well?",
+        "3",
+        10,
+    ),
+    ("Team", "Experience, completeness and commitment of the founding team.", "2", 10),
+    (
+        "Market and business model",
+        "Size of the opportunity and a credible path to revenue.",
+        "2",
+        10,
+    ),
+    ("Greater Bay Area impact", "Benefit to the cities and industries of the Bay Area.", "1.5", 5),
+    ("Readiness for incubation", "Can the team use the programme's services now?", "1.5", 5),
+]
+
+# (English name, Chinese name, region); the founder's start-up comes first.
+STARTUPS = [
+    ("Pearl River Ledger", "珠江账本科技", Region.GUANGZHOU),
+    ("Huangpu Chainworks", "黄埔链工", Region.GUANGZHOU),
+    ("Canton Trade Trust", "广府贸易信链", Region.GUANGZHOU),
+    ("Lingnan Health Chain", "岭南健康链", Region.GUANGZHOU),
+    ("Qianhai Settlement Labs", "前海清算实验室", Region.SHENZHEN),
+    ("Nanshan Identity", "南山数字身份", Region.SHENZHEN),
+    ("Shekou Port Ledger", "蛇口港链", Region.SHENZHEN),
+    ("Futian Green Credits", "福田绿色积分", Region.SHENZHEN),
+    ("Hengqin Crossborder Pay", "横琴跨境支付", Region.ZHUHAI),
+    ("Zhuhai Ocean Data", "珠海海洋数据", Region.ZHUHAI),
+    ("Shunde Furniture Trace", "顺德家具溯源", Region.FOSHAN),
+    ("Foshan Ceramics Chain", "佛山陶瓷链", Region.FOSHAN),
+    ("Huizhou Energy Grid", "惠州能源网络", Region.HUIZHOU),
+    ("Daya Bay Carbon", "大亚湾碳链", Region.HUIZHOU),
+    ("Dongguan Maker Ledger", "东莞智造账本", Region.DONGGUAN),
+    ("Songshan Lake Robotics ID", "松山湖机器人身份", Region.DONGGUAN),
+    ("Zhongshan Lighting Trace", "中山灯饰溯源", Region.ZHONGSHAN),
+    ("Cuiheng Education Chain", "翠亨教育链", Region.ZHONGSHAN),
+    ("Jiangmen Diaspora Remit", "江门侨汇链", Region.JIANGMEN),
+    ("Kaiping Heritage Tokens", "开平侨乡文旅", Region.JIANGMEN),
+    ("Zhaoqing Inkstone Provenance", "肇庆端砚溯源", Region.ZHAOQING),
+    ("Dinghu Eco Ledger", "鼎湖生态账本", Region.ZHAOQING),
+    ("Victoria Harbour Finance", "維港金融科技", Region.HONG_KONG),
+    ("Kowloon Custody", "九龍數字託管", Region.HONG_KONG),
+    ("Cyberport Claims", "數碼港理賠鏈", Region.HONG_KONG),
+    ("Lantau Logistics Chain", "大嶼山物流鏈", Region.HONG_KONG),
+    ("Sha Tin MedRecords", "沙田醫療紀錄", Region.HONG_KONG),
+    ("Central Bond Registry", "中環債券登記", Region.HONG_KONG),
+    ("Macau Gaming Compliance", "澳門合規科技", Region.MACAU),
+    ("Taipa Tourism Pass", "氹仔旅遊通", Region.MACAU),
+    ("Cotai Hospitality Chain", "路氹酒店鏈", Region.MACAU),
+    ("Lusophone Trade Bridge", "中葡貿易橋", Region.MACAU),
+    ("Guangzhou Civic Records", "广州政务存证", Region.GUANGZHOU),
+    ("Shenzhen Chip Provenance", "深圳芯片溯源", Region.SHENZHEN),
+    ("Bay Area Fresh Foods", "湾区生鲜链", Region.DONGGUAN),
+    ("Foshan Auto Parts Ledger", "佛山汽配链", Region.FOSHAN),
+    ("Singapore Strait Ledger", "海峡账本", Region.OUTSIDE_GBA),
+    ("Hangzhou Archive Chain", "杭州档案链", Region.OUTSIDE_GBA),
+    ("Chengdu Panda Credits", "成都熊猫积分", Region.OUTSIDE_GBA),
+    ("Lisbon Port Token", "里斯本港口通证", Region.OUTSIDE_GBA),
+]
+
+# How many start-ups (after the founder's, which keeps a draft) end in each status.
+STATUS_PLAN = [
+    (Status.DRAFT, 4),
+    (Status.SUBMITTED, 6),
+    (Status.UNDER_REVIEW, 13),
+    (Status.SHORTLISTED, 5),
+    (Status.ACCEPTED, 4),
+    (Status.WAITLISTED, 3),
+    (Status.REJECTED, 3),
+    (Status.WITHDRAWN, 1),
+]
+
+# The path from draft to each status, through the transition table.
+PATHS = {
+    Status.DRAFT: [],
+    Status.SUBMITTED: [Status.SUBMITTED],
+    Status.UNDER_REVIEW: [Status.SUBMITTED, Status.UNDER_REVIEW],
+    Status.SHORTLISTED: [Status.SUBMITTED, Status.UNDER_REVIEW, Status.SHORTLISTED],
+    Status.ACCEPTED: [Status.SUBMITTED, Status.UNDER_REVIEW, Status.SHORTLISTED, Status.ACCEPTED],
+    Status.WAITLISTED: [Status.SUBMITTED, Status.UNDER_REVIEW, Status.WAITLISTED],
+    Status.REJECTED: [Status.SUBMITTED, Status.UNDER_REVIEW, Status.REJECTED],
+    Status.WITHDRAWN: [Status.SUBMITTED, Status.WITHDRAWN],
+}
+
+REVIEWERS = [
+    ("reviewer", "Mei", "Chan", [Track.FINANCE, Track.INFRASTRUCTURE]),
+    ("reviewer.wong", "Kelvin", "Wong", [Track.SUPPLY_CHAIN, Track.TOURISM]),
+    ("reviewer.li", "Li", "Na", [Track.HEALTHCARE, Track.EDUCATION]),
+    ("reviewer.zhang", "Zhang", "Wei", [Track.GOVERNMENT, Track.INFRASTRUCTURE]),
+    ("reviewer.lam", "Ada", "Lam", [Track.FINANCE, Track.OTHER]),
+    ("reviewer.sousa", "Rui", "Sousa", [Track.TOURISM, Track.SUPPLY_CHAIN]),
+]
+
+PROVIDERS = [
+    (
+        "Bay Area Blockchain Fund",
+        ServiceKind.FUND,
+        "deals@gba-fund.example",
+        [Track.FINANCE, Track.INFRASTRUCTURE],
+    ),
+    ("Huangpu Venture Partners", ServiceKind.FUND, "invest@huangpu-vp.example", []),
+    ("Alliance Academy", ServiceKind.TRAINING, "cohort@alliance-academy.example", []),
+    (
+        "Macau Digital Skills Centre",
+        ServiceKind.TRAINING,
+        "info@mo-skills.example",
+        [Track.TOURISM, Track.EDUCATION],
+    ),
+    ("Smart Contract Audit Lab", ServiceKind.TESTING, "audits@sc-lab.example", []),
+    (
+        "GBA Certification Institute",
+        ServiceKind.TESTING,
+        "cert@gba-cert.example",
+        [Track.HEALTHCARE, Track.GOVERNMENT, Track.SUPPLY_CHAIN],
+    ),
+]
+
+# A minimal, valid one-page PDF, so demo pitch decks open in a viewer.
+DEMO_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+
+class Command(BaseCommand):
+    help = "Load demonstration data (a round, start-ups, reviewers, providers); safe to repeat."
+
+    @transaction.atomic
+    def handle(self, *args, **options) -> None:
+        rng = random.Random(2026)  # noqa: S311 (demo data, not security)
+        now = timezone.now()
+        programme = Programme.objects.get(name=DEFAULT_PROGRAMME_NAME)
+        coordinator = self._user(
+            "coordinator", "coordinator-demo", COORDINATORS_GROUP, "Grace", "Ho"
+        )
+        round_ = self._round(programme, now)
+        reviewers = [
+            self._reviewer(username, first, last, expertise)
+            for username, first, last, expertise in REVIEWERS
+        ]
+        founder = self._user("founder", "founder-demo", None, "Jun", "Liu")
+        startups = [
+            self._startup(index, name, chinese, region, founder if index == 0 else None, rng)
+            for index, (name, chinese, region) in enumerate(STARTUPS)
+        ]
+        self._conflicts(reviewers, startups, coordinator)
+        targets = [Status.DRAFT] + [status for status, count in STATUS_PLAN for _ in range(count)]
+        for startup, target in zip(startups, targets, strict=True):
+            self._application(round_, startup, target, reviewers, coordinator, rng, now)
+        for name, kind, email, tracks in PROVIDERS:
+            ServiceProvider.objects.get_or_create(
+                name=name, defaults={"kind": kind, "email": email, "tracks": tracks}
+            )
+
+        self.stdout.write(self.style.SUCCESS("Demonstration data is ready. Logins:"))
+        for username, password, what in DEMO_LOGINS:
+            self.stdout.write(f"  {username:<12} {password:<18} {what}")
+
+    def _user(self, username, password, group_name, first_name, last_name):
+        user, created = get_user_model().objects.get_or_create(
+            username=username,
+            defaults={
+                "first_name": first_name,
+                "last_name": last_name,
+                "email": f"{username}@demo.example",
+                "is_staff": group_name is not None,
+            },
+        )
+        if created:
+            user.set_password(password)
+            user.save(update_fields=["password"])
+            if group_name:
+                user.groups.add(Group.objects.get(name=group_name))
+        return user
+
+    def _round(self, programme, now):
+        round_, created = Round.objects.get_or_create(
+            programme=programme,
+            name=ROUND_NAME,
+            defaults={
+                "opens_at": now - timedelta(days=20),
+                "closes_at": now + timedelta(days=25),
+                "review_deadline": now + timedelta(days=55),
+                "reviews_per_application": 3,
+            },
+        )
+        if created:
+            for order, (name, description, weight, max_score) in enumerate(RUBRIC):
+                Criterion.objects.create(
+                    round=round_,
+                    name=name,
+                    description=description,
+                    weight=Decimal(weight),
+                    max_score=max_score,
+                    order=order,
+                )
+        return round_
+
+    def _reviewer(self, username, first, last, expertise):
+        password = "reviewer-demo" if username == "reviewer" else f"{username}-demo"
+        user = self._user(username, password, REVIEWERS_GROUP, first, last)
+        ReviewerProfile.objects.get_or_create(
+            user=user, defaults={"expertise": list(expertise), "max_load": 15}
+        )
+        return user
+
+    def _startup(self, index, name, chinese, region, founder, rng):
+        startup, created = Startup.objects.get_or_create(
+            name=f"{name} {chinese}",
+            defaults={
+                "region": region,
+                "founded_on": date(2019 + index % 7, 1 + index % 12, 1 + index % 28),
+                "website": f"https://{name.lower().replace(' ', '-')}.example",
+                "team_size": rng.randint(3, 60),
+                "description": f"{name} builds blockchain services for the Greater Bay Area.",
+                "contact_email": founder.email if founder else f"hello@startup{index}.example",
+            },
+        )
+        if created and founder:
+            startup.members.add(founder)
+        return startup
+
+    def _conflicts(self, reviewers, startups, coordinator):
+        pairs = [
+            (reviewers[0], startups[5], "Former employer (2021–2023)."),
+            (reviewers[1], startups[26], "Family member is a shareholder."),
+            (reviewers[4], startups[22], "Advisor to the company."),
+        ]
+        for reviewer, startup, reason in pairs:
+            ConflictOfInterest.objects.get_or_create(
+                reviewer=reviewer,
+                startup=startup,
+                defaults={"reason": reason, "declared_by": coordinator},
+            )
+
+    def _application(self, round_, startup, target, reviewers, coordinator, rng, now):
+        track = rng.choice(Track.values)
+        application, created = Application.objects.get_or_create(
+            round=round_,
+            startup=startup,
+            defaults={
+                "project_name": f"{startup.name.split(' ')[0]} {rng.choice(PROJECT_NOUNS)}",
+                "track": track,
+                "stage": rng.choice(Stage.values),
+                "summary": (
+                    f"A {Track(track).label.lower()} platform on a permissioned blockchain, "
+                    "piloted with partners in the Greater Bay Area."
+                ),
+                "funding_amount": Decimal(rng.randrange(50, 500) * 10_000),
+                "funding_currency": rng.choice(Currency.values),
+                "needs_fund": rng.random() < 0.7,
+                "needs_training": rng.random() < 0.5,
+                "needs_testing": rng.random() < 0.5,
+            },
+        )
+        if not created:
+            return
+        if target != Status.DRAFT:
+            self._pitch_deck(application)
+        founder = startup.members.first()
+        for step in PATHS[target]:
+            by_startup = step in {Status.SUBMITTED, Status.WITHDRAWN}
+            if step == Status.UNDER_REVIEW:
+                self._review(
+                    application, reviewers, coordinator, rng, now, submitted=target != step
+                )
+            transition_application(
+                application=application,
+                to_status=step,
+                actor=founder if by_startup else coordinator,
+                note="" if by_startup else "Decided at the panel meeting.",
+            )
+
+    def _pitch_deck(self, application):
+        attachment = Attachment(
+            application=application,
+            kind=AttachmentKind.PITCH_DECK,
+            original_name="pitch-deck.pdf",
+            size=len(DEMO_PDF),
+            content_type="application/pdf",
+            sha256=hashlib.sha256(DEMO_PDF).hexdigest(),
+        )
+        attachment.file.save("pitch-deck.pdf", ContentFile(DEMO_PDF), save=False)
+        attachment.save()
+
+    def _review(self, application, reviewers, coordinator, rng, now, *, submitted):
+        """Three non-conflicted reviewers; every review is submitted once a decision exists."""
+        conflicted = set(
+            ConflictOfInterest.objects.filter(startup=application.startup).values_list(
+                "reviewer_id", flat=True
+            )
+        )
+        eligible = [r for r in reviewers if r.pk not in conflicted]
+        criteria = list(application.round.criteria.all())
+        for position, reviewer in enumerate(rng.sample(eligible, 3)):
+            assignment = Assignment.objects.create(
+                application=application,
+                reviewer=reviewer,
+                due_at=application.round.review_deadline,
+                created_by=coordinator,
+            )
+            done = submitted or position < 2
+            review = Review.objects.create(
+                assignment=assignment,
+                recommendation=rng.choice(Recommendation.values) if done else "",
+                confidence=rng.randint(2, 5) if done else None,
+                comment="Clear use case; the token model needs work." if done else "",
+                status=ReviewStatus.SUBMITTED if done else ReviewStatus.DRAFT,
+                submitted_at=now if done else None,
+            )
+            if done:
+                Score.objects.bulk_create(
+                    Score(
+                        review=review,
+                        criterion=criterion,
+                        value=rng.randint(max(1, criterion.max_score // 3), criterion.max_score),
+                    )
+                    for criterion in criteria
+                )
+
+
+PROJECT_NOUNS = [
+    "Trace",
+    "Settle",
+    "Registry",
+    "Passport",
+    "Vault",
+    "Exchange",
+    "Oracle",
+    "Bridge",
+]

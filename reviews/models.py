@@ -1,0 +1,263 @@
+"""Rubrics, reviewers, conflicts, assignments, reviews, scores and shortlists."""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from applications.models import Application, Startup
+from incubator.models import Round
+
+from .enums import RankingMethod, Recommendation, ReviewStatus, ShortlistChangeKind
+
+
+class Criterion(models.Model):
+    """A line of a round's rubric, scored 1..max_score and weighted."""
+
+    round = models.ForeignKey(
+        Round, on_delete=models.CASCADE, related_name="criteria", verbose_name=_("round")
+    )
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    weight = models.DecimalField(_("weight"), max_digits=6, decimal_places=2, default=1)
+    max_score = models.PositiveSmallIntegerField(_("maximum score"), default=10)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["round", "order", "id"]
+        verbose_name = _("criterion")
+        verbose_name_plural = _("criteria")
+        constraints = [
+            models.UniqueConstraint(fields=["round", "name"], name="criterion_unique_name"),
+            models.CheckConstraint(condition=Q(weight__gt=0), name="criterion_weight_positive"),
+            models.CheckConstraint(condition=Q(max_score__gte=1), name="criterion_max_score_min"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ReviewerProfile(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reviewer_profile"
+    )
+    # Tracks the reviewer knows best; assignment prefers them.
+    expertise = models.JSONField(_("expertise"), default=list, blank=True)
+    max_load = models.PositiveSmallIntegerField(
+        _("maximum load per round"), default=10, validators=[MinValueValidator(1)]
+    )
+
+    class Meta:
+        ordering = ["user__username"]
+        verbose_name = _("reviewer profile")
+        verbose_name_plural = _("reviewer profiles")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
+class ConflictOfInterest(models.Model):
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conflicts"
+    )
+    startup = models.ForeignKey(Startup, on_delete=models.CASCADE, related_name="conflicts")
+    reason = models.CharField(_("reason"), max_length=500)
+    declared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("declared at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("conflict of interest")
+        verbose_name_plural = _("conflicts of interest")
+        constraints = [
+            models.UniqueConstraint(fields=["reviewer", "startup"], name="conflict_unique_pair"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer} × {self.startup}"
+
+
+class Assignment(models.Model):
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="assignments"
+    )
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments"
+    )
+    due_at = models.DateTimeField(_("due at"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        verbose_name = _("assignment")
+        verbose_name_plural = _("assignments")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "reviewer"], name="assignment_unique_pair"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application} → {self.reviewer}"
+
+
+class ReviewQuerySet(models.QuerySet):
+    def submitted(self):
+        return self.filter(status=ReviewStatus.SUBMITTED)
+
+
+class Review(models.Model):
+    assignment = models.OneToOneField(Assignment, on_delete=models.CASCADE, related_name="review")
+    recommendation = models.CharField(
+        _("recommendation"), max_length=16, choices=Recommendation.choices, blank=True
+    )
+    confidence = models.PositiveSmallIntegerField(
+        _("confidence"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+    )
+    comment = models.TextField(_("comments"), max_length=20000, blank=True)
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=ReviewStatus.choices,
+        default=ReviewStatus.DRAFT,
+        editable=False,
+    )
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = ReviewQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["assignment_id"]
+        verbose_name = _("review")
+        verbose_name_plural = _("reviews")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(confidence__isnull=True) | Q(confidence__gte=1, confidence__lte=5),
+                name="review_confidence_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=ReviewStatus.values), name="review_status_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Review of {self.assignment}"
+
+
+class Score(models.Model):
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="scores")
+    criterion = models.ForeignKey(Criterion, on_delete=models.CASCADE, related_name="scores")
+    # Within 1..criterion.max_score; the upper bound is checked by the scoring service.
+    value = models.PositiveSmallIntegerField(_("score"))
+
+    class Meta:
+        ordering = ["criterion__order", "criterion_id"]
+        verbose_name = _("score")
+        verbose_name_plural = _("scores")
+        constraints = [
+            models.UniqueConstraint(fields=["review", "criterion"], name="score_unique_per_review"),
+            models.CheckConstraint(condition=Q(value__gte=1), name="score_at_least_one"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.criterion}: {self.value}"
+
+
+class Shortlist(models.Model):
+    """A named, frozen snapshot of a round's ranking under filters."""
+
+    round = models.ForeignKey(Round, on_delete=models.PROTECT, related_name="shortlists")
+    name = models.CharField(_("name"), max_length=200)
+    method = models.CharField(
+        _("ranking method"), max_length=16, choices=RankingMethod.choices, default=RankingMethod.RAW
+    )
+    size = models.PositiveIntegerField(_("size"), null=True, blank=True)
+    min_score = models.FloatField(_("minimum score"), null=True, blank=True)
+    # The ranking filters it was made with: track, region, needs, min_reviews, status.
+    filters = models.JSONField(_("filters"), default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True, editable=False)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("shortlist")
+        verbose_name_plural = _("shortlists")
+        constraints = [
+            models.UniqueConstraint(fields=["round", "name"], name="shortlist_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
+
+
+class ShortlistEntry(models.Model):
+    """An application on a shortlist with its rank and scores as they were when it was made."""
+
+    shortlist = models.ForeignKey(Shortlist, on_delete=models.CASCADE, related_name="entries")
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, related_name="shortlist_entries"
+    )
+    rank = models.PositiveIntegerField(_("rank"))
+    raw_score = models.FloatField(_("raw score"), null=True, blank=True)
+    normalized_score = models.FloatField(_("normalised score"), null=True, blank=True)
+    spread = models.FloatField(_("spread"), null=True, blank=True)
+    review_count = models.PositiveIntegerField(_("reviews"), default=0)
+
+    class Meta:
+        ordering = ["shortlist", "rank", "id"]
+        verbose_name = _("shortlist entry")
+        verbose_name_plural = _("shortlist entries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shortlist", "application"], name="shortlist_entry_unique_application"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rank}. {self.application}"
+
+
+class ShortlistChange(models.Model):
+    """A manual addition to or removal from a shortlist before it is published, with its reason."""
+
+    shortlist = models.ForeignKey(Shortlist, on_delete=models.CASCADE, related_name="changes")
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("change"), max_length=16, choices=ShortlistChangeKind.choices)
+    reason = models.CharField(_("reason"), max_length=500)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("shortlist change")
+        verbose_name_plural = _("shortlist changes")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.application} ({self.reason})"

@@ -1,0 +1,74 @@
+"""Fixtures shared by every test, and the rule for tests that need a real service.
+
+A test marked `postgres` or `redis` skips with a reason when the service is not configured, and
+fails instead under CI=true, where a missing service is a broken build, not a reason to pass.
+"""
+
+import os
+import socket
+from urllib.parse import urlparse
+
+import pytest
+from django.db import connection
+
+from incubator.permissions import COORDINATORS_GROUP, REVIEWERS_GROUP
+
+UNDER_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def _redis_url() -> str | None:
+    url = os.environ.get("CELERY_BROKER_URL", "")
+    return url if url.startswith("redis://") else None
+
+
+def _reachable(url: str) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname, parsed.port or 6379), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def _missing_service(item: pytest.Item) -> str | None:
+    if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        return "needs PostgreSQL: set DATABASE_URL=postgres://…"
+    if item.get_closest_marker("redis"):
+        url = _redis_url()
+        if url is None:
+            return "needs Redis: set CELERY_BROKER_URL=redis://…"
+        if not _reachable(url):
+            return f"needs Redis, but nothing answers at {url}"
+    return None
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    reason = _missing_service(item)
+    if reason is None:
+        return
+    if UNDER_CI:
+        pytest.fail(f"{reason} (CI=true: a missing service fails the build)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def coordinator(django_user_model):
+    from django.contrib.auth.models import Group
+
+    user = django_user_model.objects.create_user(
+        "coordinator", "coordinator@example.org", "pw", is_staff=True
+    )
+    user.groups.add(Group.objects.get(name=COORDINATORS_GROUP))
+    return user
+
+
+@pytest.fixture
+def reviewer_group():
+    from django.contrib.auth.models import Group
+
+    return Group.objects.get(name=REVIEWERS_GROUP)

@@ -1,0 +1,154 @@
+"""factory-boy factories for every model the tests build."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from applications.enums import ApplicationStatus
+from applications.models import Application, Startup
+from incubator.enums import Currency, Region, ServiceKind, Stage, Track
+from incubator.models import DEFAULT_PROGRAMME_NAME, Programme, Round, ServiceProvider
+from incubator.permissions import COORDINATORS_GROUP, REVIEWERS_GROUP
+from reviews.models import Assignment, ConflictOfInterest, Criterion, Review, ReviewerProfile
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@example.org")
+    password = factory.django.Password("pw")
+
+
+class CoordinatorFactory(UserFactory):
+    username = factory.Sequence(lambda n: f"coordinator{n}")
+    is_staff = True
+
+    @factory.post_generation
+    def role(user, create, extracted, **kwargs):
+        if create:
+            user.groups.add(Group.objects.get(name=COORDINATORS_GROUP))
+
+
+class ReviewerFactory(UserFactory):
+    username = factory.Sequence(lambda n: f"reviewer{n}")
+    is_staff = True
+
+    @factory.post_generation
+    def role(user, create, extracted, **kwargs):
+        if create:
+            user.groups.add(Group.objects.get(name=REVIEWERS_GROUP))
+            ReviewerProfile.objects.get_or_create(user=user)
+
+
+class ReviewerProfileFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ReviewerProfile
+
+    user = factory.SubFactory(ReviewerFactory)
+    expertise = factory.LazyFunction(list)
+    max_load = 10
+
+
+def default_programme() -> Programme:
+    return Programme.objects.get(name=DEFAULT_PROGRAMME_NAME)
+
+
+class RoundFactory(factory.django.DjangoModelFactory):
+    """An open round: opened ten days ago, closes in twenty."""
+
+    class Meta:
+        model = Round
+
+    programme = factory.LazyFunction(default_programme)
+    name = factory.Sequence(lambda n: f"Round {n}")
+    opens_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=10))
+    closes_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=20))
+    review_deadline = factory.LazyAttribute(lambda r: r.closes_at + timedelta(days=30))
+    reviews_per_application = 3
+
+
+class CriterionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Criterion
+
+    round = factory.SubFactory(RoundFactory)
+    name = factory.Sequence(lambda n: f"Criterion {n}")
+    weight = Decimal("1.00")
+    max_score = 10
+    order = factory.Sequence(lambda n: n)
+
+
+class StartupFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Startup
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Startup {n}")
+    region = Region.GUANGZHOU
+    contact_email = factory.Sequence(lambda n: f"founder{n}@startup.example")
+
+    @factory.post_generation
+    def members(startup, create, extracted, **kwargs):
+        if create and extracted:
+            startup.members.add(*extracted)
+
+
+class ApplicationFactory(factory.django.DjangoModelFactory):
+    """A complete draft: every field that submitting needs, except the pitch deck."""
+
+    class Meta:
+        model = Application
+
+    round = factory.SubFactory(RoundFactory)
+    startup = factory.SubFactory(StartupFactory)
+    project_name = factory.Sequence(lambda n: f"Project {n}")
+    track = Track.FINANCE
+    stage = Stage.PROTOTYPE
+    summary = "A ledger for cross-border trade finance."
+    funding_amount = Decimal("500000.00")
+    funding_currency = Currency.CNY
+    needs_fund = True
+    status = ApplicationStatus.DRAFT
+
+
+class ConflictFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ConflictOfInterest
+
+    reviewer = factory.SubFactory(ReviewerFactory)
+    startup = factory.SubFactory(StartupFactory)
+    reason = "Former colleague."
+
+
+class AssignmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Assignment
+
+    application = factory.SubFactory(ApplicationFactory, status=ApplicationStatus.UNDER_REVIEW)
+    reviewer = factory.SubFactory(ReviewerFactory)
+    due_at = factory.LazyAttribute(lambda a: a.application.round.review_deadline)
+
+
+class ReviewFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Review
+
+    assignment = factory.SubFactory(AssignmentFactory)
+
+
+class ServiceProviderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ServiceProvider
+
+    name = factory.Sequence(lambda n: f"Provider {n}")
+    kind = ServiceKind.FUND
+    email = factory.Sequence(lambda n: f"provider{n}@partner.example")
+    tracks = factory.LazyFunction(list)

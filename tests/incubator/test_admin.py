@@ -1,0 +1,70 @@
+"""The admin as a coordinator's tool: every model reachable, status changed only by actions."""
+
+import pytest
+from django.apps import apps
+from django.contrib import admin
+from django.core.management import call_command
+from django.urls import reverse
+
+from applications.enums import ApplicationStatus
+from applications.models import Application, StatusChange
+from tests.factories import ApplicationFactory, CoordinatorFactory
+
+pytestmark = pytest.mark.django_db
+
+OUR_APPS = {"incubator", "applications", "reviews"}
+
+
+def registered_models():
+    return [model for model in admin.site._registry if model._meta.app_label in OUR_APPS]
+
+
+def test_admin_registers_every_domain_model():
+    ours = {model for label in OUR_APPS for model in apps.get_app_config(label).get_models()}
+    assert ours == set(registered_models())
+
+
+def test_admin_coordinator_reaches_every_changelist_and_change_page(client):
+    call_command("seed_demo")
+    client.force_login(CoordinatorFactory())
+    for model in registered_models():
+        opts = model._meta
+        listing = client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
+        assert listing.status_code == 200, opts.label
+        first = model.objects.first()
+        if first is not None:
+            page = client.get(
+                reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[first.pk])
+            )
+            assert page.status_code == 200, opts.label
+
+
+def test_admin_application_status_is_read_only(client):
+    application = ApplicationFactory(status=ApplicationStatus.UNDER_REVIEW)
+    client.force_login(CoordinatorFactory())
+    url = reverse("admin:applications_application_change", args=[application.pk])
+    client.post(url, {"status": "accepted", "project_name": "Changed"})
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.UNDER_REVIEW
+    assert application.project_name != "Changed"
+
+
+def test_admin_decision_action_goes_through_the_status_service(client):
+    movable = ApplicationFactory(status=ApplicationStatus.UNDER_REVIEW)
+    final = ApplicationFactory(status=ApplicationStatus.ACCEPTED)
+    coordinator = CoordinatorFactory()
+    client.force_login(coordinator)
+
+    response = client.post(
+        reverse("admin:applications_application_changelist"),
+        {"action": "mark_waitlisted", "_selected_action": [movable.pk, final.pk]},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert Application.objects.get(pk=movable.pk).status == ApplicationStatus.WAITLISTED
+    assert Application.objects.get(pk=final.pk).status == ApplicationStatus.ACCEPTED
+    change = StatusChange.objects.get()
+    assert (change.application, change.actor) == (movable, coordinator)
+    messages = [str(m) for m in response.context["messages"]]
+    assert any("a final status" in m for m in messages)

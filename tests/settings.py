@@ -1,0 +1,24 @@
+"""Settings for the test suite: production settings with test-only defaults filled in.
+
+Anything the environment sets (DATABASE_URL, CELERY_BROKER_URL) still wins, so CI runs the
+same suite against PostgreSQL and Redis.
+"""
+
+import os
+import tempfile
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-production")
+os.environ.setdefault("DJANGO_HTTPS", "0")
+os.environ.setdefault("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", "1")
+os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="incubator-test-media-"))
+
+from incubator.settings import *  # noqa: F403 (test settings extend the real ones)
+
+# The in-process broker for unit tests: integration tests start a real worker on Redis.
+CELERY_TASK_ALWAYS_EAGER = True
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
