@@ -97,7 +97,8 @@ AUTH_PASSWORD_VALIDATORS = [
 # Languages of the three jurisdictions: English, Simplified and Traditional Chinese.
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", "简体中文"), ("zh-hant", "繁體中文")]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# App folders' locale/ are found by Django; notifications keep their own catalogue.
+LOCALE_PATHS = [BASE_DIR / "incubator" / "notifications" / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
@@ -105,8 +106,8 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
-# Uploaded files are served only through views that check visibility, never from a public URL.
-MEDIA_URL = None
+# No route serves MEDIA_URL: uploaded files are served only by views that check visibility.
+MEDIA_URL = "/media/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
