@@ -28,6 +28,10 @@ class Startup(models.Model):
     team_size = models.PositiveIntegerField(_("team size"), null=True, blank=True)
     description = models.TextField(_("description"), max_length=5000, blank=True)
     contact_email = models.EmailField(_("contact e-mail"))
+    # The language of e-mails to the start-up; set from the portal's language at sign-up.
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, default="en"
+    )
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, related_name="startups", blank=True, verbose_name=_("members")
     )

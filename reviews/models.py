@@ -47,6 +47,9 @@ class ReviewerProfile(models.Model):
     max_load = models.PositiveSmallIntegerField(
         _("maximum load per round"), default=10, validators=[MinValueValidator(1)]
     )
+    language = models.CharField(
+        _("language of e-mails"), max_length=10, choices=settings.LANGUAGES, default="en"
+    )
 
     class Meta:
         ordering = ["user__username"]
