@@ -1,15 +1,31 @@
 """Every change of an application's state goes through these functions."""
 
-from collections.abc import Callable
+import hashlib
+import zipfile
+from collections.abc import Callable, Iterable
+from pathlib import PurePath
 
+import filetype
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from incubator.enums import Region, ServiceKind
 from incubator.exceptions import WorkflowError
+from incubator.models import Round
 
 from .enums import ApplicationStatus as Status
-from .models import Application, StatusChange
+from .enums import AttachmentKind
+from .models import Application, Attachment, Startup, StatusChange
+from .permissions import is_member
 
 # DESIGN.md section 4: who may move an application from where to where is decided by the named
 # services; this table says which moves exist at all.
@@ -96,3 +112,522 @@ def transition_application(
     application.decided_at = locked.decided_at
     application.updated_at = locked.updated_at
     return application
+
+
+# ---------------------------------------------------------------------------------------------
+# Intake: registration, drafts, attachments, submission and withdrawal (issue 3).
+# Each service checks its own rule and raises ValidationError (400, naming the field) for a bad
+# value, a WorkflowError subclass (409) for a rule of the workflow, PermissionDenied (403) when
+# the actor may not act; it changes nothing when it refuses.
+# ---------------------------------------------------------------------------------------------
+
+# Statuses a start-up may withdraw from: before any decision (issue 3).
+WITHDRAWABLE_STATUSES = frozenset({Status.DRAFT, Status.SUBMITTED, Status.UNDER_REVIEW})
+
+# The kinds of file each attachment kind accepts, by the type found in the bytes.
+ACCEPTED_TYPES: dict[str, dict[str, tuple[str, ...]]] = {
+    # kind: {detected extension: file name extensions that agree with it}
+    "pitch_deck": {"pdf": ("pdf",), "pptx": ("pptx",)},
+    "business_licence": {"pdf": ("pdf",), "jpg": ("jpg", "jpeg"), "png": ("png",)},
+    "other": {"pdf": ("pdf",)},
+}
+# Kinds of which an application keeps one file: a new upload replaces the old one.
+SINGLE_FILE_KINDS = frozenset({"pitch_deck", "business_licence"})
+MAX_OTHER_ATTACHMENTS = 10
+
+APPLICATION_FIELDS = (
+    "project_name",
+    "track",
+    "stage",
+    "summary",
+    "funding_amount",
+    "funding_currency",
+)
+STARTUP_FIELDS = (
+    "name",
+    "region",
+    "founded_on",
+    "website",
+    "team_size",
+    "description",
+    "contact_email",
+)
+MAX_TEAM_SIZE = 100_000
+
+
+class RoundNotOpen(WorkflowError):
+    """The round does not take applications now (server time)."""
+
+
+class NotADraft(WorkflowError):
+    """Only a draft can be changed, deleted or given files."""
+
+
+class SubmissionIncomplete(WorkflowError):
+    """Something that submitting needs is missing; `missing` names each thing."""
+
+    def __init__(self, message: str, missing: list[str]) -> None:
+        super().__init__(message)
+        self.missing = missing
+
+
+class WithdrawalNotAllowed(WorkflowError):
+    """A decision has been made: the application can no longer be withdrawn."""
+
+
+def _format_moment(moment) -> str:
+    local = timezone.localtime(moment)
+    return local.strftime("%Y-%m-%d %H:%M") + f" ({local.tzname()})"
+
+
+def ensure_round_open(round_: Round) -> None:
+    """Refuse unless `round_` takes applications now, saying when it closed or opens."""
+    now = timezone.now()
+    if now < round_.opens_at:
+        raise RoundNotOpen(
+            _("The round “%(round)s” is not open yet: it opens on %(moment)s.")
+            % {"round": round_.name, "moment": _format_moment(round_.opens_at)}
+        )
+    if now >= round_.closes_at:
+        raise RoundNotOpen(
+            _("The round “%(round)s” closed on %(moment)s: it no longer takes applications.")
+            % {"round": round_.name, "moment": _format_moment(round_.closes_at)}
+        )
+
+
+def _check_text(field: str, value: object) -> None:
+    """Refuse text the database cannot store (NUL, lone surrogates) with the field named."""
+    if not isinstance(value, str):
+        return
+    if "\x00" in value:
+        raise ValidationError({field: _("Null characters are not allowed.")})
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise ValidationError({field: _("The text contains invalid characters.")}) from error
+
+
+def _check_needs(needs: Iterable[str]) -> set[str]:
+    needs = set(needs)
+    unknown = sorted(str(n) for n in needs if n not in ServiceKind.values)
+    if unknown:
+        raise ValidationError(
+            {
+                "needs": _("Unknown needs: %(unknown)s. Choose among: %(known)s.")
+                % {"unknown": ", ".join(unknown), "known": ", ".join(ServiceKind.values)}
+            }
+        )
+    return needs
+
+
+def _ensure_member(actor: AbstractBaseUser, startup: Startup) -> None:
+    if not is_member(actor, startup):
+        raise PermissionDenied(_("Only the start-up's own members may do this."))
+
+
+def _ensure_draft(application: Application, action: str) -> None:
+    if application.status == Status.DRAFT:
+        return
+    messages = {
+        "change": _("Only a draft can be changed; this application is “%(status)s”."),
+        "delete": _("Only a draft can be deleted; this application is “%(status)s”."),
+        "attach": _("Files can be added only to a draft; this application is “%(status)s”."),
+        "submit": _("Only a draft can be submitted; this application is “%(status)s”."),
+    }
+    raise NotADraft(messages[action] % {"status": Status(application.status).label})
+
+
+def _apply_fields(application: Application, fields: dict) -> list[str]:
+    changed = []
+    for name in APPLICATION_FIELDS:
+        if name in fields:
+            value = fields[name]
+            if value is None and name != "funding_amount":
+                value = ""
+            _check_text(name, value)
+            setattr(application, name, value)
+            changed.append(name)
+    if "needs" in fields:
+        needs = _check_needs(fields["needs"] or [])
+        for kind in ServiceKind.values:
+            setattr(application, f"needs_{kind}", kind in needs)
+            changed.append(f"needs_{kind}")
+    return changed
+
+
+def _validate_application(application: Application) -> None:
+    # Field rules (choices, lengths, decimals, ≥ 0) come from the model; constraints that span
+    # rows are checked by the services themselves.
+    application.full_clean(exclude=["round", "startup"], validate_constraints=False)
+
+
+def _ensure_one_per_round(startup: Startup, round_: Round) -> None:
+    if Application.objects.filter(startup=startup, round=round_).exists():
+        raise ValidationError(
+            {
+                "round": _(
+                    "One application per start-up per round: “%(startup)s” already has an "
+                    "application in “%(round)s”."
+                )
+                % {"startup": startup.name, "round": round_.name}
+            }
+        )
+
+
+def create_draft(
+    *,
+    actor: AbstractBaseUser,
+    startup: Startup,
+    round: Round,
+    project_name: str,
+    **fields: object,
+) -> Application:
+    """Start a draft application of `startup` in an open `round`."""
+    _ensure_member(actor, startup)
+    with transaction.atomic():
+        Startup.objects.select_for_update().get(pk=startup.pk)
+        ensure_round_open(round)
+        _ensure_one_per_round(startup, round)
+        application = Application(round=round, startup=startup)
+        _apply_fields(application, {"project_name": project_name, **fields})
+        _validate_application(application)
+        try:
+            with transaction.atomic():
+                application.save()
+        except IntegrityError as error:  # a concurrent create won the race
+            raise ValidationError(
+                {"round": _("One application per start-up per round.")}
+            ) from error
+    return application
+
+
+def update_draft(
+    *, actor: AbstractBaseUser, application: Application, **fields: object
+) -> Application:
+    """Change a draft's fields; only the given ones change."""
+    _ensure_member(actor, application.startup)
+    with transaction.atomic():
+        locked = Application.objects.select_for_update().get(pk=application.pk)
+        _ensure_draft(locked, "change")
+        changed = _apply_fields(locked, fields)
+        _validate_application(locked)
+        if changed:
+            locked.save(update_fields=[*changed, "updated_at"])
+    return locked
+
+
+def delete_draft(*, actor: AbstractBaseUser, application: Application) -> None:
+    _ensure_member(actor, application.startup)
+    with transaction.atomic():
+        locked = Application.objects.select_for_update().get(pk=application.pk)
+        _ensure_draft(locked, "delete")
+        names = list(locked.attachments.values_list("file", flat=True))
+        locked.delete()
+        transaction.on_commit(lambda: _delete_files(names))
+
+
+def missing_requirements(application: Application) -> list[str]:
+    """What submitting still needs, each named for the applicant (empty when complete)."""
+    missing = []
+    if not application.track:
+        missing.append(_("the track"))
+    if not application.stage:
+        missing.append(_("the stage"))
+    if not application.summary.strip():
+        missing.append(_("a summary"))
+    if application.funding_amount is None:
+        missing.append(_("the funding amount"))
+    if not application.funding_currency:
+        missing.append(_("the funding currency"))
+    if not application.needs:
+        missing.append(_("at least one need (fund, training or testing)"))
+    if not application.attachments.filter(kind="pitch_deck").exists():
+        missing.append(_("a pitch deck (PDF or PPTX)"))
+    return missing
+
+
+def submit_application(*, actor: AbstractBaseUser, application: Application) -> Application:
+    """Hand in a complete draft while its round is open."""
+    _ensure_member(actor, application.startup)
+
+    def check(locked: Application) -> None:
+        ensure_round_open(locked.round)
+        missing = missing_requirements(locked)
+        if missing:
+            raise SubmissionIncomplete(
+                _("The application cannot be submitted yet. Missing: %(missing)s.")
+                % {"missing": "; ".join(str(m) for m in missing)},
+                missing=[str(m) for m in missing],
+            )
+
+    if application.status != Status.DRAFT:
+        _ensure_draft(application, "submit")
+    return transition_application(
+        application=application, to_status=Status.SUBMITTED, actor=actor, check=check
+    )
+
+
+def withdraw_application(
+    *, actor: AbstractBaseUser, application: Application, note: str = ""
+) -> Application:
+    """Take an application out of the round, before any decision on it."""
+    _ensure_member(actor, application.startup)
+    _check_text("note", note)
+
+    def check(locked: Application) -> None:
+        if locked.status not in WITHDRAWABLE_STATUSES:
+            raise WithdrawalNotAllowed(
+                _(
+                    "The application is “%(status)s”: a decision has been made, so it can no "
+                    "longer be withdrawn."
+                )
+                % {"status": Status(locked.status).label}
+            )
+
+    return transition_application(
+        application=application, to_status=Status.WITHDRAWN, actor=actor, note=note, check=check
+    )
+
+
+def _delete_files(names: Iterable[str]) -> None:
+    for name in names:
+        if name:
+            default_storage.delete(name)
+
+
+def _client_file_name(name: str) -> str:
+    """The last part of the client's file name: never a path."""
+    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1].strip().strip(".")
+    return base[-200:] or "upload"
+
+
+def _detect_type(uploaded: UploadedFile) -> tuple[str, str] | None:
+    """(extension, MIME type) decided from the file's bytes, or None when unknown."""
+    uploaded.seek(0)
+    head = uploaded.read(8192)
+    uploaded.seek(0)
+    kind = filetype.guess(head)
+    if kind is None:
+        return None
+    if kind.extension == "zip" or kind.extension in {"pptx", "docx", "xlsx"}:
+        # An Office file is a zip; only a zip holding ppt/ is a presentation.
+        try:
+            with zipfile.ZipFile(uploaded) as archive:
+                names = archive.namelist()
+        except (zipfile.BadZipFile, OSError, ValueError):
+            return None
+        finally:
+            uploaded.seek(0)
+        if "[Content_Types].xml" in names and any(n.startswith("ppt/") for n in names):
+            return "pptx", PPTX_MIME
+        return kind.extension, kind.mime
+    return kind.extension, kind.mime
+
+
+PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+
+
+def _check_upload(kind: str, uploaded: UploadedFile) -> tuple[str, str, str]:
+    """Validate an upload; return (original name, extension, MIME type)."""
+    if kind not in ACCEPTED_TYPES:
+        raise ValidationError(
+            {
+                "kind": _("Unknown kind “%(kind)s”. Choose among: %(known)s.")
+                % {"kind": kind, "known": ", ".join(ACCEPTED_TYPES)}
+            }
+        )
+    limit_mb = settings.MAX_UPLOAD_MB
+    if not uploaded.size:
+        raise ValidationError({"file": _("The file is empty.")})
+    if uploaded.size > limit_mb * 1024 * 1024:
+        raise ValidationError(
+            {
+                "file": _("The file is %(size).1f MB; the largest allowed is %(limit)d MB.")
+                % {"size": uploaded.size / 1024 / 1024, "limit": limit_mb}
+            }
+        )
+    name = _client_file_name(uploaded.name)
+    _check_text("file", name)
+    accepted = ACCEPTED_TYPES[kind]
+    allowed_names = ", ".join(ext.upper() for ext in accepted)
+    detected = _detect_type(uploaded)
+    if detected is None or detected[0] not in accepted:
+        raise ValidationError(
+            {
+                "file": _(
+                    "This file's content is not an accepted type for a %(kind)s "
+                    "(accepted: %(allowed)s)."
+                )
+                % {"kind": AttachmentKind(kind).label.lower(), "allowed": allowed_names}
+            }
+        )
+    extension, mime = detected
+    name_extension = PurePath(name).suffix.lower().lstrip(".")
+    if name_extension not in accepted[extension]:
+        raise ValidationError(
+            {
+                "file": _(
+                    "The file name ends in “.%(given)s” but its content is %(detected)s: "
+                    "rename it to “.%(expected)s”."
+                )
+                % {
+                    "given": name_extension,
+                    "detected": extension.upper(),
+                    "expected": accepted[extension][0],
+                }
+            }
+        )
+    return name, accepted[extension][0], mime
+
+
+def _sha256(uploaded: UploadedFile) -> str:
+    digest = hashlib.sha256()
+    uploaded.seek(0)
+    for chunk in uploaded.chunks():
+        digest.update(chunk)
+    uploaded.seek(0)
+    return digest.hexdigest()
+
+
+def add_attachment(
+    *, actor: AbstractBaseUser, application: Application, kind: str, uploaded: UploadedFile
+) -> Attachment:
+    """Attach a checked file to a draft; a pitch deck or licence replaces the previous one."""
+    _ensure_member(actor, application.startup)
+    name, extension, mime = _check_upload(kind, uploaded)
+    digest = _sha256(uploaded)
+    with transaction.atomic():
+        locked = Application.objects.select_for_update().get(pk=application.pk)
+        _ensure_draft(locked, "attach")
+        previous = list(locked.attachments.filter(kind=kind))
+        if kind not in SINGLE_FILE_KINDS and len(previous) >= MAX_OTHER_ATTACHMENTS:
+            raise ValidationError(
+                {
+                    "kind": _("An application holds at most %(count)d other files.")
+                    % {"count": MAX_OTHER_ATTACHMENTS}
+                }
+            )
+        attachment = Attachment(
+            application=locked,
+            kind=kind,
+            original_name=name,
+            size=uploaded.size,
+            content_type=mime,
+            sha256=digest,
+            uploaded_by=actor,
+        )
+        # The stored name is generated by upload_to; only the checked extension is kept.
+        attachment.file.save(f"upload.{extension}", uploaded, save=False)
+        stored = attachment.file.name
+        try:
+            attachment.save()
+        except Exception:
+            default_storage.delete(stored)
+            raise
+        if kind in SINGLE_FILE_KINDS:
+            old_names = [a.file.name for a in previous]
+            Attachment.objects.filter(pk__in=[a.pk for a in previous]).delete()
+            transaction.on_commit(lambda: _delete_files(old_names))
+        locked.save(update_fields=["updated_at"])
+    return attachment
+
+
+replace_attachment = add_attachment
+
+
+def register_startup(
+    *,
+    username: str,
+    email: str,
+    password: str,
+    startup_name: str,
+    region: str,
+    language: str = "en",
+) -> tuple[AbstractBaseUser, Startup]:
+    """Create a user and the start-up they act for; the user is its first member."""
+    user_model = get_user_model()
+    for field, value in (
+        ("username", username),
+        ("email", email),
+        ("startup_name", startup_name),
+        ("password", password),
+    ):
+        _check_text(field, value)
+    errors: dict[str, list] = {}
+    username = (username or "").strip()
+    email = (email or "").strip()
+    startup_name = (startup_name or "").strip()
+    try:
+        user_model.username_validator(username)
+        if not username or len(username) > 150:
+            raise ValidationError(_("Enter a user name of 1 to 150 characters."))
+    except ValidationError as error:
+        errors["username"] = error.messages
+    if "username" not in errors and user_model.objects.filter(username__iexact=username).exists():
+        errors["username"] = [_("This user name is taken.")]
+    try:
+        validate_email(email)
+    except ValidationError:
+        errors["email"] = [_("Enter a valid e-mail address.")]
+    if not startup_name or len(startup_name) > 200:
+        errors["startup_name"] = [_("Enter the start-up's name (at most 200 characters).")]
+    if region not in Region.values:
+        errors["region"] = [
+            _("Unknown region “%(region)s”. Choose among: %(known)s.")
+            % {"region": region, "known": ", ".join(Region.values)}
+        ]
+    try:
+        validate_password(password or "", user=user_model(username=username, email=email))
+    except ValidationError as error:
+        errors["password"] = error.messages
+    if errors:
+        raise ValidationError(errors)
+    if language not in {code for code, _name in settings.LANGUAGES}:
+        language = settings.LANGUAGE_CODE
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                user = user_model.objects.create_user(username, email, password)
+        except IntegrityError as error:
+            raise ValidationError({"username": [_("This user name is taken.")]}) from error
+        startup = Startup.objects.create(
+            name=startup_name, region=region, contact_email=email, language=language
+        )
+        startup.members.add(user)
+    return user, startup
+
+
+def update_startup_profile(
+    *, actor: AbstractBaseUser, startup: Startup, **fields: object
+) -> Startup:
+    """Change a start-up's profile; only its members may."""
+    _ensure_member(actor, startup)
+    unknown = set(fields) - set(STARTUP_FIELDS)
+    if unknown:
+        raise ValidationError({name: _("This field cannot be changed.") for name in unknown})
+    with transaction.atomic():
+        locked = Startup.objects.select_for_update().get(pk=startup.pk)
+        for name, value in fields.items():
+            if value is None and name not in {"founded_on", "team_size"}:
+                value = ""
+            _check_text(name, value)
+            setattr(locked, name, value)
+        errors = {}
+        if locked.founded_on and locked.founded_on > timezone.localdate():
+            errors["founded_on"] = [_("The founding date cannot be in the future.")]
+        if locked.team_size is not None and not 1 <= locked.team_size <= MAX_TEAM_SIZE:
+            errors["team_size"] = [
+                _("Enter a team size from 1 to %(max)d.") % {"max": MAX_TEAM_SIZE}
+            ]
+        if "name" in fields and not str(locked.name).strip():
+            errors["name"] = [_("This field cannot be blank.")]
+        try:
+            locked.full_clean(exclude=["members", "language"], validate_constraints=False)
+        except ValidationError as error:
+            for name, messages in error.message_dict.items():
+                errors.setdefault(name, []).extend(messages)
+        if errors:
+            raise ValidationError(errors)
+        if fields:
+            locked.save(update_fields=list(fields))
+    return locked

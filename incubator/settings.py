@@ -161,6 +161,16 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # One named enum per vocabulary of DESIGN.md section 8, wherever it appears.
+    "ENUM_NAME_OVERRIDES": {
+        "RegionEnum": "incubator.enums.Region",
+        "TrackEnum": "incubator.enums.Track",
+        "StageEnum": "incubator.enums.Stage",
+        "ServiceKindEnum": "incubator.enums.ServiceKind",
+        "CurrencyEnum": "incubator.enums.Currency",
+        "ApplicationStatusEnum": "applications.enums.ApplicationStatus",
+        "AttachmentKindEnum": "applications.enums.AttachmentKind",
+    },
 }
 
 # Celery: Redis when CELERY_BROKER_URL is set, otherwise tasks run in-process.
@@ -197,4 +207,7 @@ LOGGING = {
     "loggers": {"django": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }
 
-LOGIN_URL = "admin:login"
+# The applicant portal's pages (applications/urls.py); the admin keeps its own log-in page.
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "portal:dashboard"
+LOGOUT_REDIRECT_URL = "portal:home"

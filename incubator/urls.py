@@ -15,4 +15,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # The applicant portal at the site root (applications/urls.py).
+    path("", include("applications.urls")),
 ]

@@ -1,0 +1,138 @@
+"""Input and output shapes of the start-up and application endpoints (DESIGN.md section 8)."""
+
+from django.conf import settings
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from incubator.enums import Currency, Region, ServiceKind, Stage, Track
+from incubator.models import Round
+
+from ..enums import ApplicationStatus, AttachmentKind
+from ..models import Application, Attachment, Startup
+from ..services import MAX_TEAM_SIZE
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="original_name", read_only=True)
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attachment
+        fields = ["id", "kind", "name", "size", "content_type", "sha256", "uploaded_at", "url"]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, attachment: Attachment) -> str:
+        path = reverse("attachment-download", kwargs={"pk": attachment.pk})
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+
+class ApplicationSerializer(serializers.ModelSerializer):
+    startup_name = serializers.CharField(source="startup.name", read_only=True)
+    needs = serializers.ListField(
+        child=serializers.ChoiceField(choices=ServiceKind.choices), read_only=True
+    )
+    attachments = AttachmentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Application
+        fields = [
+            "id",
+            "round",
+            "startup",
+            "startup_name",
+            "project_name",
+            "track",
+            "stage",
+            "summary",
+            "funding_amount",
+            "funding_currency",
+            "needs",
+            "status",
+            "submitted_at",
+            "created_at",
+            "updated_at",
+            "attachments",
+        ]
+        read_only_fields = fields
+
+
+class ApplicationFieldsSerializer(serializers.Serializer):
+    """The fields a start-up writes on a draft; every one optional on PATCH."""
+
+    project_name = serializers.CharField(max_length=200)
+    track = serializers.ChoiceField(choices=Track.choices, allow_blank=True, required=False)
+    stage = serializers.ChoiceField(choices=Stage.choices, allow_blank=True, required=False)
+    summary = serializers.CharField(
+        max_length=10000, allow_blank=True, required=False, trim_whitespace=False
+    )
+    funding_amount = serializers.DecimalField(
+        max_digits=14, decimal_places=2, min_value=0, allow_null=True, required=False
+    )
+    funding_currency = serializers.ChoiceField(
+        choices=Currency.choices, allow_blank=True, required=False
+    )
+    needs = serializers.ListField(
+        child=serializers.ChoiceField(choices=ServiceKind.choices),
+        required=False,
+        max_length=len(ServiceKind.values),
+    )
+
+
+class ApplicationCreateSerializer(ApplicationFieldsSerializer):
+    round = serializers.PrimaryKeyRelatedField(queryset=Round.objects.all())
+    startup = serializers.PrimaryKeyRelatedField(
+        queryset=Startup.objects.all(),
+        required=False,
+        help_text="The start-up applying; needed only by users who belong to several.",
+    )
+
+
+class WithdrawSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
+
+
+class AttachmentUploadSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=AttachmentKind.choices)
+    file = serializers.FileField(
+        max_length=255,
+        allow_empty_file=True,  # the service refuses it with its own message
+        help_text=f"PDF or PPTX for a pitch deck; PDF, JPEG or PNG for a business licence; PDF "
+        f"otherwise; at most {settings.MAX_UPLOAD_MB} MB.",
+    )
+
+
+class StartupSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Startup
+        fields = [
+            "id",
+            "name",
+            "region",
+            "founded_on",
+            "website",
+            "team_size",
+            "description",
+            "contact_email",
+        ]
+        read_only_fields = fields
+
+
+class StartupUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False)
+    region = serializers.ChoiceField(choices=Region.choices, required=False)
+    founded_on = serializers.DateField(allow_null=True, required=False)
+    website = serializers.URLField(max_length=300, allow_blank=True, required=False)
+    team_size = serializers.IntegerField(
+        min_value=1, max_value=MAX_TEAM_SIZE, allow_null=True, required=False
+    )
+    description = serializers.CharField(
+        max_length=5000, allow_blank=True, required=False, trim_whitespace=False
+    )
+    contact_email = serializers.EmailField(max_length=254, required=False)
+
+
+STATUS_CHOICES = ApplicationStatus.choices

@@ -1,0 +1,210 @@
+"""Start-up and application endpoints: authenticate, check, validate, call one service."""
+
+from django.core.exceptions import PermissionDenied
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from incubator.api.schema import error_responses
+
+from .. import selectors, services
+from ..models import Application
+from ..permissions import can_act_for_application, can_change_startup
+from .filters import ApplicationFilter
+from .serializers import (
+    ApplicationCreateSerializer,
+    ApplicationFieldsSerializer,
+    ApplicationSerializer,
+    AttachmentSerializer,
+    AttachmentUploadSerializer,
+    StartupSerializer,
+    StartupUpdateSerializer,
+    WithdrawSerializer,
+)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Applications visible to the user",
+        description="Start-up members see their own start-ups' applications, reviewers those "
+        "assigned to them, coordinators all.",
+        responses={200: ApplicationSerializer(many=True), **error_responses(400, 401)},
+    ),
+    retrieve=extend_schema(
+        summary="One application",
+        responses={200: ApplicationSerializer, **error_responses(401, 404)},
+    ),
+    create=extend_schema(
+        summary="Start a draft application",
+        description="The round must be open now; one application per start-up per round.",
+        request=ApplicationCreateSerializer,
+        responses={201: ApplicationSerializer, **error_responses(400, 401, 403, 409)},
+    ),
+    partial_update=extend_schema(
+        summary="Change a draft",
+        request=ApplicationFieldsSerializer(partial=True),
+        responses={200: ApplicationSerializer, **error_responses(400, 401, 403, 404, 409)},
+    ),
+    destroy=extend_schema(
+        summary="Delete a draft",
+        responses={204: None, **error_responses(401, 403, 404, 409)},
+    ),
+)
+class ApplicationViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = ApplicationSerializer
+    filterset_class = ApplicationFilter
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    lookup_value_regex = r"\d+"
+    queryset = Application.objects.none()  # for the schema; get_queryset decides
+
+    def get_queryset(self):
+        return selectors.application_list(user=self.request.user)
+
+    def get_object(self) -> Application:
+        application = selectors.get_visible_application(
+            user=self.request.user, pk=self.kwargs["pk"]
+        )
+        self.check_object_permissions(self.request, application)
+        return application
+
+    def _owned(self) -> Application:
+        """A visible application that the user may also change (a member of its start-up)."""
+        application = self.get_object()
+        if not can_act_for_application(self.request.user, application):
+            raise PermissionDenied("Only the start-up's own members may change its applications.")
+        return application
+
+    def _answer(self, application: Application, code: int = status.HTTP_200_OK) -> Response:
+        fresh = selectors.application_list(user=self.request.user).get(pk=application.pk)
+        return Response(self.get_serializer(fresh).data, status=code)
+
+    def create(self, request: Request) -> Response:
+        serializer = ApplicationCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        startup = data.pop("startup", None)
+        if startup is None:
+            startups = list(request.user.startups.all()[:2])
+            if not startups:
+                raise PermissionDenied("Only start-up members can apply.")
+            if len(startups) > 1:
+                return Response(
+                    {"startup": ["You belong to several start-ups: say which one applies."]},
+                    status=status.HTTP_400_BAD_REQUEST,
+                )
+            startup = startups[0]
+        application = services.create_draft(actor=request.user, startup=startup, **data)
+        return self._answer(application, status.HTTP_201_CREATED)
+
+    def partial_update(self, request: Request, pk: str) -> Response:
+        application = self._owned()
+        serializer = ApplicationFieldsSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        application = services.update_draft(
+            actor=request.user, application=application, **serializer.validated_data
+        )
+        return self._answer(application)
+
+    def destroy(self, request: Request, pk: str) -> Response:
+        services.delete_draft(actor=request.user, application=self._owned())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="Submit a draft",
+        description="Needs the round open now, track, stage, summary, funding amount and "
+        "currency, at least one need and a pitch deck; a 409 names everything missing.",
+        request=None,
+        responses={200: ApplicationSerializer, **error_responses(401, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"])
+    def submit(self, request: Request, pk: str) -> Response:
+        application = services.submit_application(actor=request.user, application=self._owned())
+        return self._answer(application)
+
+    @extend_schema(
+        summary="Withdraw an application",
+        description="Possible until a decision has been made.",
+        request=WithdrawSerializer,
+        responses={200: ApplicationSerializer, **error_responses(400, 401, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request: Request, pk: str) -> Response:
+        application = self._owned()
+        serializer = WithdrawSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        application = services.withdraw_application(
+            actor=request.user, application=application, note=serializer.validated_data["note"]
+        )
+        return self._answer(application)
+
+    @extend_schema(
+        summary="Attach a file to a draft",
+        description="The type is decided from the file's bytes; the name's extension must "
+        "agree. A new pitch deck or business licence replaces the previous one.",
+        request={"multipart/form-data": AttachmentUploadSerializer},
+        responses={
+            201: AttachmentSerializer,
+            **error_responses(400, 401, 403, 404, 409),
+            413: OpenApiResponse(description="The request body is too large."),
+        },
+    )
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    def attachments(self, request: Request, pk: str) -> Response:
+        application = self._owned()
+        serializer = AttachmentUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        attachment = services.add_attachment(
+            actor=request.user,
+            application=application,
+            kind=serializer.validated_data["kind"],
+            uploaded=serializer.validated_data["file"],
+        )
+        return Response(
+            AttachmentSerializer(attachment, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Start-ups",
+        description="Members see their own; reviewers and coordinators see all.",
+        responses={200: StartupSerializer(many=True), **error_responses(401)},
+    ),
+    retrieve=extend_schema(
+        summary="One start-up", responses={200: StartupSerializer, **error_responses(401, 404)}
+    ),
+    partial_update=extend_schema(
+        summary="Change a start-up's profile (its members only)",
+        request=StartupUpdateSerializer,
+        responses={200: StartupSerializer, **error_responses(400, 401, 403, 404)},
+    ),
+)
+class StartupViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = StartupSerializer
+    http_method_names = ["get", "patch", "head", "options"]
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self):
+        return selectors.startups_visible_to(user=self.request.user).order_by("name", "pk")
+
+    def get_object(self):
+        return selectors.get_visible_startup(user=self.request.user, pk=self.kwargs["pk"])
+
+    def partial_update(self, request: Request, pk: str) -> Response:
+        startup = self.get_object()
+        if not can_change_startup(request.user, startup):
+            raise PermissionDenied("Only the start-up's own members may change its profile.")
+        serializer = StartupUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        startup = services.update_startup_profile(
+            actor=request.user, startup=startup, **serializer.validated_data
+        )
+        return Response(StartupSerializer(startup).data)

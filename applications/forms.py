@@ -1,0 +1,140 @@
+"""Portal forms: they check the shape of what was typed; the services decide the rules."""
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from incubator.enums import Currency, Region, ServiceKind, Stage, Track
+
+from .enums import AttachmentKind
+
+
+def apply_service_errors(form: forms.Form, error: ValidationError, aliases=None) -> None:
+    """Show a service's field errors next to the form's fields."""
+    aliases = aliases or {}
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for name, messages in error.message_dict.items():
+        field = aliases.get(name, name)
+        form.add_error(field if field in form.fields else None, messages)
+
+
+class SignUpForm(forms.Form):
+    username = forms.CharField(
+        label=_("User name"),
+        max_length=150,
+        help_text=_("Letters, digits and @ . + - _ only."),
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
+    )
+    email = forms.EmailField(
+        label=_("E-mail"), widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+    password1 = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        help_text=_("At least 8 characters, not only digits, not a common password."),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password2 = forms.CharField(
+        label=_("Password again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    startup_name = forms.CharField(label=_("Start-up name"), max_length=200)
+    region = forms.ChoiceField(label=_("Region"), choices=Region.choices)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password1") and data.get("password2") != data.get("password1"):
+            self.add_error("password2", _("The two passwords differ."))
+        return data
+
+
+class ApplicationForm(forms.Form):
+    project_name = forms.CharField(label=_("Project name"), max_length=200)
+    track = forms.ChoiceField(
+        label=_("Track"), choices=[("", _("Choose a track")), *Track.choices], required=False
+    )
+    stage = forms.ChoiceField(
+        label=_("Stage"), choices=[("", _("Choose a stage")), *Stage.choices], required=False
+    )
+    summary = forms.CharField(
+        label=_("Summary"),
+        max_length=10000,
+        required=False,
+        help_text=_("What you build, for whom, and why a blockchain (up to 10,000 characters)."),
+        widget=forms.Textarea(attrs={"rows": 7}),
+    )
+    funding_amount = forms.DecimalField(
+        label=_("Funding requested"),
+        max_digits=14,
+        decimal_places=2,
+        min_value=0,
+        required=False,
+        widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "inputmode": "decimal"}),
+    )
+    funding_currency = forms.ChoiceField(
+        label=_("Currency"),
+        choices=[("", _("Choose a currency")), *Currency.choices],
+        required=False,
+    )
+    needs = forms.MultipleChoiceField(
+        label=_("Services you need"),
+        choices=ServiceKind.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Partners who offer these services will hear about you if you are chosen."),
+    )
+
+    def service_fields(self) -> dict:
+        data = dict(self.cleaned_data)
+        data["needs"] = list(data.get("needs") or [])
+        return data
+
+
+class AttachmentForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind of file"), choices=AttachmentKind.choices)
+    file = forms.FileField(
+        label=_("File"),
+        allow_empty_file=True,
+        help_text=_(
+            "Pitch deck: PDF or PPTX. Business licence: PDF, JPEG or PNG. Other: PDF. "
+            "At most %(mb)d MB."
+        )
+        % {"mb": settings.MAX_UPLOAD_MB},
+        widget=forms.ClearableFileInput(
+            attrs={"accept": ".pdf,.pptx,.jpg,.jpeg,.png"},
+        ),
+    )
+
+
+class WithdrawForm(forms.Form):
+    note = forms.CharField(
+        label=_("Reason (optional)"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class StartupProfileForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    region = forms.ChoiceField(label=_("Region"), choices=Region.choices)
+    founded_on = forms.DateField(
+        label=_("Founded on"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    website = forms.URLField(
+        label=_("Website"), max_length=300, required=False, assume_scheme="https"
+    )
+    team_size = forms.IntegerField(
+        label=_("Team size"), min_value=1, max_value=100000, required=False
+    )
+    description = forms.CharField(
+        label=_("Description"),
+        max_length=5000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+    contact_email = forms.EmailField(label=_("Contact e-mail"))

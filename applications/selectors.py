@@ -1,0 +1,108 @@
+"""Reads of start-ups and applications, with visibility decided in one place for every role."""
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from incubator.models import Round
+from incubator.permissions import is_coordinator, is_reviewer
+from reviews.models import Assignment, ConflictOfInterest
+
+from .models import Application, Attachment, Startup, StatusChange
+
+User = AbstractBaseUser | AnonymousUser
+
+
+def applications_visible_to(*, user: User) -> QuerySet[Application]:
+    """Applications `user` may know exist (DESIGN.md section 6).
+
+    Start-up members: their start-ups' own. Reviewers: those assigned to them, unless they
+    declared a conflict with the start-up. Coordinators and superusers: all. Anonymous: none.
+    """
+    applications = Application.objects.all()
+    if not user.is_authenticated:
+        return applications.none()
+    if is_coordinator(user):
+        return applications
+    member = Exists(Startup.members.through.objects.filter(startup=OuterRef("startup"), user=user))
+    if not is_reviewer(user):
+        return applications.filter(member)
+    assigned = Exists(Assignment.objects.filter(application=OuterRef("pk"), reviewer=user))
+    conflicted = Exists(
+        ConflictOfInterest.objects.filter(startup=OuterRef("startup"), reviewer=user)
+    )
+    return applications.filter(member | (assigned & ~conflicted))
+
+
+def get_visible_application(*, user: User, pk: object) -> Application:
+    """The application `pk` if `user` may see it; 404 whether it is missing or forbidden."""
+    try:
+        return applications_visible_to(user=user).select_related("startup", "round").get(pk=pk)
+    except (Application.DoesNotExist, ValueError, TypeError) as error:
+        raise Http404("No such application.") from error
+
+
+def application_list(*, user: User) -> QuerySet[Application]:
+    """Visible applications with everything a list shows, in a constant number of queries."""
+    return (
+        applications_visible_to(user=user)
+        .select_related("startup", "round")
+        .prefetch_related(
+            Prefetch("attachments", queryset=Attachment.objects.order_by("kind", "-uploaded_at"))
+        )
+    )
+
+
+def portal_applications(*, user: User) -> QuerySet[Application]:
+    """The dashboard: the user's start-ups' applications with attachments and history."""
+    return (
+        Application.objects.of_member(user)
+        .select_related("startup", "round")
+        .prefetch_related(
+            "attachments",
+            Prefetch(
+                "status_changes",
+                queryset=StatusChange.objects.select_related("actor").order_by("created_at", "id"),
+            ),
+        )
+    )
+
+
+def startups_visible_to(*, user: User) -> QuerySet[Startup]:
+    startups = Startup.objects.all()
+    if not user.is_authenticated:
+        return startups.none()
+    if is_coordinator(user) or is_reviewer(user):
+        return startups
+    return startups.filter(
+        Exists(Startup.members.through.objects.filter(startup=OuterRef("pk"), user=user))
+    )
+
+
+def get_visible_startup(*, user: User, pk: object) -> Startup:
+    try:
+        return startups_visible_to(user=user).get(pk=pk)
+    except (Startup.DoesNotExist, ValueError, TypeError) as error:
+        raise Http404("No such start-up.") from error
+
+
+def startup_of(*, user: User) -> Startup | None:
+    """The start-up a portal user acts for (the first, if they belong to several)."""
+    if not user.is_authenticated:
+        return None
+    return Startup.objects.filter(members=user).order_by("pk").first()
+
+
+def open_rounds() -> QuerySet[Round]:
+    return Round.objects.open_at(timezone.now()).select_related("programme").order_by("closes_at")
+
+
+def get_visible_attachment(*, user: User, pk: object) -> Attachment:
+    """An attachment of an application `user` may see; 404 otherwise."""
+    try:
+        return Attachment.objects.select_related("application").get(
+            pk=pk, application__in=applications_visible_to(user=user)
+        )
+    except (Attachment.DoesNotExist, ValueError, TypeError) as error:
+        raise Http404("No such attachment.") from error

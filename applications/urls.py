@@ -1,0 +1,75 @@
+"""The applicant portal at the site root, the log-in pages, and attachment downloads."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from . import views
+
+portal_patterns = [
+    path("", views.home, name="home"),
+    path("signup/", views.signup, name="signup"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("startup/", views.startup_profile, name="profile"),
+    path("applications/new/", views.application_create, name="application-new"),
+    path("applications/<int:pk>/", views.application_detail, name="application"),
+    path("applications/<int:pk>/edit/", views.application_edit, name="application-edit"),
+    path("applications/<int:pk>/delete/", views.application_delete, name="application-delete"),
+    path("applications/<int:pk>/files/", views.attachment_upload, name="attachment-upload"),
+    path("applications/<int:pk>/submit/", views.application_submit, name="application-submit"),
+    path(
+        "applications/<int:pk>/withdraw/",
+        views.application_withdraw,
+        name="application-withdraw",
+    ),
+]
+
+# Django's admin ships registration/ templates of its own: ours are named explicitly.
+ACCOUNT = "applications/account"
+
+# Django's own views with our templates; their URL names are the ones Django expects.
+account_patterns = [
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            redirect_authenticated_user=True, template_name=f"{ACCOUNT}/login.html"
+        ),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "password-reset/",
+        auth_views.PasswordResetView.as_view(
+            template_name=f"{ACCOUNT}/password_reset_form.html",
+            email_template_name=f"{ACCOUNT}/password_reset_email.html",
+            subject_template_name=f"{ACCOUNT}/password_reset_subject.txt",
+        ),
+        name="password_reset",
+    ),
+    path(
+        "password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(
+            template_name=f"{ACCOUNT}/password_reset_done.html"
+        ),
+        name="password_reset_done",
+    ),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(
+            template_name=f"{ACCOUNT}/password_reset_confirm.html"
+        ),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password-reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(
+            template_name=f"{ACCOUNT}/password_reset_complete.html"
+        ),
+        name="password_reset_complete",
+    ),
+]
+
+urlpatterns = [
+    path("", include((portal_patterns, "portal"))),
+    *account_patterns,
+    path("files/<int:pk>/", views.attachment_download, name="attachment-download"),
+]

@@ -1,0 +1,296 @@
+"""The applicant portal: thin views over the same services and selectors as the API."""
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from incubator.exceptions import WorkflowError
+from incubator.models import Round
+
+from . import selectors, services
+from .enums import ApplicationStatus, AttachmentKind
+from .forms import (
+    ApplicationForm,
+    AttachmentForm,
+    SignUpForm,
+    StartupProfileForm,
+    WithdrawForm,
+    apply_service_errors,
+)
+from .models import Application
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated and selectors.startup_of(user=request.user):
+        return redirect("portal:dashboard")
+    return render(request, "applications/home.html", {"rounds": selectors.open_rounds()})
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("portal:dashboard")
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user, _startup = services.register_startup(
+                username=data["username"],
+                email=data["email"],
+                password=data["password1"],
+                startup_name=data["startup_name"],
+                region=data["region"],
+                language=get_language(),
+            )
+        except ValidationError as error:
+            apply_service_errors(form, error, {"password": "password1"})
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, _("Welcome! Your start-up is registered."))
+            return redirect("portal:dashboard")
+    return render(request, "applications/signup.html", {"form": form})
+
+
+def _startup_or_404(request: HttpRequest):
+    startup = selectors.startup_of(user=request.user)
+    if startup is None:
+        raise Http404(_("This account does not belong to a start-up."))
+    return startup
+
+
+def _own_application(request: HttpRequest, pk: int) -> Application:
+    # The portal is the start-ups' own: anything else is 404, as if it did not exist.
+    return get_object_or_404(selectors.portal_applications(user=request.user), pk=pk)
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    startup = selectors.startup_of(user=request.user)
+    applications = list(selectors.portal_applications(user=request.user)) if startup else []
+    applied_rounds = {a.round_id for a in applications}
+    rounds = [r for r in selectors.open_rounds() if r.pk not in applied_rounds]
+    return render(
+        request,
+        "applications/dashboard.html",
+        {"startup": startup, "applications": applications, "open_rounds": rounds},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def application_create(request: HttpRequest) -> HttpResponse:
+    startup = _startup_or_404(request)
+    round_ = get_object_or_404(Round, pk=request.GET.get("round") or request.POST.get("round") or 0)
+    form = ApplicationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            application = services.create_draft(
+                actor=request.user, startup=startup, round=round_, **form.service_fields()
+            )
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        except WorkflowError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("Your draft is saved. Add your pitch deck next."))
+            return redirect("portal:application", pk=application.pk)
+    return render(request, "applications/application_form.html", {"form": form, "round": round_})
+
+
+@login_required
+def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    application = _own_application(request, pk)
+    missing = (
+        services.missing_requirements(application)
+        if application.status == ApplicationStatus.DRAFT
+        else []
+    )
+    return render(
+        request,
+        "applications/application_detail.html",
+        {
+            "application": application,
+            "missing": missing,
+            "can_withdraw": application.status in services.WITHDRAWABLE_STATUSES,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    application = _own_application(request, pk)
+    if application.status != ApplicationStatus.DRAFT:
+        messages.error(request, _("Only a draft can be changed."))
+        return redirect("portal:application", pk=pk)
+    initial = {
+        "project_name": application.project_name,
+        "track": application.track,
+        "stage": application.stage,
+        "summary": application.summary,
+        "funding_amount": application.funding_amount,
+        "funding_currency": application.funding_currency,
+        "needs": application.needs,
+    }
+    form = ApplicationForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_draft(
+                actor=request.user, application=application, **form.service_fields()
+            )
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        except WorkflowError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("Your changes are saved."))
+            return redirect("portal:application", pk=pk)
+    return render(
+        request,
+        "applications/application_form.html",
+        {"form": form, "round": application.round, "application": application},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def application_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    application = _own_application(request, pk)
+    if request.method == "POST":
+        try:
+            services.delete_draft(actor=request.user, application=application)
+        except WorkflowError as error:
+            messages.error(request, error.message)
+            return redirect("portal:application", pk=pk)
+        messages.success(request, _("The draft is deleted."))
+        return redirect("portal:dashboard")
+    return render(request, "applications/application_delete.html", {"application": application})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    application = _own_application(request, pk)
+    form = AttachmentForm(
+        request.POST or None,
+        request.FILES or None,
+        initial={"kind": request.GET.get("kind", AttachmentKind.PITCH_DECK)},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.add_attachment(
+                actor=request.user,
+                application=application,
+                kind=form.cleaned_data["kind"],
+                uploaded=form.cleaned_data["file"],
+            )
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        except WorkflowError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("The file is uploaded."))
+            return redirect("portal:application", pk=pk)
+    return render(
+        request, "applications/attachment_form.html", {"form": form, "application": application}
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def application_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    application = _own_application(request, pk)
+    error_message = ""
+    if request.method == "POST":
+        try:
+            services.submit_application(actor=request.user, application=application)
+        except WorkflowError as error:
+            error_message = error.message
+        else:
+            messages.success(request, _("Your application is submitted. Good luck!"))
+            return redirect("portal:dashboard")
+    round_closed = ""
+    try:
+        services.ensure_round_open(application.round)
+    except WorkflowError as error:
+        round_closed = error.message
+    return render(
+        request,
+        "applications/application_submit.html",
+        {
+            "application": application,
+            "missing": services.missing_requirements(application),
+            "round_closed": round_closed,
+            "error_message": error_message,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def application_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    application = _own_application(request, pk)
+    form = WithdrawForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.withdraw_application(
+                actor=request.user, application=application, note=form.cleaned_data["note"]
+            )
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        except WorkflowError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("Your application is withdrawn."))
+            return redirect("portal:dashboard")
+    return render(
+        request,
+        "applications/application_withdraw.html",
+        {"form": form, "application": application},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def startup_profile(request: HttpRequest) -> HttpResponse:
+    startup = _startup_or_404(request)
+    initial = {field: getattr(startup, field) for field in services.STARTUP_FIELDS}
+    form = StartupProfileForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        changed = {name: form.cleaned_data[name] for name in form.changed_data}
+        try:
+            services.update_startup_profile(actor=request.user, startup=startup, **changed)
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        except PermissionDenied:
+            raise
+        else:
+            messages.success(request, _("Your start-up's profile is saved."))
+            return redirect("portal:profile")
+    return render(request, "applications/startup_profile.html", {"form": form, "startup": startup})
+
+
+@login_required
+def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
+    """Serve an attachment to a user who may see its application, as a download only."""
+    attachment = selectors.get_visible_attachment(user=request.user, pk=pk)
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError as error:
+        raise Http404(_("The file is missing.")) from error
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

@@ -1,0 +1,153 @@
+"""Programme-level endpoints: registration, tokens, rounds with rubrics, reviewer accounts."""
+
+from django.contrib.auth import get_user_model
+from django.db.models import Prefetch
+from django.utils.translation import get_language
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from applications.services import register_startup
+from incubator import services
+from incubator.models import Round
+from incubator.permissions import REVIEWERS_GROUP
+from reviews.models import Criterion
+
+from .permissions import IsCoordinator, ReadAnyoneWriteCoordinator
+from .schema import error_responses
+from .serializers import (
+    RegisteredSerializer,
+    RegisterSerializer,
+    ReviewerCreateSerializer,
+    ReviewerSerializer,
+    RoundSerializer,
+    RoundWriteSerializer,
+    TokenCredentialsSerializer,
+    TokenSerializer,
+)
+
+
+class RegisterView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(
+        summary="Register a start-up and its first user",
+        request=RegisterSerializer,
+        responses={201: RegisteredSerializer, **error_responses(400)},
+        auth=[],
+    )
+    def post(self, request: Request) -> Response:
+        serializer = RegisterSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user, startup = register_startup(**serializer.validated_data, language=get_language())
+        token, _created = Token.objects.get_or_create(user=user)
+        body = {
+            "user": {"id": user.pk, "username": user.username, "email": user.email},
+            "startup": {"id": startup.pk, "name": startup.name, "region": startup.region},
+            "token": token.key,
+        }
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class TokenView(ObtainAuthToken):
+    authentication_classes = []
+
+    @extend_schema(
+        summary="Get an API token",
+        description="Send it as `Authorization: Token <key>`.",
+        request=TokenCredentialsSerializer,
+        responses={200: TokenSerializer, **error_responses(400)},
+        auth=[],
+    )
+    def post(self, request: Request, *args, **kwargs) -> Response:
+        return super().post(request, *args, **kwargs)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Rounds with their rubric",
+        responses={200: RoundSerializer(many=True), **error_responses(400)},
+        auth=[{}],
+    ),
+    retrieve=extend_schema(
+        summary="One round", responses={200: RoundSerializer, **error_responses(404)}, auth=[{}]
+    ),
+    create=extend_schema(
+        summary="Create a round (coordinators)",
+        request=RoundWriteSerializer,
+        responses={201: RoundSerializer, **error_responses(400, 401, 403)},
+    ),
+    partial_update=extend_schema(
+        summary="Change a round and its rubric (coordinators)",
+        description="`criteria` replaces the rubric: items with an `id` are kept and changed, "
+        "items without are added, criteria left out are removed. Once reviewers have scored, "
+        "only names and descriptions may change (409 otherwise).",
+        request=RoundWriteSerializer(partial=True),
+        responses={200: RoundSerializer, **error_responses(400, 401, 403, 404, 409)},
+    ),
+)
+class RoundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = RoundSerializer
+    permission_classes = [ReadAnyoneWriteCoordinator]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self):
+        return Round.objects.prefetch_related(
+            Prefetch("criteria", queryset=Criterion.objects.order_by("order", "id"))
+        ).order_by("-opens_at", "-id")
+
+    def _answer(self, round_: Round, code: int = status.HTTP_200_OK) -> Response:
+        return Response(RoundSerializer(self.get_queryset().get(pk=round_.pk)).data, status=code)
+
+    def create(self, request: Request) -> Response:
+        serializer = RoundWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        round_ = services.create_round(actor=request.user, **serializer.validated_data)
+        return self._answer(round_, status.HTTP_201_CREATED)
+
+    def partial_update(self, request: Request, pk: str) -> Response:
+        round_ = self.get_object()
+        serializer = RoundWriteSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        round_ = services.update_round(
+            actor=request.user, round=round_, **serializer.validated_data
+        )
+        return self._answer(round_)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Reviewers (coordinators)",
+        responses={200: ReviewerSerializer(many=True), **error_responses(401, 403)},
+    ),
+    create=extend_schema(
+        summary="Create a reviewer (coordinators)",
+        request=ReviewerCreateSerializer,
+        responses={201: ReviewerSerializer, **error_responses(400, 401, 403)},
+    ),
+)
+class ReviewerViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = ReviewerSerializer
+    permission_classes = [IsCoordinator]
+
+    def get_queryset(self):
+        return (
+            get_user_model()
+            .objects.filter(groups__name=REVIEWERS_GROUP)
+            .select_related("reviewer_profile")
+            .order_by("username", "pk")
+        )
+
+    def create(self, request: Request) -> Response:
+        serializer = ReviewerCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.create_reviewer(actor=request.user, **serializer.validated_data)
+        user = self.get_queryset().get(pk=user.pk)
+        return Response(ReviewerSerializer(user).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,247 @@
+"""Writes of the programme's own data: rounds with their rubric, and reviewer accounts."""
+
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, Group
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from reviews.models import Criterion, ReviewerProfile, Score
+
+from .enums import Track
+from .exceptions import WorkflowError
+from .models import DEFAULT_PROGRAMME_NAME, Programme, Round
+from .permissions import REVIEWERS_GROUP, is_coordinator
+
+ROUND_FIELDS = ("name", "opens_at", "closes_at", "review_deadline", "reviews_per_application")
+# Changing these on a criterion that has scores would change what the scores mean.
+SCORED_CRITERION_FIELDS = ("weight", "max_score")
+
+
+class RubricLocked(WorkflowError):
+    """The rubric already has scores: a change would invalidate them."""
+
+
+def _ensure_coordinator(actor: AbstractBaseUser) -> None:
+    if not is_coordinator(actor):
+        raise PermissionDenied(_("Only coordinators may do this."))
+
+
+def _check_round(round_: Round) -> None:
+    errors: dict[str, list[str]] = {}
+    if round_.opens_at and round_.closes_at and round_.closes_at <= round_.opens_at:
+        errors["closes_at"] = [_("A round must close after it opens.")]
+    if round_.closes_at and round_.review_deadline and round_.review_deadline < round_.closes_at:
+        errors["review_deadline"] = [_("The review deadline cannot be before the round closes.")]
+    if round_.reviews_per_application is not None and not 1 <= round_.reviews_per_application <= 20:
+        errors["reviews_per_application"] = [_("Enter a number from 1 to 20.")]
+    try:
+        round_.full_clean(exclude=["programme"], validate_constraints=False)
+    except ValidationError as error:
+        for name, messages in error.message_dict.items():
+            errors.setdefault(name, []).extend(messages)
+    if (
+        "name" not in errors
+        and Round.objects.filter(programme_id=round_.programme_id, name=round_.name)
+        .exclude(pk=round_.pk)
+        .exists()
+    ):
+        errors["name"] = [_("The programme already has a round of this name.")]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _check_criteria(criteria: list[dict]) -> None:
+    names = [str(item.get("name", "")).strip() for item in criteria]
+    problems = []
+    for index, item in enumerate(criteria):
+        if not names[index]:
+            problems.append(_("Criterion %(n)d: the name is required.") % {"n": index + 1})
+        weight = item.get("weight", Decimal("1"))
+        if weight is not None and Decimal(weight) <= 0:
+            problems.append(_("Criterion %(n)d: the weight must be above 0.") % {"n": index + 1})
+        max_score = item.get("max_score", 10)
+        if max_score is not None and not 1 <= int(max_score) <= 100:
+            problems.append(
+                _("Criterion %(n)d: the maximum score must be from 1 to 100.") % {"n": index + 1}
+            )
+    if len(set(names)) != len(names):
+        problems.append(_("Two criteria of a round cannot have the same name."))
+    if problems:
+        raise ValidationError({"criteria": problems})
+
+
+def _write_criteria(*, round_: Round, criteria: list[dict]) -> None:
+    """Make the round's rubric equal to `criteria`: update by id, create new, delete missing."""
+    _check_criteria(criteria)
+    existing = {c.pk: c for c in Criterion.objects.select_for_update().filter(round=round_)}
+    scored = set(
+        Score.objects.filter(criterion__round=round_).values_list("criterion_id", flat=True)
+    )
+    kept_ids = {item["id"] for item in criteria if item.get("id") is not None}
+    unknown = kept_ids - set(existing)
+    if unknown:
+        raise ValidationError(
+            {
+                "criteria": [
+                    _("Criterion %(id)s is not part of this round.")
+                    % {"id": ", ".join(map(str, sorted(unknown)))}
+                ]
+            }
+        )
+    if scored:
+        removed = [existing[pk].name for pk in scored if pk not in kept_ids]
+        added = [item for item in criteria if item.get("id") is None]
+        changed = [
+            existing[item["id"]].name
+            for item in criteria
+            if item.get("id") in scored
+            and any(
+                field in item
+                and Decimal(item[field]) != Decimal(getattr(existing[item["id"]], field))
+                for field in SCORED_CRITERION_FIELDS
+            )
+        ]
+        if removed or added or changed:
+            raise RubricLocked(
+                _(
+                    "Reviewers have already scored this rubric: criteria cannot be added or "
+                    "removed, and the weight or maximum score of a scored criterion cannot change "
+                    "(only names and descriptions can)."
+                )
+            )
+    Criterion.objects.filter(round=round_).exclude(pk__in=kept_ids).delete()
+    for order, item in enumerate(criteria):
+        values = {
+            "name": str(item["name"]).strip(),
+            "description": item.get("description", "") or "",
+            "weight": item.get("weight", Decimal("1")),
+            "max_score": item.get("max_score", 10),
+            "order": order,
+        }
+        if item.get("id") is not None:
+            criterion = existing[item["id"]]
+            for field, value in values.items():
+                setattr(criterion, field, value)
+            # Free the names first would need two passes; a rename to a sibling's old name is rare.
+            criterion.save(update_fields=list(values))
+        else:
+            Criterion.objects.create(round=round_, **values)
+
+
+def create_round(
+    *,
+    actor: AbstractBaseUser,
+    name: str,
+    opens_at: datetime,
+    closes_at: datetime,
+    review_deadline: datetime,
+    reviews_per_application: int = 3,
+    programme: Programme | None = None,
+    criteria: Iterable[dict] = (),
+) -> Round:
+    """A new round with its rubric; `programme` defaults to the plan's own."""
+    _ensure_coordinator(actor)
+    with transaction.atomic():
+        if programme is None:
+            programme = Programme.objects.get(name=DEFAULT_PROGRAMME_NAME)
+        round_ = Round(
+            programme=programme,
+            name=(name or "").strip(),
+            opens_at=opens_at,
+            closes_at=closes_at,
+            review_deadline=review_deadline,
+            reviews_per_application=reviews_per_application,
+        )
+        _check_round(round_)
+        try:
+            with transaction.atomic():
+                round_.save()
+        except IntegrityError as error:
+            raise ValidationError(
+                {"name": [_("The programme already has a round of this name.")]}
+            ) from error
+        _write_criteria(round_=round_, criteria=list(criteria))
+    return round_
+
+
+def update_round(
+    *,
+    actor: AbstractBaseUser,
+    round: Round,
+    criteria: Iterable[dict] | None = None,
+    **fields: object,
+) -> Round:
+    """Change a round's dates or settings, and its rubric when `criteria` is given."""
+    _ensure_coordinator(actor)
+    with transaction.atomic():
+        locked = Round.objects.select_for_update().get(pk=round.pk)
+        changed = []
+        for field in (*ROUND_FIELDS, "programme"):
+            if field in fields:
+                setattr(locked, field, fields[field])
+                changed.append(field)
+        if "name" in fields:
+            locked.name = (locked.name or "").strip()
+        _check_round(locked)
+        if changed:
+            locked.save(update_fields=changed)
+        if criteria is not None:
+            _write_criteria(round_=locked, criteria=list(criteria))
+    return locked
+
+
+def create_reviewer(
+    *,
+    actor: AbstractBaseUser,
+    username: str,
+    email: str,
+    password: str,
+    expertise: Iterable[str] = (),
+    max_load: int = 10,
+    language: str = "en",
+) -> AbstractBaseUser:
+    """A staff user in the Reviewers group with a reviewer profile."""
+    _ensure_coordinator(actor)
+    user_model = get_user_model()
+    username = (username or "").strip()
+    errors: dict[str, list] = {}
+    try:
+        user_model.username_validator(username)
+        if not username:
+            raise ValidationError(_("This field is required."))
+    except ValidationError as error:
+        errors["username"] = error.messages
+    if "username" not in errors and user_model.objects.filter(username__iexact=username).exists():
+        errors["username"] = [_("This user name is taken.")]
+    try:
+        validate_email(email)
+    except ValidationError:
+        errors["email"] = [_("Enter a valid e-mail address.")]
+    expertise = list(dict.fromkeys(expertise))
+    unknown = [t for t in expertise if t not in Track.values]
+    if unknown:
+        errors["expertise"] = [
+            _("Unknown tracks: %(unknown)s.") % {"unknown": ", ".join(map(str, unknown))}
+        ]
+    if not 1 <= int(max_load) <= 1000:
+        errors["max_load"] = [_("Enter a number from 1 to 1000.")]
+    try:
+        validate_password(password or "", user=user_model(username=username, email=email))
+    except ValidationError as error:
+        errors["password"] = error.messages
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        user = user_model.objects.create_user(username, email, password, is_staff=True)
+        user.groups.add(Group.objects.get(name=REVIEWERS_GROUP))
+        ReviewerProfile.objects.create(
+            user=user, expertise=expertise, max_load=max_load, language=language
+        )
+    return user
