@@ -152,3 +152,28 @@ class ServiceProviderFactory(factory.django.DjangoModelFactory):
     kind = ServiceKind.FUND
     email = factory.Sequence(lambda n: f"provider{n}@partner.example")
     tracks = factory.LazyFunction(list)
+
+
+# --- Intake (issue 3) -------------------------------------------------------------------------
+
+MINIMAL_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+
+class AttachmentFactory(factory.django.DjangoModelFactory):
+    """A pitch deck: a small real PDF, stored under a generated name."""
+
+    class Meta:
+        model = "applications.Attachment"
+
+    application = factory.SubFactory(ApplicationFactory)
+    kind = "pitch_deck"
+    file = factory.django.FileField(filename="deck.pdf", data=MINIMAL_PDF)
+    original_name = "deck.pdf"
+    size = len(MINIMAL_PDF)
+    content_type = "application/pdf"
+    sha256 = factory.LazyFunction(lambda: __import__("hashlib").sha256(MINIMAL_PDF).hexdigest())

@@ -1,0 +1,106 @@
+"""/api/v1/startups/: members read and change their own; reviewers and coordinators read all."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from applications.models import Startup
+from tests.applications.conftest import client_for
+from tests.factories import StartupFactory
+
+pytestmark = pytest.mark.django_db
+
+LIST = "/api/v1/startups/"
+
+
+def test_list_member_sees_own(founder, startup, other_founder):
+    response = client_for(founder).get(LIST)
+    assert response.status_code == 200
+    assert [row["id"] for row in response.json()["results"]] == [startup.pk]
+    assert set(response.json()["results"][0]) == {
+        "id",
+        "name",
+        "region",
+        "founded_on",
+        "website",
+        "team_size",
+        "description",
+        "contact_email",
+    }
+
+
+@pytest.mark.parametrize("role", ["reviewer", "coordinator_user"])
+def test_list_reviewer_and_coordinator_see_all(request, role, founder, other_founder):
+    user = request.getfixturevalue(role)
+    assert client_for(user).get(LIST).json()["count"] == 2
+
+
+def test_list_anonymous_401():
+    assert client_for().get(LIST).status_code == 401
+
+
+def test_list_query_count_same_for_1_and_50(django_assert_num_queries, coordinator_user):
+    StartupFactory()
+    client = client_for(coordinator_user)
+    with CaptureQueriesContext(connection) as one:
+        client.get(LIST)
+    StartupFactory.create_batch(49)
+    with django_assert_num_queries(len(one.captured_queries)):
+        assert client.get(LIST, {"page_size": 200}).json()["count"] == 50
+
+
+def test_retrieve_roles(founder, other_founder, reviewer, coordinator_user, startup):
+    url = f"{LIST}{startup.pk}/"
+    assert client_for(founder).get(url).status_code == 200
+    assert client_for(reviewer).get(url).status_code == 200
+    assert client_for(coordinator_user).get(url).status_code == 200
+    assert client_for(other_founder).get(url).status_code == 404
+    assert client_for().get(url).status_code == 401
+
+
+def test_patch_member_200(founder, startup):
+    response = client_for(founder).patch(
+        f"{LIST}{startup.pk}/",
+        {"website": "https://ledger.example", "team_size": 12, "founded_on": "2024-03-01"},
+        format="json",
+    )
+    assert response.status_code == 200
+    startup.refresh_from_db()
+    assert (startup.website, startup.team_size, str(startup.founded_on)) == (
+        "https://ledger.example",
+        12,
+        "2024-03-01",
+    )
+
+
+def test_patch_roles(other_founder, reviewer, coordinator_user, startup):
+    url = f"{LIST}{startup.pk}/"
+    assert client_for().patch(url, {"name": "x"}).status_code == 401
+    assert client_for(other_founder).patch(url, {"name": "x"}).status_code == 404
+    assert client_for(reviewer).patch(url, {"name": "x"}).status_code == 403
+    assert client_for(coordinator_user).patch(url, {"name": "x"}).status_code == 403
+    startup.refresh_from_db()
+    assert startup.name == "Pearl River Ledger"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("website", "not a url"),
+        ("website", "javascript:alert(1)"),
+        ("region", "tokyo"),
+        ("team_size", 0),
+        ("team_size", 10**9),
+        ("founded_on", "2999-01-01"),
+        ("contact_email", "nobody"),
+        ("name", ""),
+        ("description", "d" * 5001),
+        ("name", "a\x00b"),
+    ],
+)
+def test_patch_bad_value_400_nothing_changed(founder, startup, field, value):
+    before = Startup.objects.values().get(pk=startup.pk)
+    response = client_for(founder).patch(f"{LIST}{startup.pk}/", {field: value}, format="json")
+    assert response.status_code == 400
+    assert field in response.json()
+    assert Startup.objects.values().get(pk=startup.pk) == before

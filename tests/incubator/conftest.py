@@ -1,0 +1,1 @@
+from tests.applications.conftest import founder, reviewer  # noqa: F401 (shared fixtures)
