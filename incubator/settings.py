@@ -98,7 +98,12 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", "简体中文"), ("zh-hant", "繁體中文")]
 # App folders' locale/ are found by Django; notifications keep their own catalogue.
-LOCALE_PATHS = [BASE_DIR / "incubator" / "notifications" / "locale"]
+LOCALE_PATHS = [
+    BASE_DIR / "incubator" / "notifications" / "locale",
+    # Ours before django.contrib.admin's, which would otherwise win for common words ("Summary").
+    BASE_DIR / "applications" / "locale",
+    BASE_DIR / "incubator" / "locale",
+]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
