@@ -2,6 +2,7 @@
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -25,6 +26,7 @@ class SignUpForm(forms.Form):
     username = forms.CharField(
         label=_("User name"),
         max_length=150,
+        validators=[UnicodeUsernameValidator()],
         help_text=_("Letters, digits and @ . + - _ only."),
         widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
     )

@@ -4,6 +4,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from incubator.models import Round
 from incubator.permissions import is_coordinator, is_reviewer
@@ -40,7 +41,7 @@ def get_visible_application(*, user: User, pk: object) -> Application:
     try:
         return applications_visible_to(user=user).select_related("startup", "round").get(pk=pk)
     except (Application.DoesNotExist, ValueError, TypeError) as error:
-        raise Http404("No such application.") from error
+        raise Http404(_("No such application.")) from error
 
 
 def application_list(*, user: User) -> QuerySet[Application]:
@@ -84,7 +85,7 @@ def get_visible_startup(*, user: User, pk: object) -> Startup:
     try:
         return startups_visible_to(user=user).get(pk=pk)
     except (Startup.DoesNotExist, ValueError, TypeError) as error:
-        raise Http404("No such start-up.") from error
+        raise Http404(_("No such start-up.")) from error
 
 
 def startup_of(*, user: User) -> Startup | None:
@@ -105,4 +106,4 @@ def get_visible_attachment(*, user: User, pk: object) -> Attachment:
             pk=pk, application__in=applications_visible_to(user=user)
         )
     except (Attachment.DoesNotExist, ValueError, TypeError) as error:
-        raise Http404("No such attachment.") from error
+        raise Http404(_("No such attachment.")) from error

@@ -1,6 +1,7 @@
 """Start-up and application endpoints: authenticate, check, validate, call one service."""
 
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -78,7 +79,9 @@ class ApplicationViewSet(
         """A visible application that the user may also change (a member of its start-up)."""
         application = self.get_object()
         if not can_act_for_application(self.request.user, application):
-            raise PermissionDenied("Only the start-up's own members may change its applications.")
+            raise PermissionDenied(
+                _("Only the start-up's own members may change its applications.")
+            )
         return application
 
     def _answer(self, application: Application, code: int = status.HTTP_200_OK) -> Response:
@@ -93,10 +96,10 @@ class ApplicationViewSet(
         if startup is None:
             startups = list(request.user.startups.all()[:2])
             if not startups:
-                raise PermissionDenied("Only start-up members can apply.")
+                raise PermissionDenied(_("Only start-up members can apply."))
             if len(startups) > 1:
                 return Response(
-                    {"startup": ["You belong to several start-ups: say which one applies."]},
+                    {"startup": [_("You belong to several start-ups: say which one applies.")]},
                     status=status.HTTP_400_BAD_REQUEST,
                 )
             startup = startups[0]
@@ -201,7 +204,7 @@ class StartupViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def partial_update(self, request: Request, pk: str) -> Response:
         startup = self.get_object()
         if not can_change_startup(request.user, startup):
-            raise PermissionDenied("Only the start-up's own members may change its profile.")
+            raise PermissionDenied(_("Only the start-up's own members may change its profile."))
         serializer = StartupUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         startup = services.update_startup_profile(
