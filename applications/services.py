@@ -58,14 +58,14 @@ def describe_refusal(current: Status, requested: Status) -> str:
     allowed = [status for status in Status if status in ALLOWED_TRANSITIONS[current]]
     if allowed:
         options = ", ".join(f"“{Status(s).label}”" for s in allowed)
-        return (
-            f"The application is “{current.label}” and cannot become “{requested.label}”; "
-            f"from “{current.label}” it can become {options}."
-        )
-    return (
-        f"The application is “{current.label}”, a final status: "
-        f"it cannot become “{requested.label}” or change any more."
-    )
+        return _(
+            "The application is “%(current)s” and cannot become “%(requested)s”; "
+            "from “%(current)s” it can become %(options)s."
+        ) % {"current": current.label, "requested": requested.label, "options": options}
+    return _(
+        "The application is “%(current)s”, a final status: "
+        "it cannot become “%(requested)s” or change any more."
+    ) % {"current": current.label, "requested": requested.label}
 
 
 def transition_application(
