@@ -22,7 +22,22 @@ def apply_service_errors(form: forms.Form, error: ValidationError, aliases=None)
         form.add_error(field if field in form.fields else None, messages)
 
 
-class SignUpForm(forms.Form):
+class DescribedErrorsMixin:
+    """Point each invalid field's `aria-describedby` at its error list (and its help text)."""
+
+    def add_error(self, field, error):
+        super().add_error(field, error)
+        for name in self.errors:
+            if name not in self.fields:
+                continue
+            bound = self[name]
+            ids = [f"{bound.auto_id}_errors"]
+            if self.fields[name].help_text:
+                ids.append(f"{bound.auto_id}_helptext")
+            self.fields[name].widget.attrs["aria-describedby"] = " ".join(ids)
+
+
+class SignUpForm(DescribedErrorsMixin, forms.Form):
     username = forms.CharField(
         label=_("User name"),
         max_length=150,
@@ -54,7 +69,7 @@ class SignUpForm(forms.Form):
         return data
 
 
-class ApplicationForm(forms.Form):
+class ApplicationForm(DescribedErrorsMixin, forms.Form):
     project_name = forms.CharField(label=_("Project name"), max_length=200)
     track = forms.ChoiceField(
         label=_("Track"), choices=[("", _("Choose a track")), *Track.choices], required=False
@@ -96,7 +111,7 @@ class ApplicationForm(forms.Form):
         return data
 
 
-class AttachmentForm(forms.Form):
+class AttachmentForm(DescribedErrorsMixin, forms.Form):
     kind = forms.ChoiceField(label=_("Kind of file"), choices=AttachmentKind.choices)
     file = forms.FileField(
         label=_("File"),
@@ -112,7 +127,7 @@ class AttachmentForm(forms.Form):
     )
 
 
-class WithdrawForm(forms.Form):
+class WithdrawForm(DescribedErrorsMixin, forms.Form):
     note = forms.CharField(
         label=_("Reason (optional)"),
         max_length=2000,
@@ -121,7 +136,7 @@ class WithdrawForm(forms.Form):
     )
 
 
-class StartupProfileForm(forms.Form):
+class StartupProfileForm(DescribedErrorsMixin, forms.Form):
     name = forms.CharField(label=_("Name"), max_length=200)
     region = forms.ChoiceField(label=_("Region"), choices=Region.choices)
     founded_on = forms.DateField(

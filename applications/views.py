@@ -3,12 +3,16 @@
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
+from rest_framework.authentication import TokenAuthentication
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.request import Request
 
 from incubator.exceptions import WorkflowError
 from incubator.models import Round
@@ -276,10 +280,25 @@ def startup_profile(request: HttpRequest) -> HttpResponse:
     return render(request, "applications/startup_profile.html", {"form": form, "startup": startup})
 
 
-@login_required
-def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
+def _session_or_token_user(request: HttpRequest):
+    """The session's user, or the user of a valid `Authorization: Token …` header (API clients)."""
+    if request.user.is_authenticated:
+        return request.user
+    try:
+        found = TokenAuthentication().authenticate(Request(request))
+    except AuthenticationFailed:
+        return None
+    return found[0] if found else None
+
+
+def attachment_download(request: HttpRequest, pk: int) -> HttpResponse:
     """Serve an attachment to a user who may see its application, as a download only."""
-    attachment = selectors.get_visible_attachment(user=request.user, pk=pk)
+    user = _session_or_token_user(request)
+    if user is None:
+        if "HTTP_AUTHORIZATION" in request.META:
+            return HttpResponse(status=401, headers={"WWW-Authenticate": "Token"})
+        return redirect_to_login(request.get_full_path())
+    attachment = selectors.get_visible_attachment(user=user, pk=pk)
     try:
         handle = attachment.file.open("rb")
     except FileNotFoundError as error:

@@ -203,3 +203,23 @@ def test_download_assigned_reviewer_and_coordinator_200(client, reviewer, coordi
 def test_media_url_serves_nothing(client, founder, deck):
     client.force_login(founder)
     assert client.get(f"/media/{deck.file.name}").status_code == 404
+
+
+def test_download_with_api_token(founder, deck):
+    response = client_for(founder).get(f"/files/{deck.pk}/")
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == pdf_bytes()
+
+
+def test_download_with_bad_token_401(deck):
+    client = client_for()
+    client.credentials(HTTP_AUTHORIZATION="Token nope")
+    response = client.get(f"/files/{deck.pk}/")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Token"
+
+
+def test_download_api_url_from_listing_works(founder, deck):
+    client = client_for(founder)
+    url = client.get("/api/v1/applications/").json()["results"][0]["attachments"][0]["url"]
+    assert client.get(url.replace("http://testserver", "")).status_code == 200

@@ -64,6 +64,8 @@ def test_signup_errors_next_to_fields(client):
     form = response.context["form"]
     assert set(form.errors) == {"username", "email", "password2", "startup_name", "region"}
     assert 'id="id_email_errors"' in response.text
+    assert 'aria-describedby="id_email_errors"' in response.text
+    assert 'aria-invalid="true"' in response.text
     assert Startup.objects.count() == 0
 
 
