@@ -109,13 +109,16 @@ def _queries_for_list(django_assert_num_queries, client, expected):
     return response
 
 
-@pytest.mark.parametrize("role", ["member", "coordinator"])
-def test_list_query_count_same_for_1_and_50(django_assert_num_queries, role, coordinator_user):
+@pytest.mark.parametrize("role", ["member", "reviewer", "coordinator"])
+def test_list_query_count_same_for_1_and_50(
+    django_assert_num_queries, role, coordinator_user, reviewer
+):
     user = UserFactory(username="counting")
     startup = StartupFactory(members=[user])
-    viewer = user if role == "member" else coordinator_user
+    viewer = {"member": user, "reviewer": reviewer, "coordinator": coordinator_user}[role]
     first = ApplicationFactory(startup=startup)
     AttachmentFactory(application=first)
+    AssignmentFactory(application=first, reviewer=reviewer)
     client = client_for(viewer)
     client.get(LIST)  # warm the token
     from django.db import connection
@@ -126,6 +129,7 @@ def test_list_query_count_same_for_1_and_50(django_assert_num_queries, role, coo
     for _ in range(49):
         application = ApplicationFactory(startup=StartupFactory(members=[user]))
         AttachmentFactory(application=application)
+        AssignmentFactory(application=application, reviewer=reviewer)
     _queries_for_list(django_assert_num_queries, client, len(one.captured_queries))
     assert client.get(LIST, {"page_size": 200}).json()["count"] == 50
 
@@ -246,6 +250,19 @@ def test_create_odd_unicode_stored_verbatim(founder, open_round):
     )
     assert response.status_code == 201
     assert Application.objects.get().project_name == name
+
+
+def test_create_lone_surrogate_400_names_field(founder, open_round):
+    body = f'{{"round": {open_round.pk}, "project_name": "bad \\ud800 text"}}'
+    response = client_for(founder).post(LIST, body, content_type="application/json")
+    assert response.status_code == 400
+    assert "project_name" in response.json()
+    assert Application.objects.count() == 0
+
+
+@pytest.mark.parametrize("query", ["?round=99999999999999999999999", "?page=999999", "?page=x"])
+def test_list_odd_query_never_5xx(founder, query):
+    assert client_for(founder).get(LIST + query).status_code in {200, 400, 404}
 
 
 # --- retrieve / patch / delete ---------------------------------------------------------------
