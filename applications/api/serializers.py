@@ -106,6 +106,9 @@ class AttachmentUploadSerializer(serializers.Serializer):
 
 
 class StartupSerializer(serializers.ModelSerializer):
+    # A URL, or "" when the start-up has none: not `format: uri`, which "" would violate.
+    website = serializers.CharField(read_only=True)
+
     class Meta:
         model = Startup
         fields = [
@@ -125,7 +128,9 @@ class StartupUpdateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False)
     region = serializers.ChoiceField(choices=Region.choices, required=False)
     founded_on = serializers.DateField(allow_null=True, required=False)
-    website = serializers.URLField(max_length=300, allow_blank=True, required=False)
+    website = serializers.URLField(
+        max_length=300, allow_blank=True, required=False, help_text='An http(s) URL, or "".'
+    )
     team_size = serializers.IntegerField(
         min_value=1, max_value=MAX_TEAM_SIZE, allow_null=True, required=False
     )

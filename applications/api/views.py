@@ -32,7 +32,7 @@ from .serializers import (
         summary="Applications visible to the user",
         description="Start-up members see their own start-ups' applications, reviewers those "
         "assigned to them, coordinators all.",
-        responses={200: ApplicationSerializer(many=True), **error_responses(400, 401)},
+        responses={200: ApplicationSerializer(many=True), **error_responses(400, 401, 404)},
     ),
     retrieve=extend_schema(
         summary="One application",
@@ -42,12 +42,12 @@ from .serializers import (
         summary="Start a draft application",
         description="The round must be open now; one application per start-up per round.",
         request=ApplicationCreateSerializer,
-        responses={201: ApplicationSerializer, **error_responses(400, 401, 403, 409)},
+        responses={201: ApplicationSerializer, **error_responses(400, 401, 403, 409, 415)},
     ),
     partial_update=extend_schema(
         summary="Change a draft",
         request=ApplicationFieldsSerializer(partial=True),
-        responses={200: ApplicationSerializer, **error_responses(400, 401, 403, 404, 409)},
+        responses={200: ApplicationSerializer, **error_responses(400, 401, 403, 404, 409, 415)},
     ),
     destroy=extend_schema(
         summary="Delete a draft",
@@ -62,7 +62,8 @@ class ApplicationViewSet(
     serializer_class = ApplicationSerializer
     filterset_class = ApplicationFilter
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
-    lookup_value_regex = r"\d+"
+    # Any segment reaches the view: a malformed id answers DRF's JSON 404, not an HTML page.
+    lookup_value_regex = r"[^/]+"
     queryset = Application.objects.none()  # for the schema; get_queryset decides
 
     def get_queryset(self):
@@ -135,7 +136,7 @@ class ApplicationViewSet(
         summary="Withdraw an application",
         description="Possible until a decision has been made.",
         request=WithdrawSerializer,
-        responses={200: ApplicationSerializer, **error_responses(400, 401, 403, 404, 409)},
+        responses={200: ApplicationSerializer, **error_responses(400, 401, 403, 404, 409, 415)},
     )
     @action(detail=True, methods=["post"])
     def withdraw(self, request: Request, pk: str) -> Response:
@@ -154,7 +155,7 @@ class ApplicationViewSet(
         request={"multipart/form-data": AttachmentUploadSerializer},
         responses={
             201: AttachmentSerializer,
-            **error_responses(400, 401, 403, 404, 409),
+            **error_responses(400, 401, 403, 404, 409, 415),
             413: OpenApiResponse(description="The request body is too large."),
         },
     )
@@ -179,7 +180,7 @@ class ApplicationViewSet(
     list=extend_schema(
         summary="Start-ups",
         description="Members see their own; reviewers and coordinators see all.",
-        responses={200: StartupSerializer(many=True), **error_responses(401)},
+        responses={200: StartupSerializer(many=True), **error_responses(401, 404)},
     ),
     retrieve=extend_schema(
         summary="One start-up", responses={200: StartupSerializer, **error_responses(401, 404)}
@@ -187,13 +188,13 @@ class ApplicationViewSet(
     partial_update=extend_schema(
         summary="Change a start-up's profile (its members only)",
         request=StartupUpdateSerializer,
-        responses={200: StartupSerializer, **error_responses(400, 401, 403, 404)},
+        responses={200: StartupSerializer, **error_responses(400, 401, 403, 404, 415)},
     ),
 )
 class StartupViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = StartupSerializer
     http_method_names = ["get", "patch", "head", "options"]
-    lookup_value_regex = r"\d+"
+    lookup_value_regex = r"[^/]+"
 
     def get_queryset(self):
         return selectors.startups_visible_to(user=self.request.user).order_by("name", "pk")

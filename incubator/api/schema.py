@@ -12,6 +12,7 @@ _DESCRIPTIONS = {
     403: "Logged in but not allowed.",
     404: "No such object, or one this user may not see.",
     409: "A rule of the workflow forbids this now (wrong status, closed round, scored rubric).",
+    415: "The request body's content type is not one the endpoint reads.",
 }
 
 

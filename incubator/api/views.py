@@ -39,7 +39,7 @@ class RegisterView(APIView):
     @extend_schema(
         summary="Register a start-up and its first user",
         request=RegisterSerializer,
-        responses={201: RegisteredSerializer, **error_responses(400)},
+        responses={201: RegisteredSerializer, **error_responses(400, 415)},
         auth=[],
     )
     def post(self, request: Request) -> Response:
@@ -62,7 +62,7 @@ class TokenView(ObtainAuthToken):
         summary="Get an API token",
         description="Send it as `Authorization: Token <key>`.",
         request=TokenCredentialsSerializer,
-        responses={200: TokenSerializer, **error_responses(400)},
+        responses={200: TokenSerializer, **error_responses(400, 415)},
         auth=[],
     )
     def post(self, request: Request, *args, **kwargs) -> Response:
@@ -72,7 +72,7 @@ class TokenView(ObtainAuthToken):
 @extend_schema_view(
     list=extend_schema(
         summary="Rounds with their rubric",
-        responses={200: RoundSerializer(many=True), **error_responses(400)},
+        responses={200: RoundSerializer(many=True), **error_responses(404)},
         auth=[{}],
     ),
     retrieve=extend_schema(
@@ -81,7 +81,7 @@ class TokenView(ObtainAuthToken):
     create=extend_schema(
         summary="Create a round (coordinators)",
         request=RoundWriteSerializer,
-        responses={201: RoundSerializer, **error_responses(400, 401, 403)},
+        responses={201: RoundSerializer, **error_responses(400, 401, 403, 415)},
     ),
     partial_update=extend_schema(
         summary="Change a round and its rubric (coordinators)",
@@ -89,14 +89,14 @@ class TokenView(ObtainAuthToken):
         "items without are added, criteria left out are removed. Once reviewers have scored, "
         "only names and descriptions may change (409 otherwise).",
         request=RoundWriteSerializer(partial=True),
-        responses={200: RoundSerializer, **error_responses(400, 401, 403, 404, 409)},
+        responses={200: RoundSerializer, **error_responses(400, 401, 403, 404, 409, 415)},
     ),
 )
 class RoundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = RoundSerializer
     permission_classes = [ReadAnyoneWriteCoordinator]
     http_method_names = ["get", "post", "patch", "head", "options"]
-    lookup_value_regex = r"\d+"
+    lookup_value_regex = r"[^/]+"
 
     def get_queryset(self):
         return Round.objects.prefetch_related(
@@ -125,12 +125,12 @@ class RoundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 @extend_schema_view(
     list=extend_schema(
         summary="Reviewers (coordinators)",
-        responses={200: ReviewerSerializer(many=True), **error_responses(401, 403)},
+        responses={200: ReviewerSerializer(many=True), **error_responses(401, 403, 404)},
     ),
     create=extend_schema(
         summary="Create a reviewer (coordinators)",
         request=ReviewerCreateSerializer,
-        responses={201: ReviewerSerializer, **error_responses(400, 401, 403)},
+        responses={201: ReviewerSerializer, **error_responses(400, 401, 403, 415)},
     ),
 )
 class ReviewerViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
