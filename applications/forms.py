@@ -4,6 +4,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from incubator.enums import Currency, Region, ServiceKind, Stage, Track
@@ -116,15 +117,18 @@ class AttachmentForm(DescribedErrorsMixin, forms.Form):
     file = forms.FileField(
         label=_("File"),
         allow_empty_file=True,
-        help_text=_(
-            "Pitch deck: PDF or PPTX. Business licence: PDF, JPEG or PNG. Other: PDF. "
-            "At most %(mb)d MB."
-        )
-        % {"mb": settings.MAX_UPLOAD_MB},
         widget=forms.ClearableFileInput(
             attrs={"accept": ".pdf,.pptx,.jpg,.jpeg,.png"},
         ),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Built per request: in the active language and with the current limit.
+        self.fields["file"].help_text = gettext(
+            "Pitch deck: PDF or PPTX. Business licence: PDF, JPEG or PNG. Other: PDF. "
+            "At most %(mb)d MB."
+        ) % {"mb": settings.MAX_UPLOAD_MB}
 
 
 class WithdrawForm(DescribedErrorsMixin, forms.Form):

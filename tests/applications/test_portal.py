@@ -228,8 +228,8 @@ def test_profile_update_and_bad_url(logged_in, startup):
 @pytest.mark.parametrize(
     ("language", "texts"),
     [
-        ("zh-hans", ["我的申请", "草稿", "金融", "广州"]),
-        ("zh-hant", ["我的申請", "草稿", "金融", "廣州"]),
+        ("zh-hans", ["我的申请", "草稿", "金融", "广州", "路演材料：PDF 或 PPTX。"]),
+        ("zh-hant", ["我的申請", "草稿", "金融", "廣州", "路演材料：PDF 或 PPTX。"]),
     ],
 )
 def test_portal_translated(client, founder, draft, language, texts):
@@ -239,8 +239,9 @@ def test_portal_translated(client, founder, draft, language, texts):
     assert response.status_code == 200
     dashboard = client.get("/dashboard/").text
     profile = client.get("/startup/").text
+    upload = client.get(f"/applications/{draft.pk}/files/").text
     for text in texts:
-        assert text in response.text + dashboard + profile
+        assert text in response.text + dashboard + profile + upload
 
 
 def test_validation_messages_translated(client, founder, draft):

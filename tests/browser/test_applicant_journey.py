@@ -19,6 +19,7 @@ def test_applicant_journey_signup_to_submitted(
     RoundFactory(name="2026 Autumn intake")
     deck = tmp_path / "pitch-deck.pdf"
     deck.write_bytes(MINIMAL_PDF)
+    page.set_default_timeout(20_000)
 
     page.goto("/")
     if switch_label:
@@ -53,10 +54,20 @@ def test_applicant_journey_signup_to_submitted(
     screenshot(page, "5-draft-detail")
 
     page.click("a[href$='/files/']")
+    fake = tmp_path / "not-really.pdf"
+    fake.write_bytes(b"<!doctype html><script>alert(1)</script>")
+    page.set_input_files("#id_file", str(fake))
+    page.click("form.stacked button[type=submit]")
+    error = page.locator("#id_file_errors")
+    assert error.is_visible()
+    assert page.locator("#id_file").get_attribute("aria-describedby") == (
+        "id_file_errors id_file_helptext"
+    )
+    screenshot(page, "6-upload-refused")
     page.set_input_files("#id_file", str(deck))
-    screenshot(page, "6-upload")
     page.click("form.stacked button[type=submit]")
     page.wait_for_selector("a[href^='/files/']")
+    screenshot(page, "6b-detail-with-deck")
 
     page.click("main .actions a[href$='/submit/']")
     screenshot(page, "7-confirm")
