@@ -1,0 +1,32 @@
+"""Filters for the e-mail templates: payloads hold API values, e-mails show labels."""
+
+from django import template
+
+from incubator.enums import Currency, Region, ServiceKind, Stage, Track
+
+register = template.Library()
+
+CHOICES = {
+    "region": Region,
+    "track": Track,
+    "stage": Stage,
+    "kind": ServiceKind,
+    "currency": Currency,
+}
+
+
+@register.filter
+def label(value: object, vocabulary: str) -> str:
+    """`{{ startup.region|label:"region" }}` → "Hong Kong" (translated); lists are joined."""
+    choices = CHOICES[vocabulary]
+    if isinstance(value, list | tuple):
+        return ", ".join(label(item, vocabulary) for item in value)
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return str(value or "")
+
+
+@register.filter
+def score(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f}"
