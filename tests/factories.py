@@ -152,3 +152,46 @@ class ServiceProviderFactory(factory.django.DjangoModelFactory):
     kind = ServiceKind.FUND
     email = factory.Sequence(lambda n: f"provider{n}@partner.example")
     tracks = factory.LazyFunction(list)
+
+
+class ShortlistFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "reviews.Shortlist"
+
+    round = factory.SubFactory(RoundFactory)
+    name = factory.Sequence(lambda n: f"Shortlist {n}")
+
+
+class ShortlistEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "reviews.ShortlistEntry"
+
+    shortlist = factory.SubFactory(ShortlistFactory)
+    application = factory.SubFactory(
+        ApplicationFactory,
+        round=factory.SelfAttribute("..shortlist.round"),
+        status=ApplicationStatus.SHORTLISTED,
+    )
+    rank = factory.Sequence(lambda n: n + 1)
+    raw_score = 80.5
+    normalized_score = 0.75
+    spread = 4.0
+    review_count = 3
+
+
+class NotificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "incubator.Notification"
+
+    event = "application.submitted"
+    channel = "email"
+    recipient = factory.Sequence(lambda n: f"person{n}@example.org")
+    subject = factory.Sequence(lambda n: f"application:{n}")
+    dedup_key = factory.LazyAttribute(lambda n: f"{n.event}|{n.subject}|{n.recipient}|{n.channel}")
+    payload = factory.LazyFunction(
+        lambda: {
+            "template": "application_submitted",
+            "programme": DEFAULT_PROGRAMME_NAME,
+            "data": {"startup": "Acme", "project_name": "Ledger", "round": "Round 1"},
+        }
+    )

@@ -21,7 +21,7 @@ from kombu.exceptions import OperationalError as BrokerError
 
 from applications.enums import ApplicationStatus
 from applications.models import Application
-from incubator.enums import NotificationChannel, NotificationStatus, ServiceKind, Track
+from incubator.enums import NotificationChannel, NotificationStatus, Track
 from incubator.exceptions import WorkflowError
 from incubator.models import (
     Notification,
@@ -684,11 +684,3 @@ def deliver_notification(*, notification_id: int) -> str:
                 notification.next_attempt_at = timezone.now() + timedelta(seconds=delay)
         notification.save(update_fields=fields)
     return str(notification.status)
-
-
-def event_choices() -> list[str]:
-    return list(EVENTS)
-
-
-def provider_kinds() -> list[str]:
-    return list(ServiceKind.values)
