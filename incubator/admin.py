@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -66,7 +67,10 @@ class ServiceProviderForm(forms.ModelForm):
 
     def clean_webhook_url(self) -> str:
         url = self.cleaned_data.get("webhook_url", "")
-        validate_webhook_url(url, field="webhook_url")
+        try:
+            validate_webhook_url(url)
+        except ValidationError as error:
+            raise forms.ValidationError(error.message_dict["webhook_url"]) from error
         return url
 
 

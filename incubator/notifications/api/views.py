@@ -2,7 +2,7 @@
 
 import django_filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework import authentication, mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -25,6 +25,10 @@ class IsCoordinator(permissions.BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return is_coordinator(request.user)
+
+
+# Token first: its WWW-Authenticate challenge makes DRF answer 401, not 403, to anonymous calls.
+AUTHENTICATION = [authentication.TokenAuthentication, authentication.SessionAuthentication]
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -54,6 +58,7 @@ BAD_REQUEST = {
 class ProviderViewSet(viewsets.ReadOnlyModelViewSet):
     """Fund, training and testing providers that hear of matching start-ups."""
 
+    authentication_classes = AUTHENTICATION
     permission_classes = [permissions.IsAuthenticated, IsCoordinator]
     serializer_class = ProviderSerializer
     queryset = ServiceProvider.objects.order_by("name", "pk")
@@ -109,6 +114,7 @@ class NotificationFilter(django_filters.FilterSet):
 class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """The outbox: every message to an applicant, reviewer or provider, and how it went."""
 
+    authentication_classes = AUTHENTICATION
     permission_classes = [permissions.IsAuthenticated, IsCoordinator]
     serializer_class = NotificationSerializer
     queryset = Notification.objects.order_by("-created_at", "-id")
