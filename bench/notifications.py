@@ -39,7 +39,7 @@ class KeepAliveReceiver:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            def do_POST(self) -> None:
                 self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 with receiver.lock:
                     receiver.count += 1
@@ -99,8 +99,14 @@ def build_fan_out(providers: int, receiver_url: str):
     from django.utils import timezone
 
     from applications.models import Application, Startup
-    from incubator.models import DEFAULT_PROGRAMME_NAME, Notification, Programme, Round
-    from incubator.models import ServiceProvider, new_webhook_secret
+    from incubator.models import (
+        DEFAULT_PROGRAMME_NAME,
+        Notification,
+        Programme,
+        Round,
+        ServiceProvider,
+        new_webhook_secret,
+    )
     from reviews.models import Shortlist, ShortlistEntry
 
     Notification.objects.all().delete()
@@ -247,8 +253,10 @@ def main() -> None:
 
         tasks = 2 * args.deliveries + 1  # as many tasks as the fan-out hands the worker
         started = time.perf_counter()
-        for _ in range(tasks):
-            ping.apply_async(queue=queue)
+        # Sent the way the outbox sends its batch: one producer for all.
+        with app.producer_or_acquire() as producer:
+            for _ in range(tasks):
+                ping.apply_async(queue=queue, producer=producer)
         wait_drained(redis_client, queue)
         empty_seconds = time.perf_counter() - started
 

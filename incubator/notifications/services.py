@@ -268,23 +268,32 @@ def _write_outbox(rows: list[Notification]) -> list[int]:
 
 
 def dispatch_notifications(*, notification_ids: Iterable[int]) -> int:
-    """Hand rows to the broker; when it is down, log and leave them to beat's re-dispatch."""
-    from .tasks import deliver_notification
+    """Hand rows to the broker, a few per message; when the broker is down, log and leave them
+    to beat's re-dispatch. Returns how many rows were handed over."""
+    from .tasks import deliver_notifications
 
+    notification_ids = list(notification_ids)
+    size = max(1, settings.NOTIFICATIONS_DISPATCH_CHUNK)
     sent = 0
-    for notification_id in notification_ids:
-        try:
-            deliver_notification.apply_async(
-                args=[notification_id], queue=settings.NOTIFICATIONS_QUEUE, retry=False
-            )
-        except (BrokerError, ConnectionError, OSError) as error:
-            logger.warning(
-                "broker unavailable, notification %s waits for re-dispatch: %s",
-                notification_id,
-                error,
-            )
-            break
-        sent += 1
+    try:
+        # One producer (one broker connection) for the whole batch of a fan-out.
+        with deliver_notifications.app.producer_or_acquire() as producer:
+            for start in range(0, len(notification_ids), size):
+                chunk = notification_ids[start : start + size]
+                deliver_notifications.apply_async(
+                    args=[chunk],
+                    queue=settings.NOTIFICATIONS_QUEUE,
+                    retry=False,
+                    producer=producer,
+                )
+                sent += len(chunk)
+    except (BrokerError, ConnectionError, OSError) as error:
+        logger.warning(
+            "broker unavailable: %d of %d notifications wait for beat's re-dispatch: %s",
+            len(notification_ids) - sent,
+            len(notification_ids),
+            error,
+        )
     return sent
 
 
@@ -658,7 +667,16 @@ def deliver_notification(*, notification_id: int) -> str:
         if notification.status != NotificationStatus.PENDING:
             return "skipped"
         started = timezone.now()
-        outcome = delivery.send(notification)
+        try:
+            outcome = delivery.send(notification)
+        except Exception as error:
+            logger.exception("notification %s cannot be delivered", notification.pk)
+            outcome = delivery.Outcome(
+                succeeded=False,
+                duration_ms=int((timezone.now() - started).total_seconds() * 1000),
+                error=f"{type(error).__name__}: {error}",
+                permanent=True,
+            )
         NotificationAttempt.objects.create(
             notification=notification,
             started_at=started,
