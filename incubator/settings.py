@@ -212,6 +212,15 @@ NOTIFICATIONS_REDISPATCH_BATCH = env.int("NOTIFICATIONS_REDISPATCH_BATCH", defau
 NOTIFICATIONS_DISPATCH_CHUNK = env.int("NOTIFICATIONS_DISPATCH_CHUNK", default=8)
 WEBHOOK_CONNECT_TIMEOUT = env.float("WEBHOOK_CONNECT_TIMEOUT", default=3)
 WEBHOOK_READ_TIMEOUT = env.float("WEBHOOK_READ_TIMEOUT", default=10)
+# Name the notification enums in the API schema, so they cannot collide with other "status"es.
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "NotificationStatusEnum": "incubator.enums.NotificationStatus",
+        "NotificationChannelEnum": "incubator.enums.NotificationChannel",
+        "NotificationEventEnum": "incubator.notifications.services.EVENTS",
+        "ServiceKindEnum": "incubator.enums.ServiceKind",
+    }
+)
 # Publishing to a broker that is down must not hold up the request that caused the message.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BEAT_SCHEDULE.update(
