@@ -144,6 +144,12 @@ class NotificationAttemptAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
@@ -186,7 +192,18 @@ class NotificationAdmin(admin.ModelAdmin):
         # Notifications are written by the events that cause them, never by hand.
         return False
 
-    @admin.action(description=_("Retry delivery now"))
+    def has_change_permission(self, request, obj=None) -> bool:
+        # The outbox is a log: only the retry action changes a row, through its service.
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # A deleted row would free its deduplication key: the same event could be sent twice.
+        return False
+
+    def has_retry_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("incubator.change_notification")
+
+    @admin.action(description=_("Retry delivery now"), permissions=["retry"])
     def retry(self, request: HttpRequest, queryset) -> None:
         retried = 0
         for notification in queryset.order_by("pk"):

@@ -159,7 +159,7 @@ def test_render_email_provider_lists_each_startup_with_translated_labels(languag
         assert label in text
         assert label in html
     assert "ceo@acme.example" in text
-    assert "1200000.00 HKD" in text
+    assert "1,200,000.00 HKD" in text
 
 
 def test_render_email_rejection_is_kindly_worded():

@@ -1,5 +1,7 @@
 """Filters for the e-mail templates: payloads hold API values, e-mails show labels."""
 
+from decimal import Decimal, InvalidOperation
+
 from django import template
 
 from incubator.enums import Currency, Region, ServiceKind, Stage, Track
@@ -25,6 +27,17 @@ def label(value: object, vocabulary: str) -> str:
         return str(choices(value).label)
     except ValueError:
         return str(value or "")
+
+
+@register.filter
+def amount(value: str | None) -> str:
+    """"1200000.00" → "1,200,000.00"; the payload keeps the exact decimal as a string."""
+    if value in (None, ""):
+        return "–"
+    try:
+        return f"{Decimal(value):,.2f}"
+    except (InvalidOperation, TypeError):
+        return str(value)
 
 
 @register.filter
