@@ -31,7 +31,7 @@ def label(value: object, vocabulary: str) -> str:
 
 @register.filter
 def amount(value: str | None) -> str:
-    """"1200000.00" → "1,200,000.00"; the payload keeps the exact decimal as a string."""
+    """ "1200000.00" → "1,200,000.00"; the payload keeps the exact decimal as a string."""
     if value in (None, ""):
         return "–"
     try:
