@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -20,7 +21,7 @@ from standardwebhooks import Webhook
 from applications.enums import ApplicationStatus
 from incubator.celery import app as celery_app
 from incubator.enums import NotificationStatus, ServiceKind
-from incubator.models import Notification, NotificationAttempt
+from incubator.models import Notification, NotificationAttempt, ServiceProvider
 from incubator.notifications import services
 from tests.factories import CoordinatorFactory, ServiceProviderFactory, ShortlistEntryFactory
 from tests.notifications.receiver import Received, WebhookReceiver
@@ -292,16 +293,42 @@ def test_publishing_twice_and_accepting_twice_write_and_send_nothing_new(live, r
     ]
 
 
-def test_ssrf_delivery_to_loopback_is_refused_when_the_setting_is_off(live, receiver):
+UNSAFE_URLS = [
+    "http://127.0.0.1:{port}/hooks",
+    "http://10.0.0.7/hooks",
+    "http://169.254.169.254/latest/meta-data/",
+    "http://[::1]:{port}/hooks",
+    "http://localhost:{port}/hooks",  # a host name that resolves to loopback
+]
+
+
+def test_ssrf_private_urls_refused_on_save_and_at_delivery_when_the_setting_is_off(
+    live, receiver, settings
+):
+    port = receiver.server.server_address[1]
+    urls = [url.format(port=port) for url in UNSAFE_URLS]
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+    for url in urls:
+        with pytest.raises(ValidationError) as refused:
+            services.create_provider(
+                actor=None, name="P", kind="fund", email="p@example.org", webhook_url=url
+            )
+        assert list(refused.value.message_dict) == ["webhook_url"]
+    assert ServiceProvider.objects.count() == 0
+    # Rows whose URLs were accepted earlier (say, while the setting was on) are refused again
+    # when the worker delivers them.
     entry = ShortlistEntryFactory()
-    provider_for(receiver, ServiceKind.FUND)  # saved while private addresses were allowed
+    for url in urls:
+        ServiceProviderFactory(kind=ServiceKind.FUND, webhook_url=url)
     live(WEBHOOK_ALLOW_PRIVATE_ADDRESSES="0")
 
     publish(entry.shortlist)
 
     wait_until(all_settled)
-    webhook = Notification.objects.get(channel="webhook")
-    assert webhook.status == "failed"
-    assert "127.0.0.1" in webhook.last_error
-    assert "private, loopback, link-local or reserved" in webhook.last_error
+    webhooks = Notification.objects.filter(channel="webhook").order_by("pk")
+    assert [(w.recipient, w.status, w.attempts) for w in webhooks] == [
+        (url, "failed", 3) for url in urls
+    ]
+    for webhook in webhooks:
+        assert "private, loopback, link-local or reserved" in webhook.last_error
     assert receiver.received() == []

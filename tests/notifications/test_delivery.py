@@ -222,3 +222,30 @@ def test_is_public_address_accepts_public_addresses():
     assert is_public_address("93.184.216.34") is True
     assert is_public_address("2606:2800:220:1:248:1893:25c8:1946") is True
     assert is_public_address("100.64.0.1") is False
+
+
+def test_deliver_notification_connects_to_the_checked_address_without_resolving_again(
+    receiver, monkeypatch
+):
+    # DNS is the boundary: "hooks.partner.example" answers loopback once, then somewhere else.
+    real_getaddrinfo = socket.getaddrinfo
+    answers = iter(["127.0.0.1", "10.9.9.9"])
+    asked: list[str] = []
+
+    def fake_getaddrinfo(host, *args, **kwargs):
+        if host == "hooks.partner.example":
+            asked.append(host)
+            return real_getaddrinfo(next(answers), *args, **kwargs)
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake_getaddrinfo)
+    port = receiver.server.server_address[1]
+    provider = ServiceProviderFactory(webhook_url=f"http://hooks.partner.example:{port}/in")
+    row = webhook_row(provider)
+
+    assert services.deliver_notification(notification_id=row.pk) == "sent"
+
+    [request] = receiver.received()
+    assert asked == ["hooks.partner.example"]  # resolved once, for the check
+    assert request.headers["Host"] == f"hooks.partner.example:{port}"
+    assert request.path == "/in"
