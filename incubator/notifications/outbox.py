@@ -135,55 +135,78 @@ def retry_delay(attempts: int) -> float | None:
     return delays[attempts - 1] * random.uniform(0.8, 1.2)  # noqa: S311 (jitter, not crypto)
 
 
-def deliver_notification(*, notification_id: int) -> str:
-    """Send one row: lock it, skip it if it is gone, sent, failed or being sent by another
-    worker, send, record the attempt and the outcome. Safe to run twice."""
+DELIVERY_FIELDS = ["attempts", "status", "next_attempt_at", "last_error", "sent_at"]
+
+
+def deliver_notifications(*, notification_ids: Iterable[int]) -> dict[int, str]:
+    """Send a few rows in one transaction: lock those still pending that no other worker is
+    sending (SKIP LOCKED), send each, record every attempt and outcome, commit once.
+
+    One commit per chunk rather than per row: the commit's disk flush is most of a delivery's
+    cost. The locks are held while sending, so no row is sent by two workers at once; a worker
+    that dies mid-chunk rolls the chunk back and beat sends it again, with the same webhook-id.
+    Returns each id's outcome: "sent", "pending" (to be retried), "failed" or "skipped".
+    """
     from . import delivery
 
+    notification_ids = list(notification_ids)
+    outcomes = dict.fromkeys(notification_ids, "skipped")
     with transaction.atomic():
-        notification = (
+        rows = list(
             Notification.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("provider")
-            .filter(pk=notification_id)
-            .first()
+            .filter(pk__in=notification_ids, status=NotificationStatus.PENDING)
+            .order_by("pk")
         )
-        if notification is None:
-            return "skipped"
-        if notification.status != NotificationStatus.PENDING:
-            return "skipped"
-        started = timezone.now()
-        try:
-            outcome = delivery.send(notification)
-        except Exception as error:
-            logger.exception("notification %s cannot be delivered", notification.pk)
-            outcome = delivery.Outcome(
-                succeeded=False,
-                duration_ms=int((timezone.now() - started).total_seconds() * 1000),
-                error=f"{type(error).__name__}: {error}",
-                permanent=True,
+        attempts = []
+        for row in rows:
+            started = timezone.now()
+            try:
+                outcome = delivery.send(row)
+            except Exception as error:
+                # A bug, not a transient failure: recorded on the row, which fails at once.
+                logger.exception("notification %s cannot be delivered", row.pk)
+                outcome = delivery.Outcome(
+                    succeeded=False,
+                    duration_ms=int((timezone.now() - started).total_seconds() * 1000),
+                    error=f"{type(error).__name__}: {error}",
+                    permanent=True,
+                )
+            attempts.append(
+                NotificationAttempt(
+                    notification=row,
+                    started_at=started,
+                    duration_ms=outcome.duration_ms,
+                    succeeded=outcome.succeeded,
+                    http_status=outcome.http_status,
+                    error=outcome.error,
+                )
             )
-        NotificationAttempt.objects.create(
-            notification=notification,
-            started_at=started,
-            duration_ms=outcome.duration_ms,
-            succeeded=outcome.succeeded,
-            http_status=outcome.http_status,
-            error=outcome.error,
-        )
-        notification.attempts += 1
-        fields = ["attempts", "status", "next_attempt_at", "last_error", "sent_at"]
-        if outcome.succeeded:
-            notification.status = NotificationStatus.SENT
-            notification.sent_at = timezone.now()
-            notification.next_attempt_at = None
-            notification.last_error = ""
-        else:
-            notification.last_error = outcome.error
-            delay = None if outcome.permanent else retry_delay(notification.attempts)
-            if delay is None:
-                notification.status = NotificationStatus.FAILED
-                notification.next_attempt_at = None
-            else:
-                notification.next_attempt_at = timezone.now() + timedelta(seconds=delay)
-        notification.save(update_fields=fields)
-    return str(notification.status)
+            _record_outcome(row, outcome)
+            outcomes[row.pk] = str(row.status)
+        if rows:
+            NotificationAttempt.objects.bulk_create(attempts)
+            Notification.objects.bulk_update(rows, DELIVERY_FIELDS)
+    return outcomes
+
+
+def deliver_notification(*, notification_id: int) -> str:
+    """Send one row (see deliver_notifications). Safe to run twice."""
+    return deliver_notifications(notification_ids=[notification_id])[notification_id]
+
+
+def _record_outcome(row: Notification, outcome) -> None:
+    row.attempts += 1
+    if outcome.succeeded:
+        row.status = NotificationStatus.SENT
+        row.sent_at = timezone.now()
+        row.next_attempt_at = None
+        row.last_error = ""
+        return
+    row.last_error = outcome.error
+    delay = None if outcome.permanent else retry_delay(row.attempts)
+    if delay is None:
+        row.status = NotificationStatus.FAILED
+        row.next_attempt_at = None
+    else:
+        row.next_attempt_at = timezone.now() + timedelta(seconds=delay)

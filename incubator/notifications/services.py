@@ -31,6 +31,7 @@ from .outbox import (  # noqa: F401 (the outbox's entry points are part of this 
     build_row,
     dedup_key,
     deliver_notification,
+    deliver_notifications,
     dispatch_notifications,
     redispatch_due_notifications,
     retry_delay,

@@ -11,12 +11,10 @@ logger = logging.getLogger(__name__)
 
 @shared_task(name="notifications.deliver", ignore_result=True)
 def deliver_notifications(notification_ids: list[int]) -> dict[int, str]:
-    """Deliver a few outbox rows, each in its own transaction; a row already sent, failed or
-    being sent by another worker is left alone."""
-    outcomes = {}
-    for notification_id in notification_ids:
-        outcomes[notification_id] = services.deliver_notification(notification_id=notification_id)
-        logger.info("notification %s: %s", notification_id, outcomes[notification_id])
+    """Deliver a few outbox rows; a row already sent, failed or being sent by another worker is
+    left alone."""
+    outcomes = services.deliver_notifications(notification_ids=notification_ids)
+    logger.info("notifications delivered: %s", outcomes)
     return outcomes
 
 
