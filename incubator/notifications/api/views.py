@@ -31,22 +31,22 @@ class IsCoordinator(permissions.BasePermission):
 AUTHENTICATION = [authentication.TokenAuthentication, authentication.SessionAuthentication]
 
 
-class ErrorSerializer(serializers.Serializer):
+class NotificationsErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
-class FieldErrorsSerializer(serializers.Serializer):
+class NotificationsFieldErrorsSerializer(serializers.Serializer):
     field = serializers.ListField(child=serializers.CharField(), required=False)
 
 
 ERRORS = {
-    401: OpenApiResponse(ErrorSerializer, description="Not logged in."),
-    403: OpenApiResponse(ErrorSerializer, description="Not a coordinator."),
+    401: OpenApiResponse(NotificationsErrorSerializer, description="Not logged in."),
+    403: OpenApiResponse(NotificationsErrorSerializer, description="Not a coordinator."),
 }
-NOT_FOUND = {404: OpenApiResponse(ErrorSerializer, description="No such object.")}
+NOT_FOUND = {404: OpenApiResponse(NotificationsErrorSerializer, description="No such object.")}
 BAD_REQUEST = {
     400: OpenApiResponse(
-        FieldErrorsSerializer, description="A field is invalid: {field: [message]}."
+        NotificationsFieldErrorsSerializer, description="A field is invalid: {field: [message]}."
     )
 }
 
@@ -124,7 +124,7 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         request=None,
         responses={
             200: NotificationSerializer,
-            409: OpenApiResponse(ErrorSerializer, description="Already sent."),
+            409: OpenApiResponse(NotificationsErrorSerializer, description="Already sent."),
             **ERRORS,
             **NOT_FOUND,
         },
