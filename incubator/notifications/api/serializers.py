@@ -33,6 +33,7 @@ class ProviderInputSerializer(serializers.Serializer):
 
 class ProviderSerializer(serializers.ModelSerializer):
     kind = serializers.ChoiceField(choices=ServiceKind.choices)
+    webhook_url = serializers.CharField(help_text="The webhook URL; empty for e-mail only.")
     tracks = serializers.ListField(child=serializers.ChoiceField(choices=Track.choices))
     language = serializers.ChoiceField(choices=LANGUAGE_CODES)
 

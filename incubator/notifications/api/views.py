@@ -44,6 +44,9 @@ ERRORS = {
     403: OpenApiResponse(NotificationsErrorSerializer, description="Not a coordinator."),
 }
 NOT_FOUND = {404: OpenApiResponse(NotificationsErrorSerializer, description="No such object.")}
+NO_PAGE = {
+    404: OpenApiResponse(NotificationsErrorSerializer, description="No such page of results.")
+}
 BAD_REQUEST = {
     400: OpenApiResponse(
         NotificationsFieldErrorsSerializer, description="A field is invalid: {field: [message]}."
@@ -52,7 +55,9 @@ BAD_REQUEST = {
 
 
 @extend_schema_view(
-    list=extend_schema(responses={200: ProviderSerializer(many=True), **ERRORS, **BAD_REQUEST}),
+    list=extend_schema(
+        responses={200: ProviderSerializer(many=True), **ERRORS, **BAD_REQUEST, **NO_PAGE}
+    ),
     retrieve=extend_schema(responses={200: ProviderSerializer, **ERRORS, **NOT_FOUND}),
 )
 class ProviderViewSet(viewsets.ReadOnlyModelViewSet):
@@ -61,6 +66,8 @@ class ProviderViewSet(viewsets.ReadOnlyModelViewSet):
     authentication_classes = AUTHENTICATION
     permission_classes = [permissions.IsAuthenticated, IsCoordinator]
     serializer_class = ProviderSerializer
+    # Any id reaches the view, so a malformed one answers a JSON 404, not the router's HTML one.
+    lookup_value_regex = r"[^/]+"
     queryset = ServiceProvider.objects.order_by("name", "pk")
 
     @extend_schema(
@@ -109,7 +116,9 @@ class NotificationFilter(django_filters.FilterSet):
 
 
 @extend_schema_view(
-    list=extend_schema(responses={200: NotificationSerializer(many=True), **ERRORS, **BAD_REQUEST}),
+    list=extend_schema(
+        responses={200: NotificationSerializer(many=True), **ERRORS, **BAD_REQUEST, **NO_PAGE}
+    ),
 )
 class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """The outbox: every message to an applicant, reviewer or provider, and how it went."""
@@ -117,6 +126,7 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     authentication_classes = AUTHENTICATION
     permission_classes = [permissions.IsAuthenticated, IsCoordinator]
     serializer_class = NotificationSerializer
+    lookup_value_regex = r"[^/]+"
     queryset = Notification.objects.order_by("-created_at", "-id")
     filterset_class = NotificationFilter
 
