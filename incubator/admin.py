@@ -80,7 +80,7 @@ class ServiceProviderAdmin(admin.ModelAdmin):
     list_display = ["name", "kind", "email", "webhook_url", "active"]
     list_filter = ["kind", "active"]
     search_fields = ["name", "email", "webhook_url"]
-    actions = ["rotate_secret"]
+    actions = ["rotate_secret", "send_test_webhook"]
 
     def _show_secret(self, request: HttpRequest, provider: ServiceProvider) -> None:
         messages.warning(
@@ -111,6 +111,22 @@ class ServiceProviderAdmin(admin.ModelAdmin):
                 actor=request.user, provider=provider
             )
             self._show_secret(request, rotated)
+
+    @admin.action(description=_("Send a test webhook"))
+    def send_test_webhook(self, request: HttpRequest, queryset) -> None:
+        for provider in queryset:
+            try:
+                notification = notification_services.send_test_webhook(
+                    actor=request.user, provider=provider
+                )
+            except ValidationError as error:
+                messages.error(request, f"{provider}: {' '.join(error.messages)}")
+            else:
+                messages.info(
+                    request,
+                    _("%(provider)s: test webhook %(id)s queued; see its delivery log.")
+                    % {"provider": provider.name, "id": notification.pk},
+                )
 
 
 class NotificationAttemptInline(admin.TabularInline):

@@ -51,6 +51,8 @@ APPLICATION_ACCEPTED = "application.accepted"
 APPLICATION_WAITLISTED = "application.waitlisted"
 APPLICATION_REJECTED = "application.rejected"
 PROVIDER_DIGEST = "provider.digest"
+# Sent on a coordinator's request, so a provider can check its endpoint and signature check.
+PROVIDER_TEST = "provider.test"
 EVENTS = [
     APPLICATION_SUBMITTED,
     ASSIGNMENT_CREATED,
@@ -61,6 +63,7 @@ EVENTS = [
     APPLICATION_WAITLISTED,
     APPLICATION_REJECTED,
     PROVIDER_DIGEST,
+    PROVIDER_TEST,
 ]
 
 PROVIDER_FIELDS = {"name", "kind", "email", "webhook_url", "tracks", "language", "active"}
@@ -537,3 +540,30 @@ def retry_notification(
         transaction.on_commit(lambda: dispatch_notifications(notification_ids=[notification_id]))
     logger.info("notification %s retried by %s", locked.pk, getattr(actor, "pk", None))
     return locked
+
+
+def send_test_webhook(*, actor: AbstractBaseUser | None, provider: ServiceProvider) -> Notification:
+    """Queue a `provider.test` webhook to the provider's endpoint; its delivery log shows whether
+    the endpoint answered 2xx."""
+    if not provider.webhook_url:
+        raise ValidationError(
+            {"webhook_url": [_("This provider has no webhook URL to send a test to.")]}
+        )
+    now = timezone.now()
+    row = build_row(
+        event=PROVIDER_TEST,
+        subject=f"test:{now.isoformat()}",
+        channel=NotificationChannel.WEBHOOK,
+        recipient=provider.webhook_url,
+        language=provider.language,
+        provider=provider,
+        payload={
+            "template": "provider_test",
+            "data": {"provider": {"id": provider.pk, "name": provider.name}, "test": True},
+        },
+        now=now,
+    )
+    with transaction.atomic():
+        [notification_id] = write_outbox([row])
+    logger.info("test webhook to provider %s by %s", provider.pk, getattr(actor, "pk", None))
+    return Notification.objects.get(pk=notification_id)

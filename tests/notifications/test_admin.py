@@ -2,6 +2,7 @@
 
 import pytest
 from django.contrib.messages import get_messages
+from standardwebhooks import Webhook
 
 from incubator.enums import NotificationStatus
 from incubator.models import Notification, ServiceProvider
@@ -127,3 +128,24 @@ def test_notification_admin_shows_the_delivery_log(admin_client_):
 
     assert response.status_code == 200
     assert "delivery attempts" in response.content.decode().lower()
+
+
+def test_provider_admin_test_webhook_action_delivers_a_signed_test(
+    admin_client_, receiver, django_capture_on_commit_callbacks
+):
+    provider = ServiceProviderFactory(webhook_url=receiver.url)
+    email_only = ServiceProviderFactory(webhook_url="")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client_.post(
+            "/admin/incubator/serviceprovider/",
+            {"action": "send_test_webhook", "_selected_action": [provider.pk, email_only.pk]},
+            follow=True,
+        )
+
+    [request] = receiver.received()
+    body = Webhook(provider.webhook_secret).verify(request.body, request.headers)
+    assert body["type"] == "provider.test"
+    assert body["data"] == {"provider": {"id": provider.pk, "name": provider.name}, "test": True}
+    assert Notification.objects.get(event="provider.test").status == "sent"
+    assert any("has no webhook URL" in text for text in texts(response))
