@@ -7,6 +7,7 @@ import random
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -163,6 +164,8 @@ def deliver_notifications(*, notification_ids: Iterable[int]) -> dict[int, str]:
             started = timezone.now()
             try:
                 outcome = delivery.send(row)
+            except SoftTimeLimitExceeded:
+                raise  # the whole chunk rolls back and beat sends it again
             except Exception as error:
                 # A bug, not a transient failure: recorded on the row, which fails at once.
                 logger.exception("notification %s cannot be delivered", row.pk)
