@@ -1,9 +1,17 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from reviews.models import Criterion
 
+from .enums import Track
+from .exceptions import WorkflowError
 from .models import Notification, NotificationAttempt, Programme, Round, ServiceProvider
+from .notifications import services as notification_services
+from .notifications.urlsafety import validate_webhook_url
 
 admin.site.site_header = _("Blue Chip Incubator administration")
 admin.site.site_title = _("Blue Chip Incubator")
@@ -44,11 +52,81 @@ class RoundAdmin(admin.ModelAdmin):
         return obj.is_open
 
 
+class ServiceProviderForm(forms.ModelForm):
+    tracks = forms.MultipleChoiceField(
+        label=_("tracks of interest"),
+        choices=Track.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None ticked means every track."),
+    )
+
+    class Meta:
+        model = ServiceProvider
+        fields = ["name", "kind", "email", "webhook_url", "tracks", "language", "active"]
+
+    def clean_webhook_url(self) -> str:
+        url = self.cleaned_data.get("webhook_url", "")
+        try:
+            validate_webhook_url(url)
+        except ValidationError as error:
+            raise forms.ValidationError(error.message_dict["webhook_url"]) from error
+        return url
+
+
 @admin.register(ServiceProvider)
 class ServiceProviderAdmin(admin.ModelAdmin):
+    form = ServiceProviderForm
     list_display = ["name", "kind", "email", "webhook_url", "active"]
     list_filter = ["kind", "active"]
     search_fields = ["name", "email", "webhook_url"]
+    actions = ["rotate_secret", "send_test_webhook"]
+
+    def _show_secret(self, request: HttpRequest, provider: ServiceProvider) -> None:
+        messages.warning(
+            request,
+            _("Signing secret of %(provider)s — copy it now, it is not shown again: %(secret)s")
+            % {"provider": provider.name, "secret": provider.webhook_secret},
+        )
+
+    def save_model(self, request: HttpRequest, obj: ServiceProvider, form, change: bool) -> None:
+        # The services validate and write; the secret is shown once, on creation.
+        if change:
+            changes = {field: form.cleaned_data[field] for field in form.changed_data}
+            if changes:
+                notification_services.update_provider(actor=request.user, provider=obj, **changes)
+            return
+        created = notification_services.create_provider(
+            actor=request.user,
+            **{field: form.cleaned_data[field] for field in ServiceProviderForm.Meta.fields},
+        )
+        obj.pk = created.pk
+        obj.webhook_secret = created.webhook_secret
+        self._show_secret(request, created)
+
+    @admin.action(description=_("Rotate the webhook signing secret"))
+    def rotate_secret(self, request: HttpRequest, queryset) -> None:
+        for provider in queryset:
+            rotated = notification_services.rotate_provider_secret(
+                actor=request.user, provider=provider
+            )
+            self._show_secret(request, rotated)
+
+    @admin.action(description=_("Send a test webhook"))
+    def send_test_webhook(self, request: HttpRequest, queryset) -> None:
+        for provider in queryset:
+            try:
+                notification = notification_services.send_test_webhook(
+                    actor=request.user, provider=provider
+                )
+            except ValidationError as error:
+                messages.error(request, f"{provider}: {' '.join(error.messages)}")
+            else:
+                messages.info(
+                    request,
+                    _("%(provider)s: test webhook %(id)s queued; see its delivery log.")
+                    % {"provider": provider.name, "id": notification.pk},
+                )
 
 
 class NotificationAttemptInline(admin.TabularInline):
@@ -80,6 +158,12 @@ class NotificationAttemptAdmin(admin.ModelAdmin):
     ]
 
     def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
 
@@ -118,7 +202,42 @@ class NotificationAdmin(admin.ModelAdmin):
         "created_at",
     ]
     inlines = [NotificationAttemptInline]
+    actions = ["retry"]
 
     def has_add_permission(self, request) -> bool:
         # Notifications are written by the events that cause them, never by hand.
         return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        # The outbox is a log: only the retry action changes a row, through its service.
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # A deleted row would free its deduplication key: the same event could be sent twice.
+        return False
+
+    def has_retry_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("incubator.change_notification")
+
+    @admin.action(description=_("Retry delivery now"), permissions=["retry"])
+    def retry(self, request: HttpRequest, queryset) -> None:
+        retried = 0
+        for notification in queryset.order_by("pk"):
+            try:
+                notification_services.retry_notification(
+                    actor=request.user, notification=notification
+                )
+            except WorkflowError as error:
+                messages.error(request, f"{notification}: {error.message}")
+            else:
+                retried += 1
+        if retried:
+            messages.success(
+                request,
+                ngettext(
+                    "%(count)d notification is queued for delivery.",
+                    "%(count)d notifications are queued for delivery.",
+                    retried,
+                )
+                % {"count": retried},
+            )

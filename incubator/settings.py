@@ -9,6 +9,7 @@ import warnings
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -47,6 +48,7 @@ INSTALLED_APPS = [
     "incubator.apps.IncubatorConfig",
     "applications.apps.ApplicationsConfig",
     "reviews.apps.ReviewsConfig",
+    "incubator.notifications.apps.NotificationsConfig",
 ]
 
 MIDDLEWARE = [
@@ -176,6 +178,9 @@ SPECTACULAR_SETTINGS = {
         "CurrencyEnum": "incubator.enums.Currency",
         "ApplicationStatusEnum": "applications.enums.ApplicationStatus",
         "AttachmentKindEnum": "applications.enums.AttachmentKind",
+        "NotificationStatusEnum": "incubator.enums.NotificationStatus",
+        "NotificationChannelEnum": "incubator.enums.NotificationChannel",
+        "NotificationEventEnum": "incubator.notifications.services.EVENTS",
     },
 }
 
@@ -203,6 +208,51 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+
+# Notifications (DESIGN.md section 7). The queue their tasks go to: "celery" is what a plain
+# `celery worker` consumes; a deployment (or a test) may give notifications their own workers.
+NOTIFICATIONS_QUEUE = env.str("NOTIFICATIONS_QUEUE", default="celery")
+# Seconds between failed attempts (with ±20 % jitter); one attempt more than delays, then failed.
+NOTIFICATIONS_RETRY_DELAYS = [
+    float(delay)
+    for delay in env.list(
+        "NOTIFICATIONS_RETRY_DELAYS", default=["60", "300", "1800", "7200", "43200", "86400"]
+    )
+]
+# A row handed to the broker is re-dispatched by beat only when still pending after this long,
+# so a broker outage or a lost message delays a message by at most this (plus one beat tick).
+NOTIFICATIONS_DISPATCH_LEASE_SECONDS = env.float(
+    "NOTIFICATIONS_DISPATCH_LEASE_SECONDS", default=120
+)
+NOTIFICATIONS_REDISPATCH_SECONDS = env.float("NOTIFICATIONS_REDISPATCH_SECONDS", default=60)
+NOTIFICATIONS_REDISPATCH_BATCH = env.int("NOTIFICATIONS_REDISPATCH_BATCH", default=500)
+# Rows per Celery message: a fan-out pays the broker's per-message cost once per chunk, while a
+# slow endpoint holds up at most the few rows that share its message. 1 = a message per row.
+# Keep chunk × (connect + read timeout) below CELERY_TASK_SOFT_TIME_LIMIT (8 × 13 s < 240 s).
+NOTIFICATIONS_DISPATCH_CHUNK = env.int("NOTIFICATIONS_DISPATCH_CHUNK", default=8)
+WEBHOOK_CONNECT_TIMEOUT = env.float("WEBHOOK_CONNECT_TIMEOUT", default=3)
+WEBHOOK_READ_TIMEOUT = env.float("WEBHOOK_READ_TIMEOUT", default=10)
+# Publishing to a broker that is down must not hold up the request that caused the message.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "notifications-redispatch-due": {
+            "task": "notifications.redispatch_due",
+            "schedule": NOTIFICATIONS_REDISPATCH_SECONDS,
+            "options": {"queue": NOTIFICATIONS_QUEUE, "expires": NOTIFICATIONS_REDISPATCH_SECONDS},
+        },
+        "notifications-review-reminders": {
+            "task": "notifications.send_review_reminders",
+            "schedule": crontab(minute=0, hour=9),
+            "options": {"queue": NOTIFICATIONS_QUEUE},
+        },
+        "notifications-weekly-provider-digest": {
+            "task": "notifications.send_provider_digests",
+            "schedule": crontab(minute=0, hour=9, day_of_week="mon"),
+            "options": {"queue": NOTIFICATIONS_QUEUE},
+        },
+    }
+)
 
 LOGGING = {
     "version": 1,

@@ -177,3 +177,45 @@ class AttachmentFactory(factory.django.DjangoModelFactory):
     size = len(MINIMAL_PDF)
     content_type = "application/pdf"
     sha256 = factory.LazyFunction(lambda: __import__("hashlib").sha256(MINIMAL_PDF).hexdigest())
+
+class ShortlistFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "reviews.Shortlist"
+
+    round = factory.SubFactory(RoundFactory)
+    name = factory.Sequence(lambda n: f"Shortlist {n}")
+
+
+class ShortlistEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "reviews.ShortlistEntry"
+
+    shortlist = factory.SubFactory(ShortlistFactory)
+    application = factory.SubFactory(
+        ApplicationFactory,
+        round=factory.SelfAttribute("..shortlist.round"),
+        status=ApplicationStatus.SHORTLISTED,
+    )
+    rank = factory.Sequence(lambda n: n + 1)
+    raw_score = 80.5
+    normalized_score = 0.75
+    spread = 4.0
+    review_count = 3
+
+
+class NotificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "incubator.Notification"
+
+    event = "application.submitted"
+    channel = "email"
+    recipient = factory.Sequence(lambda n: f"person{n}@example.org")
+    subject = factory.Sequence(lambda n: f"application:{n}")
+    dedup_key = factory.LazyAttribute(lambda n: f"{n.event}|{n.subject}|{n.recipient}|{n.channel}")
+    payload = factory.LazyFunction(
+        lambda: {
+            "template": "application_submitted",
+            "programme": DEFAULT_PROGRAMME_NAME,
+            "data": {"startup": "Acme", "project_name": "Ledger", "round": "Round 1"},
+        }
+    )

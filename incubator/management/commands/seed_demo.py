@@ -22,6 +22,7 @@ from applications.models import Application, Attachment, Startup
 from applications.services import transition_application
 from incubator.enums import Currency, Region, ServiceKind, Stage, Track
 from incubator.models import DEFAULT_PROGRAMME_NAME, Programme, Round, ServiceProvider
+from incubator.notifications.services import create_provider
 from incubator.permissions import COORDINATORS_GROUP, REVIEWERS_GROUP
 from reviews.enums import Recommendation, ReviewStatus
 from reviews.models import (
@@ -194,10 +195,10 @@ class Command(BaseCommand):
         targets = [Status.DRAFT] + [status for status, count in STATUS_PLAN for _ in range(count)]
         for startup, target in zip(startups, targets, strict=True):
             self._application(round_, startup, target, reviewers, coordinator, rng, now)
+        existing = set(ServiceProvider.objects.values_list("name", flat=True))
         for name, kind, email, tracks in PROVIDERS:
-            ServiceProvider.objects.get_or_create(
-                name=name, defaults={"kind": kind, "email": email, "tracks": tracks}
-            )
+            if name not in existing:
+                create_provider(actor=coordinator, name=name, kind=kind, email=email, tracks=tracks)
 
         self.stdout.write(self.style.SUCCESS("Demonstration data is ready. Logins:"))
         for username, password, what in DEMO_LOGINS:

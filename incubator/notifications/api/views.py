@@ -1,0 +1,149 @@
+"""Coordinators manage providers and watch and retry notifications (DESIGN.md §8)."""
+
+import django_filters
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import authentication, mixins, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from incubator.enums import NotificationStatus
+from incubator.models import Notification, ServiceProvider
+from incubator.permissions import is_coordinator
+
+from .. import services
+from .serializers import (
+    NotificationSerializer,
+    ProviderInputSerializer,
+    ProviderSerializer,
+    ProviderWithSecretSerializer,
+)
+
+
+class IsCoordinator(permissions.BasePermission):
+    message = "Only coordinators may manage providers and notifications."
+
+    def has_permission(self, request, view) -> bool:
+        return is_coordinator(request.user)
+
+
+# Token first: its WWW-Authenticate challenge makes DRF answer 401, not 403, to anonymous calls.
+AUTHENTICATION = [authentication.TokenAuthentication, authentication.SessionAuthentication]
+
+
+class NotificationsErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class NotificationsFieldErrorsSerializer(serializers.Serializer):
+    field = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+ERRORS = {
+    401: OpenApiResponse(NotificationsErrorSerializer, description="Not logged in."),
+    403: OpenApiResponse(NotificationsErrorSerializer, description="Not a coordinator."),
+}
+NOT_FOUND = {404: OpenApiResponse(NotificationsErrorSerializer, description="No such object.")}
+NO_PAGE = {
+    404: OpenApiResponse(NotificationsErrorSerializer, description="No such page of results.")
+}
+BAD_REQUEST = {
+    400: OpenApiResponse(
+        NotificationsFieldErrorsSerializer, description="A field is invalid: {field: [message]}."
+    )
+}
+
+
+@extend_schema_view(
+    list=extend_schema(
+        responses={200: ProviderSerializer(many=True), **ERRORS, **BAD_REQUEST, **NO_PAGE}
+    ),
+    retrieve=extend_schema(responses={200: ProviderSerializer, **ERRORS, **NOT_FOUND}),
+)
+class ProviderViewSet(viewsets.ReadOnlyModelViewSet):
+    """Fund, training and testing providers that hear of matching start-ups."""
+
+    authentication_classes = AUTHENTICATION
+    permission_classes = [permissions.IsAuthenticated, IsCoordinator]
+    serializer_class = ProviderSerializer
+    # Any id reaches the view, so a malformed one answers a JSON 404, not the router's HTML one.
+    lookup_value_regex = r"[^/]+"
+    queryset = ServiceProvider.objects.order_by("name", "pk")
+
+    @extend_schema(
+        request=ProviderInputSerializer,
+        responses={201: ProviderWithSecretSerializer, **BAD_REQUEST, **ERRORS},
+        description="Create a provider. The answer carries the signing secret, shown only once.",
+    )
+    def create(self, request: Request) -> Response:
+        data = ProviderInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        provider = services.create_provider(actor=request.user, **data.validated_data)
+        return Response(ProviderWithSecretSerializer(provider).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=ProviderInputSerializer,
+        responses={200: ProviderSerializer, **BAD_REQUEST, **ERRORS, **NOT_FOUND},
+    )
+    def partial_update(self, request: Request, pk: str | None = None) -> Response:
+        provider = self.get_object()
+        data = ProviderInputSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        provider = services.update_provider(
+            actor=request.user, provider=provider, **data.validated_data
+        )
+        return Response(ProviderSerializer(provider).data)
+
+    @extend_schema(
+        request=None,
+        responses={200: ProviderWithSecretSerializer, **ERRORS, **NOT_FOUND},
+        description="Replace the signing secret; the answer shows the new one, once.",
+    )
+    @action(detail=True, methods=["post"], url_path="rotate-secret")
+    def rotate_secret(self, request: Request, pk: str | None = None) -> Response:
+        provider = services.rotate_provider_secret(actor=request.user, provider=self.get_object())
+        return Response(ProviderWithSecretSerializer(provider).data)
+
+
+class NotificationFilter(django_filters.FilterSet):
+    event = django_filters.ChoiceFilter(choices=[(event, event) for event in services.EVENTS])
+    status = django_filters.ChoiceFilter(choices=NotificationStatus.choices)
+    provider = django_filters.ModelChoiceFilter(queryset=ServiceProvider.objects.all())
+
+    class Meta:
+        model = Notification
+        fields = ["event", "status", "provider"]
+
+
+@extend_schema_view(
+    list=extend_schema(
+        responses={200: NotificationSerializer(many=True), **ERRORS, **BAD_REQUEST, **NO_PAGE}
+    ),
+)
+class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The outbox: every message to an applicant, reviewer or provider, and how it went."""
+
+    authentication_classes = AUTHENTICATION
+    permission_classes = [permissions.IsAuthenticated, IsCoordinator]
+    serializer_class = NotificationSerializer
+    lookup_value_regex = r"[^/]+"
+    queryset = Notification.objects.order_by("-created_at", "-id")
+    filterset_class = NotificationFilter
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: NotificationSerializer,
+            409: OpenApiResponse(NotificationsErrorSerializer, description="Already sent."),
+            **ERRORS,
+            **NOT_FOUND,
+        },
+        description="Send a pending or failed notification now, with a fresh series of "
+        "attempts. A sent one answers 409.",
+    )
+    @action(detail=True, methods=["post"])
+    def retry(self, request: Request, pk: str | None = None) -> Response:
+        notification = services.retry_notification(
+            actor=request.user, notification=self.get_object()
+        )
+        return Response(NotificationSerializer(notification).data)

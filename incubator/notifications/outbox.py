@@ -1,0 +1,215 @@
+"""The outbox's mechanics: writing rows once, handing them to Celery, re-dispatching the due ones,
+and delivering one row with its bookkeeping (DESIGN.md §7). The public entry points are
+re-exported by `services`."""
+
+import logging
+import random
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
+
+from incubator.enums import NotificationStatus
+from incubator.models import Notification, NotificationAttempt, ServiceProvider
+
+logger = logging.getLogger(__name__)
+
+
+def dedup_key(*, event: str, subject: str, recipient: str, channel: str) -> str:
+    return f"{event}|{subject}|{recipient}|{channel}"
+
+
+def build_row(
+    *,
+    event: str,
+    subject: str,
+    channel: str,
+    recipient: str,
+    language: str,
+    payload: dict,
+    provider: ServiceProvider | None = None,
+    user: AbstractBaseUser | None = None,
+    now: datetime,
+) -> Notification:
+    # A provider is keyed by its id, so two providers sharing an inbox each get their own message.
+    who = f"provider:{provider.pk}" if provider is not None else recipient.lower()
+    return Notification(
+        event=event,
+        subject=subject,
+        channel=channel,
+        recipient=recipient,
+        provider=provider,
+        user=user,
+        language=language or "en",
+        payload=payload,
+        dedup_key=dedup_key(event=event, subject=subject, recipient=who, channel=channel),
+        status=NotificationStatus.PENDING,
+        next_attempt_at=now + timedelta(seconds=settings.NOTIFICATIONS_DISPATCH_LEASE_SECONDS),
+    )
+
+
+def write_outbox(rows: list[Notification]) -> list[int]:
+    """Insert the rows whose key is new and schedule their delivery after commit."""
+    if not rows:
+        return []
+    keys = [row.dedup_key for row in rows]
+    with transaction.atomic():
+        existing = set(
+            Notification.objects.filter(dedup_key__in=keys).values_list("dedup_key", flat=True)
+        )
+        new_rows = [row for row in rows if row.dedup_key not in existing]
+        if not new_rows:
+            return []
+        # ON CONFLICT DO NOTHING: a concurrent writer of the same key wins quietly.
+        Notification.objects.bulk_create(new_rows, ignore_conflicts=True)
+        ids = list(
+            Notification.objects.filter(
+                dedup_key__in=[row.dedup_key for row in new_rows],
+                status=NotificationStatus.PENDING,
+                attempts=0,
+            )
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        transaction.on_commit(lambda: dispatch_notifications(notification_ids=ids))
+    return ids
+
+
+def dispatch_notifications(*, notification_ids: Iterable[int]) -> int:
+    """Hand rows to the broker, a few per message; when the broker is down, log and leave them
+    to beat's re-dispatch. Returns how many rows were handed over."""
+    from .tasks import deliver_notifications
+
+    notification_ids = list(notification_ids)
+    size = max(1, settings.NOTIFICATIONS_DISPATCH_CHUNK)
+    sent = 0
+    try:
+        # One producer (one broker connection) for the whole batch of a fan-out.
+        with deliver_notifications.app.producer_or_acquire() as producer:
+            for start in range(0, len(notification_ids), size):
+                chunk = notification_ids[start : start + size]
+                deliver_notifications.apply_async(
+                    args=[chunk],
+                    queue=settings.NOTIFICATIONS_QUEUE,
+                    retry=False,
+                    producer=producer,
+                )
+                sent += len(chunk)
+    except (BrokerError, ConnectionError, OSError) as error:
+        logger.warning(
+            "broker unavailable: %d of %d notifications wait for beat's re-dispatch: %s",
+            len(notification_ids) - sent,
+            len(notification_ids),
+            error,
+        )
+    return sent
+
+
+def redispatch_due_notifications(*, now: datetime | None = None) -> list[int]:
+    """Hand every due pending row to the broker again (a lost message, a broker that was down,
+    a retry whose time has come). Rows being delivered right now are locked and skipped."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        ids = list(
+            Notification.objects.due(now)
+            .select_for_update(skip_locked=True)
+            .order_by("next_attempt_at", "pk")
+            .values_list("pk", flat=True)[: settings.NOTIFICATIONS_REDISPATCH_BATCH]
+        )
+        if ids:
+            lease = timedelta(seconds=settings.NOTIFICATIONS_DISPATCH_LEASE_SECONDS)
+            Notification.objects.filter(pk__in=ids).update(next_attempt_at=now + lease)
+            transaction.on_commit(lambda: dispatch_notifications(notification_ids=ids))
+    return ids
+
+
+def retry_delay(attempts: int) -> float | None:
+    """Seconds before the next try after `attempts` failures, or None when they are used up."""
+    delays = settings.NOTIFICATIONS_RETRY_DELAYS
+    if attempts > len(delays):
+        return None
+    return delays[attempts - 1] * random.uniform(0.8, 1.2)  # noqa: S311 (jitter, not crypto)
+
+
+DELIVERY_FIELDS = ["attempts", "status", "next_attempt_at", "last_error", "sent_at"]
+
+
+def deliver_notifications(*, notification_ids: Iterable[int]) -> dict[int, str]:
+    """Send a few rows in one transaction: lock those still pending that no other worker is
+    sending (SKIP LOCKED), send each, record every attempt and outcome, commit once.
+
+    One commit per chunk rather than per row: the commit's disk flush is most of a delivery's
+    cost. The locks are held while sending, so no row is sent by two workers at once; a worker
+    that dies mid-chunk rolls the chunk back and beat sends it again, with the same webhook-id.
+    Returns each id's outcome: "sent", "pending" (to be retried), "failed" or "skipped".
+    """
+    from . import delivery
+
+    notification_ids = list(notification_ids)
+    outcomes = dict.fromkeys(notification_ids, "skipped")
+    with transaction.atomic():
+        rows = list(
+            Notification.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("provider")
+            .filter(pk__in=notification_ids, status=NotificationStatus.PENDING)
+            .order_by("pk")
+        )
+        attempts = []
+        for row in rows:
+            started = timezone.now()
+            try:
+                outcome = delivery.send(row)
+            except SoftTimeLimitExceeded:
+                raise  # the whole chunk rolls back and beat sends it again
+            except Exception as error:
+                # A bug, not a transient failure: recorded on the row, which fails at once.
+                logger.exception("notification %s cannot be delivered", row.pk)
+                outcome = delivery.Outcome(
+                    succeeded=False,
+                    duration_ms=int((timezone.now() - started).total_seconds() * 1000),
+                    error=f"{type(error).__name__}: {error}",
+                    permanent=True,
+                )
+            attempts.append(
+                NotificationAttempt(
+                    notification=row,
+                    started_at=started,
+                    duration_ms=outcome.duration_ms,
+                    succeeded=outcome.succeeded,
+                    http_status=outcome.http_status,
+                    error=outcome.error,
+                )
+            )
+            _record_outcome(row, outcome)
+            outcomes[row.pk] = str(row.status)
+        if rows:
+            NotificationAttempt.objects.bulk_create(attempts)
+            Notification.objects.bulk_update(rows, DELIVERY_FIELDS)
+    return outcomes
+
+
+def deliver_notification(*, notification_id: int) -> str:
+    """Send one row (see deliver_notifications). Safe to run twice."""
+    return deliver_notifications(notification_ids=[notification_id])[notification_id]
+
+
+def _record_outcome(row: Notification, outcome) -> None:
+    row.attempts += 1
+    if outcome.succeeded:
+        row.status = NotificationStatus.SENT
+        row.sent_at = timezone.now()
+        row.next_attempt_at = None
+        row.last_error = ""
+        return
+    row.last_error = outcome.error
+    delay = None if outcome.permanent else retry_delay(row.attempts)
+    if delay is None:
+        row.status = NotificationStatus.FAILED
+        row.next_attempt_at = None
+    else:
+        row.next_attempt_at = timezone.now() + timedelta(seconds=delay)

@@ -1,0 +1,85 @@
+"""A coordinator adds a provider in the admin (the secret shown once), reads the delivery log and
+retries a failed notification; and the HTML e-mails look like finished e-mails."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from incubator.models import Notification, NotificationAttempt, ServiceProvider
+from incubator.notifications.delivery import render_email
+from tests.factories import CoordinatorFactory, NotificationFactory
+from tests.notifications.test_templates import PROGRAMME, SHORTLIST, message
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def log_in(page) -> None:
+    CoordinatorFactory(username="grace")
+    page.goto("/admin/login/")
+    page.fill("#id_username", "grace")
+    page.fill("#id_password", "pw")
+    page.click("input[type=submit]")
+    page.wait_for_selector("#site-name")
+
+
+def test_admin_provider_added_shows_secret_once(page, screenshot):
+    log_in(page)
+    page.goto("/admin/incubator/serviceprovider/add/")
+    page.fill("#id_name", "Bay Area Blockchain Fund")
+    page.select_option("#id_kind", "fund")
+    page.fill("#id_email", "deals@gba-fund.example")
+    page.fill("#id_webhook_url", "http://127.0.0.1:9/hooks")
+    page.check("input[name=tracks][value=finance]")
+    screenshot(page, "provider-form")
+    page.click("input[name=_save]")
+
+    warning = page.locator(".messagelist .warning")
+    secret = ServiceProvider.objects.get().webhook_secret
+    assert secret in warning.inner_text()
+    screenshot(page, "provider-secret-shown")
+    page.reload()
+    assert secret not in page.content()
+
+
+def test_admin_delivery_log_and_retry(page, screenshot, mailoutbox):
+    failed = NotificationFactory(status="failed", attempts=3, last_error="HTTP 503: busy")
+    started = timezone.now() - timedelta(minutes=5)
+    for index in range(3):
+        NotificationAttempt.objects.create(
+            notification=failed,
+            started_at=started + timedelta(minutes=index),
+            duration_ms=120 + index,
+            succeeded=False,
+            http_status=503,
+            error="HTTP 503: busy",
+        )
+    log_in(page)
+    page.goto(f"/admin/incubator/notification/{failed.pk}/change/")
+    assert page.locator("text=HTTP 503: busy").first.is_visible()
+    screenshot(page, "delivery-log")
+
+    page.goto("/admin/incubator/notification/")
+    page.check(f"input[name=_selected_action][value='{failed.pk}']")
+    page.select_option("select[name=action]", "retry")
+    page.click("button[name=index]")
+    page.wait_for_selector(".messagelist")
+    screenshot(page, "after-retry")
+
+    assert "1 notification is queued for delivery." in page.locator(".messagelist").inner_text()
+    failed.refresh_from_db()
+    # Tasks run in-process in these tests: the retry has already delivered it.
+    assert failed.status == "sent"
+    assert Notification.objects.count() == 1
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_html_email_looks_finished(page, screenshot, language):
+    _subject, _text, html = render_email(
+        message("shortlist_published_provider", SHORTLIST, language)
+    )
+
+    page.set_content(html)
+
+    assert page.locator("td", has_text=PROGRAMME).first.is_visible()
+    screenshot(page, f"email-{language}")

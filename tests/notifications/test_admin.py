@@ -1,0 +1,151 @@
+"""The admin: providers (secret shown once, URL checked), the delivery log and its retry action."""
+
+import pytest
+from django.contrib.messages import get_messages
+from standardwebhooks import Webhook
+
+from incubator.enums import NotificationStatus
+from incubator.models import Notification, ServiceProvider
+from tests.factories import NotificationFactory, ServiceProviderFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client_(client, coordinator):
+    coordinator.is_superuser = True
+    coordinator.save(update_fields=["is_superuser"])
+    client.force_login(coordinator)
+    return client
+
+
+def texts(response) -> list[str]:
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+def test_provider_admin_add_shows_the_secret_once(admin_client_):
+    response = admin_client_.post(
+        "/admin/incubator/serviceprovider/add/",
+        {
+            "name": "Lab",
+            "kind": "testing",
+            "email": "lab@example.org",
+            "webhook_url": "",
+            "tracks": ["finance"],
+            "language": "zh-hans",
+            "active": "on",
+        },
+    )
+
+    assert response.status_code == 302
+    provider = ServiceProvider.objects.get()
+    assert (provider.tracks, provider.language) == (["finance"], "zh-hans")
+    assert texts(response)[0].endswith(provider.webhook_secret)
+    change_page = f"/admin/incubator/serviceprovider/{provider.pk}/change/"
+    assert provider.webhook_secret in admin_client_.get(change_page).content.decode()
+    assert provider.webhook_secret not in admin_client_.get(change_page).content.decode()
+
+
+def test_provider_admin_refuses_a_private_webhook_url(admin_client_, settings):
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+
+    response = admin_client_.post(
+        "/admin/incubator/serviceprovider/add/",
+        {
+            "name": "Lab",
+            "kind": "testing",
+            "email": "lab@example.org",
+            "webhook_url": "http://169.254.169.254/latest/meta-data/",
+            "language": "en",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "169.254.169.254" in str(response.context["adminform"].form.errors["webhook_url"])
+    assert ServiceProvider.objects.count() == 0
+
+
+def test_provider_admin_change_goes_through_the_service(admin_client_):
+    provider = ServiceProviderFactory(name="Old")
+
+    admin_client_.post(
+        f"/admin/incubator/serviceprovider/{provider.pk}/change/",
+        {
+            "name": "New",
+            "kind": provider.kind,
+            "email": provider.email,
+            "webhook_url": "",
+            "language": "en",
+            "active": "on",
+        },
+    )
+
+    provider.refresh_from_db()
+    assert provider.name == "New"
+
+
+def test_provider_admin_rotate_action_shows_the_new_secret(admin_client_):
+    provider = ServiceProviderFactory()
+    old = provider.webhook_secret
+
+    response = admin_client_.post(
+        "/admin/incubator/serviceprovider/",
+        {"action": "rotate_secret", "_selected_action": [provider.pk]},
+        follow=True,
+    )
+
+    provider.refresh_from_db()
+    assert provider.webhook_secret != old
+    assert any(text.endswith(provider.webhook_secret) for text in texts(response))
+
+
+def test_notification_admin_retry_action_requeues_failed_and_refuses_sent(
+    admin_client_, django_capture_on_commit_callbacks, mailoutbox
+):
+    failed = NotificationFactory(status=NotificationStatus.FAILED, attempts=7)
+    sent = NotificationFactory(status=NotificationStatus.SENT)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client_.post(
+            "/admin/incubator/notification/",
+            {"action": "retry", "_selected_action": [failed.pk, sent.pk]},
+            follow=True,
+        )
+
+    failed.refresh_from_db()
+    assert (failed.status, failed.attempts) == ("sent", 1)
+    assert len(mailoutbox) == 1
+    messages = texts(response)
+    assert any("already sent" in text for text in messages)
+    assert "1 notification is queued for delivery." in messages
+    assert Notification.objects.get(pk=sent.pk).status == "sent"
+
+
+def test_notification_admin_shows_the_delivery_log(admin_client_):
+    notification = NotificationFactory()
+
+    response = admin_client_.get(f"/admin/incubator/notification/{notification.pk}/change/")
+
+    assert response.status_code == 200
+    assert "delivery attempts" in response.content.decode().lower()
+
+
+def test_provider_admin_test_webhook_action_delivers_a_signed_test(
+    admin_client_, receiver, django_capture_on_commit_callbacks
+):
+    provider = ServiceProviderFactory(webhook_url=receiver.url)
+    email_only = ServiceProviderFactory(webhook_url="")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client_.post(
+            "/admin/incubator/serviceprovider/",
+            {"action": "send_test_webhook", "_selected_action": [provider.pk, email_only.pk]},
+            follow=True,
+        )
+
+    [request] = receiver.received()
+    body = Webhook(provider.webhook_secret).verify(request.body, request.headers)
+    assert body["type"] == "provider.test"
+    assert body["data"] == {"provider": {"id": provider.pk, "name": provider.name}, "test": True}
+    assert Notification.objects.get(event="provider.test").status == "sent"
+    assert any("has no webhook URL" in text for text in texts(response))

@@ -1,0 +1,251 @@
+"""Delivery of one row to a real HTTP receiver and to the e-mail outbox, and the SSRF guard."""
+
+import socket
+from datetime import UTC, datetime
+
+import pytest
+from django.core import mail
+from standardwebhooks import Webhook, WebhookVerificationError
+
+from incubator.enums import NotificationStatus
+from incubator.models import Notification, NotificationAttempt
+from incubator.notifications import services
+from incubator.notifications.delivery import sign
+from incubator.notifications.urlsafety import (
+    UnsafeWebhookURL,
+    is_public_address,
+    resolve_webhook_target,
+)
+from tests.factories import NotificationFactory, ServiceProviderFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def webhook_row(provider, **fields) -> Notification:
+    return NotificationFactory(
+        event="shortlist.published",
+        channel="webhook",
+        recipient=provider.webhook_url,
+        provider=provider,
+        payload={"template": "x", "programme": "P", "data": {"startups": [{"startup": "Acme"}]}},
+        **fields,
+    )
+
+
+def test_deliver_notification_webhook_is_signed_per_standard_webhooks(receiver):
+    provider = ServiceProviderFactory(webhook_url=receiver.url)
+    row = webhook_row(provider)
+
+    assert services.deliver_notification(notification_id=row.pk) == "sent"
+
+    [request] = receiver.received()
+    assert request.path == "/hooks"
+    assert request.headers["webhook-id"] == str(row.pk)
+    assert request.headers["Content-Type"] == "application/json"
+    body = Webhook(provider.webhook_secret).verify(request.body, request.headers)
+    assert body == {
+        "id": str(row.pk),
+        "type": "shortlist.published",
+        "timestamp": row.created_at.isoformat(),
+        "data": {"startups": [{"startup": "Acme"}]},
+    }
+    with pytest.raises(WebhookVerificationError):
+        Webhook(ServiceProviderFactory().webhook_secret).verify(request.body, request.headers)
+    row.refresh_from_db()
+    assert (row.status, row.attempts, row.last_error) == ("sent", 1, "")
+    attempt = NotificationAttempt.objects.get(notification=row)
+    assert (attempt.succeeded, attempt.http_status) == (True, 200)
+
+
+def test_deliver_notification_failure_is_recorded_and_rescheduled(receiver, settings):
+    settings.NOTIFICATIONS_RETRY_DELAYS = [100.0]
+    receiver.default_status = 503
+    row = webhook_row(ServiceProviderFactory(webhook_url=receiver.url))
+
+    assert services.deliver_notification(notification_id=row.pk) == "pending"
+
+    row.refresh_from_db()
+    assert (row.status, row.attempts, row.last_error) == ("pending", 1, "HTTP 503: ok")
+    attempt = NotificationAttempt.objects.get(notification=row)
+    assert (attempt.succeeded, attempt.http_status, attempt.error) == (False, 503, "HTTP 503: ok")
+    assert 80 <= (row.next_attempt_at - attempt.started_at).total_seconds() <= 121
+
+    assert services.deliver_notification(notification_id=row.pk) == "failed"
+    row.refresh_from_db()
+    assert (row.status, row.attempts, row.next_attempt_at) == ("failed", 2, None)
+
+
+def test_deliver_notification_does_not_follow_redirects(receiver):
+    receiver.default_status = 302
+    row = webhook_row(ServiceProviderFactory(webhook_url=receiver.url))
+
+    services.deliver_notification(notification_id=row.pk)
+
+    row.refresh_from_db()
+    assert len(receiver.received()) == 1
+    assert row.last_error == "HTTP 302: redirect to http://127.0.0.1:9/elsewhere not followed"
+
+
+def test_deliver_notification_skips_a_row_already_sent(receiver):
+    row = webhook_row(
+        ServiceProviderFactory(webhook_url=receiver.url), status=NotificationStatus.SENT
+    )
+
+    assert services.deliver_notification(notification_id=row.pk) == "skipped"
+    assert services.deliver_notification(notification_id=row.pk + 1000) == "skipped"
+    assert receiver.received() == []
+
+
+def test_deliver_notification_connection_refused_is_a_transient_failure():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    row = webhook_row(ServiceProviderFactory(webhook_url=f"http://127.0.0.1:{port}/x"))
+
+    services.deliver_notification(notification_id=row.pk)
+
+    row.refresh_from_db()
+    assert row.status == "pending"
+    assert row.last_error.startswith("NewConnectionError")
+
+
+def test_deliver_notification_to_deactivated_provider_fails_without_retry(receiver):
+    provider = ServiceProviderFactory(webhook_url=receiver.url, active=False)
+    row = webhook_row(provider)
+
+    assert services.deliver_notification(notification_id=row.pk) == "failed"
+    assert receiver.received() == []
+
+
+def test_deliver_notification_refuses_a_private_address_at_delivery(receiver, settings):
+    # Saved while private addresses were allowed; refused once they are not.
+    row = webhook_row(ServiceProviderFactory(webhook_url=receiver.url))
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+
+    services.deliver_notification(notification_id=row.pk)
+
+    row.refresh_from_db()
+    assert receiver.received() == []
+    assert "127.0.0.1" in row.last_error
+    assert row.status == "pending"
+
+
+def test_deliver_notification_email_has_text_and_html(mailoutbox):
+    row = NotificationFactory(recipient="ceo@acme.example", language="zh-hans")
+
+    services.deliver_notification(notification_id=row.pk)
+
+    [message] = mailoutbox
+    assert message.to == ["ceo@acme.example"]
+    assert message.subject == "我们已收到您的申请“Ledger”"
+    assert message.alternatives[0].mimetype == "text/html"
+    assert message.extra_headers["X-Notification-Id"] == str(row.pk)
+
+
+def test_deliver_notification_smtp_error_is_recorded(settings):
+    # A real SMTP connection to a port where nothing listens.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 2
+    row = NotificationFactory()
+
+    services.deliver_notification(notification_id=row.pk)
+
+    attempt = NotificationAttempt.objects.get(notification=row)
+    assert attempt.succeeded is False
+    assert attempt.error.startswith("ConnectionRefusedError")
+    assert mail.outbox == []
+
+
+def test_sign_matches_the_standard_webhooks_library():
+    secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    body = '{"test": 2432232314}'
+    moment = datetime.fromtimestamp(1614265330, tz=UTC)
+
+    signature = sign(
+        secret=secret,
+        msg_id="msg_p5jXN8AQM9LWM0D4loKWxJek",
+        timestamp=1614265330,
+        body=body.encode(),
+    )
+
+    assert signature == Webhook(secret).sign("msg_p5jXN8AQM9LWM0D4loKWxJek", moment, body)
+    assert signature == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1/hook",
+        "http://10.1.2.3/hook",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]/hook",
+        "http://localhost:8000/hook",
+        "http://192.168.0.10/hook",
+        "http://[::ffff:127.0.0.1]/hook",
+        "http://0.0.0.0/hook",
+    ],
+)
+def test_resolve_webhook_target_refuses_non_public_addresses(url, settings):
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+
+    with pytest.raises(UnsafeWebhookURL):
+        resolve_webhook_target(url)
+
+
+@pytest.mark.parametrize(
+    "url", ["ftp://example.org/x", "file:///etc/passwd", "http://user:pw@example.org/", "http:///x"]
+)
+def test_resolve_webhook_target_refuses_other_schemes_and_credentials(url, settings):
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
+
+    with pytest.raises(UnsafeWebhookURL):
+        resolve_webhook_target(url)
+
+
+def test_resolve_webhook_target_allows_loopback_when_the_setting_is_on(settings):
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
+
+    target = resolve_webhook_target("http://127.0.0.1:8080/a?b=1")
+
+    assert (target.address, target.port, target.path, target.host_header) == (
+        "127.0.0.1",
+        8080,
+        "/a?b=1",
+        "127.0.0.1:8080",
+    )
+
+
+def test_is_public_address_accepts_public_addresses():
+    assert is_public_address("93.184.216.34") is True
+    assert is_public_address("2606:2800:220:1:248:1893:25c8:1946") is True
+    assert is_public_address("100.64.0.1") is False
+
+
+def test_deliver_notification_connects_to_the_checked_address_without_resolving_again(
+    receiver, monkeypatch
+):
+    # DNS is the boundary: "hooks.partner.example" answers loopback once, then somewhere else.
+    real_getaddrinfo = socket.getaddrinfo
+    answers = iter(["127.0.0.1", "10.9.9.9"])
+    asked: list[str] = []
+
+    def fake_getaddrinfo(host, *args, **kwargs):
+        if host == "hooks.partner.example":
+            asked.append(host)
+            return real_getaddrinfo(next(answers), *args, **kwargs)
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake_getaddrinfo)
+    port = receiver.server.server_address[1]
+    provider = ServiceProviderFactory(webhook_url=f"http://hooks.partner.example:{port}/in")
+    row = webhook_row(provider)
+
+    assert services.deliver_notification(notification_id=row.pk) == "sent"
+
+    [request] = receiver.received()
+    assert asked == ["hooks.partner.example"]  # resolved once, for the check
+    assert request.headers["Host"] == f"hooks.partner.example:{port}"
+    assert request.path == "/in"

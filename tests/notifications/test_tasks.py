@@ -1,0 +1,69 @@
+"""The Celery wiring: task names, the beat schedule, and the tasks run in-process (eager)."""
+
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from incubator.celery import app
+from incubator.enums import NotificationStatus
+from incubator.models import Notification
+from incubator.notifications import tasks
+from tests.factories import NotificationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_notification_tasks_are_registered_under_their_names():
+    app.loader.import_default_modules()
+
+    assert {
+        "notifications.deliver",
+        "notifications.redispatch_due",
+        "notifications.send_review_reminders",
+        "notifications.send_provider_digests",
+    } <= set(app.tasks)
+
+
+def test_beat_schedule_runs_redispatch_reminders_and_digests_on_the_notifications_queue():
+    schedule = settings.CELERY_BEAT_SCHEDULE
+
+    assert schedule["notifications-redispatch-due"]["task"] == "notifications.redispatch_due"
+    assert schedule["notifications-redispatch-due"]["schedule"] == 60
+    reminders = schedule["notifications-review-reminders"]["schedule"]
+    digests = schedule["notifications-weekly-provider-digest"]["schedule"]
+    assert (reminders.hour, reminders.minute) == ({9}, {0})
+    assert (digests.day_of_week, digests.hour) == ({1}, {9})
+    for entry in schedule.values():
+        assert entry["options"]["queue"] == settings.NOTIFICATIONS_QUEUE
+
+
+def test_redispatch_due_task_delivers_due_rows(mailoutbox, django_capture_on_commit_callbacks):
+    row = NotificationFactory(next_attempt_at=timezone.now() - timedelta(seconds=1))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.redispatch_due() == 1
+
+    row.refresh_from_db()
+    assert row.status == NotificationStatus.SENT
+    assert len(mailoutbox) == 1
+
+
+def test_deliver_notifications_task_delivers_each_row_once(mailoutbox):
+    rows = [NotificationFactory(), NotificationFactory()]
+    ids = [row.pk for row in rows]
+
+    assert tasks.deliver_notifications(ids) == {ids[0]: "sent", ids[1]: "sent"}
+    assert tasks.deliver_notifications(ids) == {ids[0]: "skipped", ids[1]: "skipped"}
+    assert len(mailoutbox) == 2
+    assert set(Notification.objects.values_list("attempts", flat=True)) == {1}
+
+
+def test_deliver_notifications_task_records_a_template_bug_and_fails_the_row():
+    row = NotificationFactory(payload={"template": "no_such_template", "data": {}})
+
+    assert tasks.deliver_notifications([row.pk]) == {row.pk: "failed"}
+
+    row.refresh_from_db()
+    assert row.last_error.startswith("TemplateDoesNotExist")

@@ -1,0 +1,169 @@
+"""Every e-mail, in English, Simplified and Traditional Chinese, with the programme's name.
+
+The catalogues are compiled by `make messages` (`make test` runs it first).
+"""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from incubator.models import Notification
+from incubator.notifications.delivery import render_email
+
+PROGRAMME = "Greater Bay Area Blockchain Blue Chip Project Joint Incubator Plan"
+STARTUP = {
+    "application": 7,
+    "startup": "Acme Chain",
+    "project_name": "Ledger",
+    "region": "hong_kong",
+    "track": "supply_chain",
+    "stage": "pilot",
+    "needs": ["fund", "testing"],
+    "funding_amount": "1200000.00",
+    "funding_currency": "HKD",
+    "raw_score": 81.25,
+    "normalized_score": -0.5,
+    "contact_email": "ceo@acme.example",
+}
+APPLICANT = {"application": 7, "startup": "Acme Chain", "project_name": "Ledger", "round": "R1"}
+REVIEWER = {**APPLICANT, "assignment": 3, "reviewer": "Mei", "due_at": "2026-12-01T02:00:00+00:00"}
+SHORTLIST = {"shortlist": {"id": 1, "name": "Top 10", "round": 1}, "startups": [STARTUP]}
+DIGEST = {
+    "since": "2026-11-15T01:00:00+00:00",
+    "until": "2026-11-22T01:00:00+00:00",
+    "startups": [STARTUP],
+}
+
+# (template, data, subject in en, zh-hans, zh-hant)
+CASES = [
+    (
+        "application_submitted",
+        APPLICANT,
+        "We received your application “Ledger”",
+        "我们已收到您的申请“Ledger”",
+        "我們已收到您的申請「Ledger」",
+    ),
+    (
+        "assignment_created",
+        REVIEWER,
+        "New application to review: “Ledger”",
+        "新的评审任务：“Ledger”",
+        "新的評審任務：「Ledger」",
+    ),
+    (
+        "review_reminder",
+        REVIEWER,
+        "Reminder: your review of “Ledger” is due by 2026-12-01 10:00",
+        "提醒：您对“Ledger”的评审须于 2026-12-01 10:00 前提交",
+        "提醒：您對「Ledger」的評審須於 2026-12-01 10:00 前提交",
+    ),
+    (
+        "shortlist_published_provider",
+        SHORTLIST,
+        "Shortlist “Top 10”: 1 start-up needs your services",
+        "候选名单“Top 10”：1 家企业需要贵机构的服务",
+        "候選名單「Top 10」：1 家企業需要貴機構的服務",
+    ),
+    (
+        "application_shortlisted",
+        APPLICANT,
+        "“Ledger” is on the shortlist",
+        "“Ledger”已入围候选名单",
+        "「Ledger」已入圍候選名單",
+    ),
+    (
+        "application_accepted",
+        APPLICANT,
+        "Congratulations: “Ledger” has been accepted",
+        "恭喜：“Ledger”已被录取",
+        "恭喜：「Ledger」已獲錄取",
+    ),
+    (
+        "application_accepted_provider",
+        {"startup": STARTUP},
+        "Accepted start-up for you: Acme Chain",
+        "与贵机构相关的录取企业：Acme Chain",
+        "與貴機構相關的錄取企業：Acme Chain",
+    ),
+    (
+        "application_waitlisted",
+        APPLICANT,
+        "An update on your application “Ledger”",
+        "关于您的申请“Ledger”的最新进展",
+        "關於您的申請「Ledger」的最新進展",
+    ),
+    (
+        "application_rejected",
+        APPLICANT,
+        "An update on your application “Ledger”",
+        "关于您的申请“Ledger”的最新进展",
+        "關於您的申請「Ledger」的最新進展",
+    ),
+    (
+        "provider_digest",
+        DIGEST,
+        "This week: 1 accepted start-up needs your services",
+        "本周：1 家录取企业需要贵机构的服务",
+        "本週：1 家錄取企業需要貴機構的服務",
+    ),
+]
+LANGUAGES = ["en", "zh-hans", "zh-hant"]
+# A phrase of the footer in each language: the body really is translated.
+FOOTER = {
+    "en": f"You receive this message from {PROGRAMME}.",
+    "zh-hans": f"此消息来自{PROGRAMME}。",
+    "zh-hant": f"此訊息來自{PROGRAMME}。",
+}
+
+
+def message(template: str, data: dict, language: str) -> Notification:
+    return Notification(
+        pk=1,
+        event="x",
+        channel="email",
+        language=language,
+        payload={"template": template, "programme": PROGRAMME, "data": data},
+        created_at=datetime(2026, 11, 22, tzinfo=UTC),
+    )
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize(("template", "data", "en", "hans", "hant"), CASES)
+def test_render_email_subject_text_and_html_in_each_language(
+    template, data, en, hans, hant, language
+):
+    subject, text, html = render_email(message(template, data, language))
+
+    assert subject == {"en": en, "zh-hans": hans, "zh-hant": hant}[language]
+    assert PROGRAMME in text
+    assert FOOTER[language] in html
+    assert html.startswith("<!DOCTYPE html>")
+    assert "{%" not in text + html
+    assert "{{" not in text + html
+
+
+@pytest.mark.parametrize(
+    ("language", "labels"),
+    [
+        ("en", ["Hong Kong", "Supply chain", "Pilot", "Fund, Testing", "81.2 / -0.5"]),
+        ("zh-hans", ["香港", "供应链", "试点", "资金, 检测", "评分（原始 / 标准化）"]),
+        ("zh-hant", ["香港", "供應鏈", "試點", "資金, 檢測", "評分（原始 / 標準化）"]),
+    ],
+)
+def test_render_email_provider_lists_each_startup_with_translated_labels(language, labels):
+    _subject, text, html = render_email(
+        message("shortlist_published_provider", SHORTLIST, language)
+    )
+
+    for label in labels:
+        assert label in text
+        assert label in html
+    assert "ceo@acme.example" in text
+    assert "1,200,000.00 HKD" in text
+
+
+def test_render_email_rejection_is_kindly_worded():
+    _subject, text, _html = render_email(message("application_rejected", APPLICANT, "en"))
+
+    assert "Thank you for applying" in text
+    assert "We would be glad to see you apply again." in text
