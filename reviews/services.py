@@ -91,7 +91,7 @@ def declare_conflict(
             defaults={"reason": reason[:500], "declared_by": actor},
         )
         assignments = list(
-            Assignment.objects.select_for_update()
+            Assignment.objects.select_for_update(of=("self",))
             .filter(reviewer=reviewer, application__startup=startup)
             .select_related("review")
         )
@@ -492,7 +492,7 @@ def assign_reviewers(*, round: Round, actor: AbstractBaseUser | None) -> Assignm
 
 def _lock_own_review(review: Review, actor: AbstractBaseUser) -> Review:
     locked = (
-        Review.objects.select_for_update()
+        Review.objects.select_for_update(of=("self",))
         .select_related("assignment__application")
         .get(pk=review.pk)
     )
