@@ -161,6 +161,17 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # One named enum per vocabulary of DESIGN.md section 8, wherever it appears.
+    "ENUM_NAME_OVERRIDES": {
+        "RegionEnum": "incubator.enums.Region",
+        "TrackEnum": "incubator.enums.Track",
+        "StageEnum": "incubator.enums.Stage",
+        "ServiceKindEnum": "incubator.enums.ServiceKind",
+        "CurrencyEnum": "incubator.enums.Currency",
+        "ApplicationStatusEnum": "applications.enums.ApplicationStatus",
+        "AttachmentKindEnum": "applications.enums.AttachmentKind",
+        "ReviewStatusEnum": "reviews.enums.ReviewStatus",
+    },
 }
 
 # Celery: Redis when CELERY_BROKER_URL is set, otherwise tasks run in-process.
