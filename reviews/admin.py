@@ -68,6 +68,13 @@ class ScoreAdmin(admin.ModelAdmin):
     list_filter = ["criterion__round", "criterion"]
     list_select_related = ["review__assignment__application", "criterion"]
 
+    # Scores change only through the review's scoring service (range and lock rules).
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
 
 @admin.register(ShortlistChange)
 class ShortlistChangeAdmin(admin.ModelAdmin):

@@ -163,6 +163,11 @@ class AssignmentAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
+    def changelist_view(self, request, extra_context=None):
+        if reviewer_only(request):
+            extra_context = {**(extra_context or {}), "title": _("Your assignments")}
+        return super().changelist_view(request, extra_context)
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         assignment = self.get_queryset(request).filter(pk=_int_or_404(object_id)).first()
         if assignment is None:
@@ -383,6 +388,7 @@ class ReviewAdmin(admin.ModelAdmin):
             "review": review,
             "application": application,
             "startup": application.startup,
+            "needs": [ServiceKind(kind).label for kind in application.needs],
             "attachments": [
                 {
                     "kind": a.get_kind_display(),
