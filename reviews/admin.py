@@ -1,4 +1,8 @@
+from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from incubator.enums import Track
 
 from .models import (
     Criterion,
@@ -18,8 +22,23 @@ class CriterionAdmin(admin.ModelAdmin):
     search_fields = ["name", "description"]
 
 
+class ReviewerProfileForm(forms.ModelForm):
+    expertise = forms.MultipleChoiceField(
+        label=_("expertise"),
+        choices=Track.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Tracks this reviewer knows best: automatic assignment prefers them."),
+    )
+
+    class Meta:
+        model = ReviewerProfile
+        fields = ["user", "expertise", "max_load", "language"]
+
+
 @admin.register(ReviewerProfile)
 class ReviewerProfileAdmin(admin.ModelAdmin):
+    form = ReviewerProfileForm
     list_display = ["user", "expertise", "max_load"]
     list_select_related = ["user"]
     search_fields = ["user__username", "user__email"]

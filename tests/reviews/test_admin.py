@@ -252,3 +252,22 @@ def test_round_action_assigns_reviewers(client, coordinator, reviewing_round):
     assert response.status_code == 200
     assert f"{round_.name}: 2 assignment(s) made, 2 in all." in response.content.decode()
     assert Assignment.objects.filter(application__round=round_).count() == 2
+
+
+def test_coordinator_edits_reviewer_expertise_as_tracks(client, coordinator, reviewing_round):
+    alice = reviewing_round["reviewers"][0]
+    profile = alice.reviewer_profile
+    client.force_login(coordinator)
+    url = reverse("admin:reviews_reviewerprofile_change", args=[profile.pk])
+    response = client.post(
+        url,
+        {
+            "user": alice.pk,
+            "expertise": ["finance", "healthcare"],
+            "max_load": 12,
+            "language": "en",
+        },
+    )
+    assert response.status_code == 302
+    profile.refresh_from_db()
+    assert (profile.expertise, profile.max_load) == (["finance", "healthcare"], 12)
