@@ -2,28 +2,30 @@
 
 Every number here is computed by the database in one query built with the ORM: common table
 expressions (django-cte) for the stages, aggregates and window functions inside them. Nothing
-loops over scores in Python. The same query runs on PostgreSQL and SQLite: standard deviations
-are taken in two passes with plain window averages (SQLite has no window STDDEV), which is also
-the numerically stable way.
+loops over scores in Python. The same code runs on PostgreSQL and SQLite.
 
 The stages, all restricted to the round's submitted reviews:
 
 1. `review_totals`: one row per review, its total on 0-100
    (Σ weight × score / max_score / Σ weight × 100).
-2. `review_means`: + per reviewer the count and mean of their totals, per application the count
-   and sum of its totals (windows).
-3. `review_spreads`: + the reviewer's population variance (window over the squared deviation).
-4. `application_scores`: per application the raw score, the mean z-score, the spread and the
-   number of submitted reviews.
+2. `review_means`: + per reviewer the count, mean and (PostgreSQL) population variance of
+   their totals, as windows; per application count and sum where a two-pass spread needs them.
+3. `review_spreads` (SQLite only, which has no window VAR_POP): the reviewer's variance as the
+   window mean of squared deviations from stage 2's mean.
 
-The ranking joins stage 4 to the round's applications (a left join: an application without a
-submitted review is ranked last with null scores) and numbers the rows with a window.
+The ranking then left-joins the round's applications to the last stage and groups there, in
+the outer query: raw score (mean total), normalised score (mean z-score; a reviewer with fewer
+than two reviews or no spread counts 0), spread (population SD) and count, numbered by a
+RowNumber window. Grouping in the outer query keeps PostgreSQL's row estimates honest (a join
+to an already-grouped stage is guessed at 200 rows and drew a nested loop at 50,000
+applications). An application without a submitted review is ranked last with null scores.
 """
 
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection
 from django.db.models import (
     Avg,
     BooleanField,
@@ -36,14 +38,16 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    StdDev,
     Subquery,
     Sum,
     Value,
+    Variance,
     When,
     Window,
 )
 from django.db.models.functions import Cast, Coalesce, RowNumber, Sqrt
-from django.db.models.lookups import Exact
+from django.db.models.lookups import Exact, GreaterThan, GreaterThanOrEqual, IsNull
 from django.db.models.sql.constants import LOUTER
 from django_cte import CTE, with_cte
 
@@ -114,7 +118,7 @@ def review_total_subquery() -> Case:
     )
 
 
-def _review_stage_ctes(round_: Round) -> tuple[CTE, CTE, CTE]:
+def _review_stage_ctes(round_: Round, *, per_application: bool = False) -> tuple[CTE, CTE, CTE]:
     """Stages 1-3 of the module docstring for one round."""
     totals = CTE(
         Score.objects.filter(
@@ -132,17 +136,23 @@ def _review_stage_ctes(round_: Round) -> tuple[CTE, CTE, CTE]:
     )
     by_reviewer = {"partition_by": [totals.col.reviewer_ref]}
     by_application = {"partition_by": [totals.col.application_ref]}
-    means = CTE(
-        totals.queryset()
-        .order_by()
-        .annotate(
-            reviewer_count=Window(Count("*"), **by_reviewer),
-            reviewer_mean=Window(Avg(totals.col.total), **by_reviewer),
-            application_count=Window(Count("*"), **by_application),
-            application_sum=Window(Sum(totals.col.total), **by_application),
-        ),
-        name="review_means",
-    )
+    windows = {
+        "reviewer_count": Window(Count("*"), **by_reviewer),
+        "reviewer_mean": Window(Avg(totals.col.total), **by_reviewer),
+    }
+    if per_application:
+        windows["application_count"] = Window(Count("*"), **by_application)
+        windows["application_sum"] = Window(Sum(totals.col.total), **by_application)
+    one_pass = connection.vendor == "postgresql"
+    if one_pass:
+        # PostgreSQL's VAR_POP window is numerically stable (Youngs-Cramer): one stage less.
+        windows["reviewer_variance"] = Window(
+            Variance(totals.col.total, sample=False), **by_reviewer
+        )
+    means = CTE(totals.queryset().order_by().annotate(**windows), name="review_means")
+    if one_pass:
+        return totals, means, means
+    # SQLite has no window VAR_POP: a second pass over the deviations from the mean.
     deviation = means.col.total - means.col.reviewer_mean
     spreads = CTE(
         means.queryset()
@@ -161,8 +171,11 @@ def _z_score(spreads: CTE):
     """The review's z-score within its reviewer's totals; 0 without two reviews or spread."""
     reviewer_sd = Sqrt(spreads.col.reviewer_variance)
     return Case(
+        # An application without a submitted review has no review row (the left join's nulls).
+        When(IsNull(spreads.col.review_ref, True), then=None),
         When(
-            Q(reviewer_count__gte=2) & Q(reviewer_variance__gt=NO_SPREAD_BELOW**2),
+            GreaterThanOrEqual(spreads.col.reviewer_count, 2)
+            & GreaterThan(spreads.col.reviewer_variance, NO_SPREAD_BELOW**2),
             then=(spreads.col.total - spreads.col.reviewer_mean) / reviewer_sd,
         ),
         default=Value(0.0),
@@ -190,24 +203,17 @@ def round_ranking(
     `status`, drafts and withdrawn applications are left out.
     """
     method = RankingMethod(method)
-    ctes = _review_stage_ctes(round)
-    spreads = ctes[2]
-    application_scores = CTE(
-        spreads.queryset()
-        .order_by()
-        .values("application_ref")
-        .annotate(
-            raw=Avg(spreads.col.total),
-            normalized=Avg(_z_score(spreads)),
-            # Two-pass population SD: the mean of the application's totals comes from stage 2.
-            variance=Avg(
-                (spreads.col.total - spreads.col.application_sum / spreads.col.application_count)
-                * (spreads.col.total - spreads.col.application_sum / spreads.col.application_count)
-            ),
-            reviews=Count("*"),
-        ),
-        name="application_scores",
-    )
+    on_postgres = connection.vendor == "postgresql"
+    # SQLite's STDDEV_POP (Django's own) fails on no rows: there, a two-pass spread instead.
+    totals, means, spreads = _review_stage_ctes(round, per_application=not on_postgres)
+    ctes = [totals, means] if spreads is means else [totals, means, spreads]
+    if on_postgres:
+        spread = StdDev(spreads.col.total, sample=False)
+    else:
+        deviation = spreads.col.total - spreads.col.application_sum / _float(
+            spreads.col.application_count
+        )
+        spread = Sqrt(Avg(deviation * deviation))
 
     applications = Application.objects.filter(round=round)
     if status:
@@ -221,15 +227,15 @@ def round_ranking(
     if needs:
         applications = applications.needing(ServiceKind(needs).value)
 
-    joined = application_scores.join(
-        applications, id=application_scores.col.application_ref, _join_type=LOUTER
-    )
-    review_count = Coalesce(application_scores.col.reviews, Value(0), output_field=IntegerField())
+    # The applications are grouped with their reviews' rows here, in the outer query: a join
+    # to an already-grouped stage would leave PostgreSQL guessing its size (200 rows) and, at
+    # 50,000 applications, choosing a nested loop over it.
+    joined = spreads.join(applications, id=spreads.col.application_ref, _join_type=LOUTER)
     ranked = joined.annotate(
-        raw_score=application_scores.col.raw,
-        normalized_score=application_scores.col.normalized,
-        spread=Sqrt(application_scores.col.variance),
-        review_count=review_count,
+        raw_score=Avg(spreads.col.total),
+        normalized_score=Avg(_z_score(spreads)),
+        spread=spread,
+        review_count=Count(spreads.col.review_ref),
     )
     if min_reviews:
         ranked = ranked.filter(review_count__gte=int(min_reviews))
@@ -256,11 +262,7 @@ def round_ranking(
             ],
         ),
     )
-    return (
-        with_cte(*ctes, application_scores, select=ranked)
-        .select_related("startup")
-        .order_by("rank")
-    )
+    return with_cte(*ctes, select=ranked).select_related("startup").order_by("rank")
 
 
 def reviewer_statistics(*, round: Round) -> QuerySet[AbstractBaseUser]:
@@ -268,7 +270,7 @@ def reviewer_statistics(*, round: Round) -> QuerySet[AbstractBaseUser]:
     `mean_total`, `sd_total` (population) and `leniency`, the mean of (their total − the mean
     of the other reviewers' totals of the same application) over the applications that have
     another submitted review. Positive leniency: kinder than their colleagues."""
-    totals, means, _spreads = _review_stage_ctes(round)
+    totals, means, _spreads = _review_stage_ctes(round, per_application=True)
     others_count = means.col.application_count - 1
     gap_to_others = Case(
         When(
