@@ -269,6 +269,12 @@ class ConflictOfInterestAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Another reviewer's conflict stays invisible: 404, not the admin's redirect.
+        if not self.get_queryset(request).filter(pk=_int_or_404(object_id)).exists():
+            raise Http404(_("No such conflict of interest."))
+        return super().change_view(request, object_id, form_url, extra_context)
+
 
 # ---------------------------------------------------------------------------------------------
 # Reviews: the workplace

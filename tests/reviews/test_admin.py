@@ -271,3 +271,20 @@ def test_coordinator_edits_reviewer_expertise_as_tracks(client, coordinator, rev
     assert response.status_code == 302
     profile.refresh_from_db()
     assert (profile.expertise, profile.max_load) == (["finance", "healthcare"], 12)
+
+
+def test_reviewer_cannot_open_another_reviewers_conflict(client, reviewing_round):
+    alice, bob, _ = reviewing_round["reviewers"]
+    theirs = ConflictOfInterest.objects.create(reviewer=bob, startup=StartupFactory(), reason="x")
+    mine = ConflictOfInterest.objects.create(reviewer=alice, startup=StartupFactory(), reason="y")
+    client.force_login(alice)
+    listing = client.get(reverse("admin:reviews_conflictofinterest_changelist"))
+    assert list(listing.context["cl"].result_list) == [mine]
+    url = reverse("admin:reviews_conflictofinterest_change", args=[theirs.pk])
+    assert client.get(url).status_code == 404
+    own = reverse("admin:reviews_conflictofinterest_change", args=[mine.pk])
+    assert client.get(own).status_code == 200
+    delete = reverse("admin:reviews_conflictofinterest_delete", args=[mine.pk])
+    assert client.get(delete).status_code == 403
+    review_delete = reverse("admin:reviews_review_delete", args=[reviewing_round["reviews"][0].pk])
+    assert client.get(review_delete).status_code == 403
