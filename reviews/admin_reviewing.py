@@ -17,7 +17,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -296,14 +296,28 @@ class ReviewAdmin(admin.ModelAdmin):
     change_list_template = "admin/reviews/review/change_list.html"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Review]:
-        return rules.reviews_visible_to(request.user).select_related(
-            "assignment__application__startup", "assignment__reviewer"
+        return (
+            rules.reviews_visible_to(request.user)
+            .select_related("assignment__application__startup", "assignment__reviewer")
+            .annotate(
+                conflicted=Exists(
+                    ConflictOfInterest.objects.filter(
+                        reviewer=OuterRef("assignment__reviewer"),
+                        startup=OuterRef("assignment__application__startup"),
+                    )
+                )
+            )
         )
 
     def get_list_display(self, request):
         if reviewer_only(request):
             return [name for name in self.list_display if name != "reviewer_name"]
-        return self.list_display
+        # A submitted review kept after its reviewer declared a conflict: the coordinator decides.
+        return [*self.list_display, "conflict_declared"]
+
+    @admin.display(boolean=True, description=_("conflict declared"), ordering="-conflicted")
+    def conflict_declared(self, obj: Review) -> bool:
+        return obj.conflicted
 
     def get_list_filter(self, request):
         return ["status"] if reviewer_only(request) else self.list_filter

@@ -288,3 +288,19 @@ def test_reviewer_cannot_open_another_reviewers_conflict(client, reviewing_round
     assert client.get(delete).status_code == 403
     review_delete = reverse("admin:reviews_review_delete", args=[reviewing_round["reviews"][0].pk])
     assert client.get(review_delete).status_code == 403
+
+
+def test_coordinator_sees_kept_review_marked_conflicted(client, coordinator, reviewing_round):
+    alice_review = reviewing_round["reviews"][0]
+    submit_scores(alice_review, reviewing_round["criteria"], [5, 3])
+    ConflictOfInterest.objects.create(
+        reviewer=alice_review.assignment.reviewer,
+        startup=reviewing_round["application"].startup,
+        reason="Found out later.",
+    )
+    client.force_login(coordinator)
+    listing = client.get(reverse("admin:reviews_review_changelist"))
+    flags = {review.pk: review.conflicted for review in listing.context["cl"].result_list}
+    assert flags == {
+        review.pk: review.pk == alice_review.pk for review in reviewing_round["reviews"]
+    }
