@@ -1,0 +1,70 @@
+"""The review form of the reviewers' workplace in the admin: shape only, the services decide."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .enums import Recommendation
+from .models import Criterion
+
+
+def criterion_field_name(criterion: Criterion) -> str:
+    return f"criterion_{criterion.pk}"
+
+
+class ReviewForm(forms.Form):
+    """One score field per criterion of the round, then recommendation, confidence, comments."""
+
+    recommendation = forms.ChoiceField(
+        label=_("Recommendation"),
+        choices=[("", "—"), *Recommendation.choices],
+        required=False,
+    )
+    confidence = forms.TypedChoiceField(
+        label=_("Confidence"),
+        choices=[("", "—")] + [(str(n), str(n)) for n in range(1, 6)],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        help_text=_("1 = a guess, 5 = I know this field well."),
+    )
+    comment = forms.CharField(
+        label=_("Comments"),
+        required=False,
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 6, "cols": 80}),
+    )
+
+    def __init__(self, *args, criteria: list[Criterion], disabled: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.criteria = criteria
+        score_fields = {}
+        for criterion in criteria:
+            weight = f"{criterion.weight.normalize():f}"
+            score_fields[criterion_field_name(criterion)] = forms.IntegerField(
+                label=criterion.name,
+                required=False,
+                help_text=_("%(description)s Weight %(weight)s, scale 1–%(max)s.")
+                % {
+                    "description": criterion.description,
+                    "weight": weight,
+                    "max": criterion.max_score,
+                },
+                # The browser hints at the scale; the scoring service is what enforces it.
+                widget=forms.NumberInput(
+                    attrs={"class": "score-input", "min": 1, "max": criterion.max_score}
+                ),
+            )
+        # Scores first, in the rubric's order.
+        self.fields = {**score_fields, **self.fields}
+        if disabled:
+            for field in self.fields.values():
+                field.disabled = True
+
+    def scores(self) -> dict[int, int | None]:
+        return {c.pk: self.cleaned_data.get(criterion_field_name(c)) for c in self.criteria}
+
+    def score_fields(self):
+        return [self[criterion_field_name(c)] for c in self.criteria]
+
+    def other_fields(self):
+        return [self["recommendation"], self["confidence"], self["comment"]]

@@ -1,0 +1,372 @@
+"""Reads of the reviewing part: the ranking and the reviewer statistics (DESIGN.md section 5).
+
+Every number here is computed by the database in one query built with the ORM: common table
+expressions (django-cte) for the stages, aggregates and window functions inside them. Nothing
+loops over scores in Python. The same code runs on PostgreSQL and SQLite.
+
+The stages, all restricted to the round's submitted reviews:
+
+1. `review_totals`: one row per review, its total on 0-100
+   (Σ weight × score / max_score / Σ weight × 100).
+2. `review_means`: + per reviewer the count, mean and (PostgreSQL) population variance of
+   their totals, as windows; per application count and sum where a two-pass spread needs them.
+3. `review_spreads` (SQLite only, which has no window VAR_POP): the reviewer's variance as the
+   window mean of squared deviations from stage 2's mean.
+
+The ranking then left-joins the round's applications to the last stage and groups there, in
+the outer query: raw score (mean total), normalised score (mean z-score; a reviewer with fewer
+than two reviews or no spread counts 0), spread (population SD) and count, numbered by a
+RowNumber window. Grouping in the outer query keeps PostgreSQL's row estimates honest (a join
+to an already-grouped stage is guessed at 200 rows and drew a nested loop at 50,000
+applications). An application without a submitted review is ranked last with null scores.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection
+from django.db.models import (
+    Avg,
+    BooleanField,
+    Case,
+    Count,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    StdDev,
+    Subquery,
+    Sum,
+    Value,
+    Variance,
+    When,
+    Window,
+)
+from django.db.models.functions import Cast, Coalesce, RowNumber, Sqrt
+from django.db.models.lookups import Exact, GreaterThan, GreaterThanOrEqual, IsNull
+from django.db.models.sql.constants import LOUTER
+from django_cte import CTE, with_cte
+
+from applications.enums import ApplicationStatus
+from applications.models import Application
+from incubator.enums import Region, ServiceKind, Track
+from incubator.models import Round
+
+from .enums import RankingMethod, ReviewStatus
+from .models import Assignment, Criterion, Review, Score
+
+# An application with at least this many submitted reviews and at least this spread is flagged
+# for discussion (DESIGN.md section 8).
+FLAG_MIN_REVIEWS = 2
+FLAG_MIN_SPREAD = 15.0
+# A reviewer whose totals differ by less than this has "no spread": their z-scores count 0.
+# Totals are rationals of small integers, so real differences are many orders larger.
+NO_SPREAD_BELOW = 1e-9
+
+RANKING_FILTERS = ("track", "region", "needs", "min_reviews", "status")
+
+
+def _float(expression) -> Cast:
+    return Cast(expression, output_field=FloatField())
+
+
+def weighted_points(prefix: str = "") -> ExpressionWrapper:
+    """weight × score / max_score of one Score row (`prefix` reaches Score from another model)."""
+    return ExpressionWrapper(
+        _float(F(f"{prefix}criterion__weight"))
+        * _float(F(f"{prefix}value"))
+        / _float(F(f"{prefix}criterion__max_score")),
+        output_field=FloatField(),
+    )
+
+
+def review_total_expression(prefix: str = ""):
+    """The review's total on 0-100 as an aggregate over its scores (Score rows reached by
+    `prefix`); DESIGN.md section 5."""
+    return ExpressionWrapper(
+        Sum(weighted_points(prefix)) / Sum(_float(F(f"{prefix}criterion__weight"))) * 100.0,
+        output_field=FloatField(),
+    )
+
+
+def review_total_subquery() -> Case:
+    """A Review annotation: the total, or null until every criterion of the round is scored."""
+    own_scores = Score.objects.filter(review=OuterRef("pk")).order_by().values("review")
+    total = own_scores.annotate(total=review_total_expression()).values("total")
+    scored = own_scores.annotate(n=Count("id")).values("n")
+    needed = (
+        Criterion.objects.filter(round=OuterRef("assignment__application__round"))
+        .order_by()
+        .values("round")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return Case(
+        When(
+            Exact(
+                Subquery(scored, output_field=IntegerField()),
+                Subquery(needed, output_field=IntegerField()),
+            ),
+            then=Subquery(total, output_field=FloatField()),
+        ),
+        default=None,
+        output_field=FloatField(),
+    )
+
+
+def _review_stage_ctes(round_: Round, *, per_application: bool = False) -> tuple[CTE, CTE, CTE]:
+    """Stages 1-3 of the module docstring for one round."""
+    totals = CTE(
+        Score.objects.filter(
+            review__status=ReviewStatus.SUBMITTED,
+            review__assignment__application__round=round_,
+        )
+        .order_by()
+        .values(
+            review_ref=F("review_id"),
+            reviewer_ref=F("review__assignment__reviewer_id"),
+            application_ref=F("review__assignment__application_id"),
+        )
+        .annotate(total=review_total_expression()),
+        name="review_totals",
+    )
+    by_reviewer = {"partition_by": [totals.col.reviewer_ref]}
+    by_application = {"partition_by": [totals.col.application_ref]}
+    windows = {
+        "reviewer_count": Window(Count("*"), **by_reviewer),
+        "reviewer_mean": Window(Avg(totals.col.total), **by_reviewer),
+    }
+    if per_application:
+        windows["application_count"] = Window(Count("*"), **by_application)
+        windows["application_sum"] = Window(Sum(totals.col.total), **by_application)
+    one_pass = connection.vendor == "postgresql"
+    if one_pass:
+        # PostgreSQL's VAR_POP window is numerically stable (Youngs-Cramer): one stage less.
+        windows["reviewer_variance"] = Window(
+            Variance(totals.col.total, sample=False), **by_reviewer
+        )
+    means = CTE(totals.queryset().order_by().annotate(**windows), name="review_means")
+    if one_pass:
+        return totals, means, means
+    # SQLite has no window VAR_POP: a second pass over the deviations from the mean.
+    deviation = means.col.total - means.col.reviewer_mean
+    spreads = CTE(
+        means.queryset()
+        .order_by()
+        .annotate(
+            reviewer_variance=Window(
+                Avg(deviation * deviation), partition_by=[means.col.reviewer_ref]
+            ),
+        ),
+        name="review_spreads",
+    )
+    return totals, means, spreads
+
+
+def _z_score(spreads: CTE):
+    """The review's z-score within its reviewer's totals; 0 without two reviews or spread."""
+    reviewer_sd = Sqrt(spreads.col.reviewer_variance)
+    return Case(
+        # An application without a submitted review has no review row (the left join's nulls).
+        When(IsNull(spreads.col.review_ref, True), then=None),
+        When(
+            GreaterThanOrEqual(spreads.col.reviewer_count, 2)
+            & GreaterThan(spreads.col.reviewer_variance, NO_SPREAD_BELOW**2),
+            then=(spreads.col.total - spreads.col.reviewer_mean) / reviewer_sd,
+        ),
+        default=Value(0.0),
+        output_field=FloatField(),
+    )
+
+
+def round_ranking(
+    *,
+    round: Round,
+    method: str = "raw",
+    track: str | None = None,
+    region: str | None = None,
+    needs: str | None = None,
+    min_reviews: int | None = None,
+    status: str | None = None,
+) -> QuerySet[Application]:
+    """The round's applications ranked by raw or normalised score, best first.
+
+    Each row is annotated with `raw_score`, `normalized_score`, `spread` (floats, null without
+    a submitted review), `review_count`, `flagged` and `rank` (1-based). Ties are broken by the
+    other method's score, then by the earlier application (id). Filters narrow the rows and
+    the ranks are those within the filtered list; normalised scores never depend on the
+    filters (a reviewer's z-scores use all their submitted reviews of the round). Without
+    `status`, drafts and withdrawn applications are left out.
+    """
+    method = RankingMethod(method)
+    on_postgres = connection.vendor == "postgresql"
+    # SQLite's STDDEV_POP (Django's own) fails on no rows: there, a two-pass spread instead.
+    totals, means, spreads = _review_stage_ctes(round, per_application=not on_postgres)
+    ctes = [totals, means] if spreads is means else [totals, means, spreads]
+    if on_postgres:
+        spread = StdDev(spreads.col.total, sample=False)
+    else:
+        deviation = spreads.col.total - spreads.col.application_sum / _float(
+            spreads.col.application_count
+        )
+        spread = Sqrt(Avg(deviation * deviation))
+
+    applications = Application.objects.filter(round=round)
+    if status:
+        applications = applications.filter(status=ApplicationStatus(status))
+    else:
+        applications = applications.submitted()
+    if track:
+        applications = applications.filter(track=Track(track))
+    if region:
+        applications = applications.filter(startup__region=Region(region))
+    if needs:
+        applications = applications.needing(ServiceKind(needs).value)
+
+    # The applications are grouped with their reviews' rows here, in the outer query: a join
+    # to an already-grouped stage would leave PostgreSQL guessing its size (200 rows) and, at
+    # 50,000 applications, choosing a nested loop over it.
+    joined = spreads.join(applications, id=spreads.col.application_ref, _join_type=LOUTER)
+    ranked = joined.annotate(
+        raw_score=Avg(spreads.col.total),
+        normalized_score=Avg(_z_score(spreads)),
+        spread=spread,
+        review_count=Count(spreads.col.review_ref),
+    )
+    if min_reviews:
+        ranked = ranked.filter(review_count__gte=int(min_reviews))
+    primary, secondary = (
+        ("raw_score", "normalized_score")
+        if method == RankingMethod.RAW
+        else ("normalized_score", "raw_score")
+    )
+    ranked = ranked.annotate(
+        flagged=Case(
+            When(
+                Q(review_count__gte=FLAG_MIN_REVIEWS) & Q(spread__gte=FLAG_MIN_SPREAD),
+                then=Value(True),
+            ),
+            default=Value(False),
+            output_field=BooleanField(),
+        ),
+        rank=Window(
+            RowNumber(),
+            order_by=[
+                F(primary).desc(nulls_last=True),
+                F(secondary).desc(nulls_last=True),
+                F("id").asc(),
+            ],
+        ),
+    )
+    return with_cte(*ctes, select=ranked).select_related("startup").order_by("rank")
+
+
+def reviewer_statistics(*, round: Round) -> QuerySet[AbstractBaseUser]:
+    """Per reviewer with an assignment in the round: `assignment_count`, `submitted_count`,
+    `mean_total`, `sd_total` (population) and `leniency`, the mean of (their total − the mean
+    of the other reviewers' totals of the same application) over the applications that have
+    another submitted review. Positive leniency: kinder than their colleagues."""
+    totals, means, _spreads = _review_stage_ctes(round, per_application=True)
+    others_count = means.col.application_count - 1
+    gap_to_others = Case(
+        When(
+            Q(application_count__gte=2),
+            then=means.col.total
+            - (means.col.application_sum - means.col.total) / _float(others_count),
+        ),
+        default=None,
+        output_field=FloatField(),
+    )
+    per_reviewer = CTE(
+        means.queryset()
+        .order_by()
+        .values("reviewer_ref")
+        .annotate(
+            mean_total=Avg(means.col.total),
+            variance=Avg(
+                (means.col.total - means.col.reviewer_mean)
+                * (means.col.total - means.col.reviewer_mean)
+            ),
+            leniency=Avg(gap_to_others),
+        ),
+        name="reviewer_scores",
+    )
+    round_assignments = Assignment.objects.filter(reviewer=OuterRef("pk"), application__round=round)
+
+    def count_of(queryset: QuerySet) -> Subquery:
+        return Subquery(
+            queryset.order_by().values("reviewer").annotate(n=Count("id")).values("n"),
+            output_field=IntegerField(),
+        )
+
+    users = get_user_model().objects.filter(
+        pk__in=Assignment.objects.filter(application__round=round).values("reviewer")
+    )
+    joined = per_reviewer.join(users, id=per_reviewer.col.reviewer_ref, _join_type=LOUTER)
+    return with_cte(
+        totals,
+        means,
+        per_reviewer,
+        select=joined.annotate(
+            assignment_count=Coalesce(count_of(round_assignments), Value(0)),
+            submitted_count=Coalesce(
+                count_of(round_assignments.filter(review__status=ReviewStatus.SUBMITTED)),
+                Value(0),
+            ),
+            mean_total=per_reviewer.col.mean_total,
+            sd_total=Sqrt(per_reviewer.col.variance),
+            leniency=per_reviewer.col.leniency,
+        ),
+    ).order_by("username")
+
+
+def reviews_with_totals() -> QuerySet[Review]:
+    return Review.objects.annotate(total=review_total_subquery())
+
+
+def review_detail(*, pk: int, queryset: QuerySet[Review] | None = None) -> Review:
+    """One review with its total, scores and assignment, for the API and the admin."""
+    queryset = Review.objects.all() if queryset is None else queryset
+    return (
+        queryset.annotate(total=review_total_subquery())
+        .select_related("assignment__application__startup", "assignment__reviewer")
+        .prefetch_related("scores__criterion")
+        .get(pk=pk)
+    )
+
+
+def other_reviews(*, review: Review) -> list[tuple[str, Review]]:
+    """The other submitted reviews of the same application, labelled "Reviewer N" without names.
+
+    N is the reviewer's place among the application's assignments (oldest first), so every
+    reader sees the same label for the same reviewer.
+    """
+    assignment_ids = list(
+        Assignment.objects.filter(application_id=review.assignment.application_id)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    number = {pk: index for index, pk in enumerate(assignment_ids, start=1)}
+    others = (
+        Review.objects.filter(
+            assignment__application_id=review.assignment.application_id,
+            status=ReviewStatus.SUBMITTED,
+        )
+        .exclude(pk=review.pk)
+        .annotate(total=review_total_subquery())
+        .prefetch_related("scores__criterion")
+        .order_by("assignment_id")
+    )
+    return [(f"Reviewer {number[other.assignment_id]}", other) for other in others]
+
+
+def reviewer_label(*, review: Review) -> str:
+    """The anonymous label of a review's author, as others see it."""
+    position = Assignment.objects.filter(
+        application_id=review.assignment.application_id, pk__lte=review.assignment_id
+    ).count()
+    return f"Reviewer {position}"
