@@ -181,7 +181,6 @@ SPECTACULAR_SETTINGS = {
         "NotificationStatusEnum": "incubator.enums.NotificationStatus",
         "NotificationChannelEnum": "incubator.enums.NotificationChannel",
         "NotificationEventEnum": "incubator.notifications.services.EVENTS",
-
         "ReviewStatusEnum": "reviews.enums.ReviewStatus",
     },
 }

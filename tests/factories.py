@@ -178,6 +178,7 @@ class AttachmentFactory(factory.django.DjangoModelFactory):
     content_type = "application/pdf"
     sha256 = factory.LazyFunction(lambda: __import__("hashlib").sha256(MINIMAL_PDF).hexdigest())
 
+
 class ShortlistFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = "reviews.Shortlist"
