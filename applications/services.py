@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from incubator.enums import Region, ServiceKind
 from incubator.exceptions import WorkflowError
 from incubator.models import Round
+from incubator.notifications.services import notify_application_submitted
 
 from .enums import ApplicationStatus as Status
 from .enums import AttachmentKind
@@ -362,9 +363,12 @@ def submit_application(*, actor: AbstractBaseUser, application: Application) -> 
 
     if application.status != Status.DRAFT:
         _ensure_draft(application, "submit")
-    return transition_application(
-        application=application, to_status=Status.SUBMITTED, actor=actor, check=check
-    )
+    with transaction.atomic():
+        transition_application(
+            application=application, to_status=Status.SUBMITTED, actor=actor, check=check
+        )
+        notify_application_submitted(application=application)
+    return application
 
 
 def withdraw_application(

@@ -18,3 +18,5 @@ urlpatterns = [
     # The applicant portal at the site root (applications/urls.py).
     path("", include("applications.urls")),
 ]
+
+handler404 = "incubator.api.views.not_found"

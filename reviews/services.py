@@ -42,6 +42,7 @@ from applications.models import Application, Startup
 from applications.services import transition_application
 from incubator.exceptions import WorkflowError
 from incubator.models import Round
+from incubator.notifications.services import notify_assignments_created
 from incubator.permissions import REVIEWERS_GROUP, is_coordinator
 
 from .enums import Recommendation, ReviewStatus
@@ -147,6 +148,7 @@ def _create_assignments(
             actor=actor,
             note="First reviewer assigned.",
         )
+    notify_assignments_created(assignments=assignments)
     return assignments
 
 

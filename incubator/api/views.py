@@ -2,7 +2,9 @@
 
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch
+from django.http import JsonResponse
 from django.utils.translation import get_language
+from django.views.defaults import page_not_found
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.authtoken.models import Token
@@ -151,3 +153,11 @@ class ReviewerViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         user = services.create_reviewer(actor=request.user, **serializer.validated_data)
         user = self.get_queryset().get(pk=user.pk)
         return Response(ReviewerSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+def not_found(request, exception=None):
+    """The site's 404: DRF's JSON shape under /api/ (a URL that matches no route, such as a
+    malformed id), the usual page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return page_not_found(request, exception)

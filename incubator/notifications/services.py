@@ -307,26 +307,45 @@ def notify_application_submitted(*, application: Application) -> None:
 
 def notify_assignment_created(*, assignment) -> None:
     """Tell the reviewer what to review and by when, in the reviewer's language."""
+    notify_assignments_created(assignments=[assignment])
+
+
+def notify_assignments_created(*, assignments: Iterable) -> None:
+    """The same for many assignments at once (automatic assignment makes thousands): a few
+    queries and one write, whatever their number."""
     from reviews.models import Assignment, ReviewerProfile
 
-    assignment = Assignment.objects.select_related("reviewer", "application__round__programme").get(
-        pk=assignment.pk
+    loaded = list(
+        Assignment.objects.select_related("reviewer", "application__round__programme").filter(
+            pk__in=[assignment.pk for assignment in assignments]
+        )
     )
-    reviewer = assignment.reviewer
-    if not reviewer.email:
-        logger.warning("reviewer %s has no e-mail address: not told of an assignment", reviewer.pk)
-        return
-    profile = ReviewerProfile.objects.filter(user=reviewer).first()
-    row = _email_row(
-        event=ASSIGNMENT_CREATED,
-        subject=f"assignment:{assignment.pk}",
-        recipient=reviewer.email,
-        language=profile.language if profile else "en",
-        user=reviewer,
-        payload=_assignment_payload(assignment, "assignment_created"),
-        now=timezone.now(),
+    languages = dict(
+        ReviewerProfile.objects.filter(
+            user_id__in={assignment.reviewer_id for assignment in loaded}
+        ).values_list("user_id", "language")
     )
-    write_outbox([row])
+    now = timezone.now()
+    rows = []
+    for assignment in loaded:
+        reviewer = assignment.reviewer
+        if not reviewer.email:
+            logger.warning(
+                "reviewer %s has no e-mail address: not told of an assignment", reviewer.pk
+            )
+            continue
+        rows.append(
+            _email_row(
+                event=ASSIGNMENT_CREATED,
+                subject=f"assignment:{assignment.pk}",
+                recipient=reviewer.email,
+                language=languages.get(reviewer.pk, "en"),
+                user=reviewer,
+                payload=_assignment_payload(assignment, "assignment_created"),
+                now=now,
+            )
+        )
+    write_outbox(rows)
 
 
 def _assignment_payload(assignment, template: str) -> dict:
