@@ -21,7 +21,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -53,14 +53,9 @@ def reviewer_only(request: HttpRequest) -> bool:
     return is_reviewer(request.user) and not is_coordinator(request.user)
 
 
-def attachment_url(attachment) -> str | None:
-    """The download view is built elsewhere; link to it once it exists."""
-    for kwargs in ({"pk": attachment.pk}, {"attachment_id": attachment.pk}):
-        try:
-            return reverse("attachment-download", kwargs=kwargs)
-        except NoReverseMatch:
-            continue
-    return None
+def attachment_url(attachment) -> str:
+    # The one download view, which applies the same visibility rules as the admin.
+    return reverse("attachment-download", kwargs={"pk": attachment.pk})
 
 
 def human_size(size: int) -> str:

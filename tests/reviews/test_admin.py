@@ -9,8 +9,10 @@ from reviews.enums import ReviewStatus
 from reviews.models import Assignment, ConflictOfInterest, Score
 from reviews.services import save_review, submit_review
 from tests.factories import (
+    MINIMAL_PDF,
     ApplicationFactory,
     AssignmentFactory,
+    AttachmentFactory,
     ReviewFactory,
     RoundFactory,
     StartupFactory,
@@ -106,6 +108,20 @@ def test_reviewer_workplace_shows_application_attachments_and_rubric(client, rev
     assert 'name="_save"' in text
     assert 'name="_submit"' in text
     assert "Blind review" in text
+
+
+def test_reviewer_workplace_links_attachments_to_the_checked_download(client, reviewing_round):
+    review = reviewing_round["reviews"][0]
+    deck = AttachmentFactory(application=reviewing_round["application"])
+    client.force_login(review.assignment.reviewer)
+    url = reverse("attachment-download", kwargs={"pk": deck.pk})
+
+    page = client.get(review_url(review))
+    download = client.get(url)
+
+    assert f'href="{url}"' in page.content.decode()
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content) == MINIMAL_PDF
 
 
 def test_reviewer_saves_draft_and_submits(client, reviewing_round):
