@@ -3,10 +3,12 @@
 from collections.abc import Callable
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from incubator.exceptions import WorkflowError
+from incubator.permissions import is_coordinator
 
 from .enums import ApplicationStatus as Status
 from .models import Application, StatusChange
@@ -32,6 +34,8 @@ ALLOWED_TRANSITIONS: dict[Status, set[Status]] = {
 DECISION_STATUSES = frozenset(
     {Status.SHORTLISTED, Status.ACCEPTED, Status.WAITLISTED, Status.REJECTED}
 )
+
+DECISION_NOTE_MAX_LENGTH = 2000
 
 
 class InvalidTransition(WorkflowError):
@@ -96,3 +100,30 @@ def transition_application(
     application.decided_at = locked.decided_at
     application.updated_at = locked.updated_at
     return application
+
+
+def decide_application(
+    *,
+    application: Application,
+    status: Status | str,
+    actor: AbstractBaseUser,
+    note: str = "",
+) -> Application:
+    """A coordinator's decision: shortlisted, accepted, waitlisted or rejected, with a note.
+
+    A value that is not a decision is a bad value (ValidationError on `status`); a decision the
+    application's current status does not allow is a workflow rule (InvalidTransition).
+    """
+    if not is_coordinator(actor):
+        raise PermissionDenied("Only coordinators decide on applications.")
+    if status not in {s.value for s in DECISION_STATUSES}:
+        choices = ", ".join(s.value for s in Status if s in DECISION_STATUSES)
+        raise ValidationError({"status": f"“{status}” is not a decision; choose one of {choices}."})
+    if len(note) > DECISION_NOTE_MAX_LENGTH:
+        raise ValidationError(
+            {"note": f"The note is longer than {DECISION_NOTE_MAX_LENGTH} characters."}
+        )
+    # The integrator hooks notify_application_decided(application=...) here, on commit.
+    return transition_application(
+        application=application, to_status=Status(status), actor=actor, note=note.strip()
+    )

@@ -1,0 +1,261 @@
+"""The shortlist export (DESIGN.md section 9): one service, three doors (admin, API, command).
+
+Rows are read with a server-side cursor (`iterator()`) and written as they come: the CSV is
+yielded in chunks, the XLSX is written by XlsxWriter in constant-memory mode, so neither holds
+the whole shortlist in memory.
+"""
+
+import csv
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import IO, Any
+
+import xlsxwriter
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from applications.enums import ApplicationStatus
+from incubator.enums import Region, ServiceKind, Stage, Track
+
+from .models import Shortlist, ShortlistEntry
+
+CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+BOM = "\ufeff"
+# OWASP's list: a cell starting with one of these is run as a formula by spreadsheet programs.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+ROWS_PER_CHUNK = 500
+ITERATOR_CHUNK_SIZE = 2000
+
+TEXT, INTEGER, DECIMAL, SCORE = "text", "integer", "decimal", "score"
+
+
+@dataclass(frozen=True)
+class Column:
+    header: Any  # a lazy translation: English, or the admin's language
+    kind: str
+    width: int
+
+
+COLUMNS = [
+    Column(_("Rank"), INTEGER, 6),
+    Column(_("Application ID"), INTEGER, 14),
+    Column(_("Startup"), TEXT, 28),
+    Column(_("Project"), TEXT, 28),
+    Column(_("Region"), TEXT, 16),
+    Column(_("Track"), TEXT, 16),
+    Column(_("Stage"), TEXT, 11),
+    Column(_("Needs"), TEXT, 22),
+    Column(_("Funding amount"), DECIMAL, 16),
+    Column(_("Funding currency"), TEXT, 10),
+    Column(_("Reviews"), INTEGER, 9),
+    Column(_("Raw score"), SCORE, 11),
+    Column(_("Normalised score"), SCORE, 11),
+    Column(_("Spread"), SCORE, 9),
+    Column(_("Status"), TEXT, 13),
+    Column(_("Contact e-mail"), TEXT, 30),
+]
+
+
+def headers(language: str | None = None) -> list[str]:
+    with translation.override(language or "en"):
+        return [str(column.header) for column in COLUMNS]
+
+
+def neutralize(value: str) -> str:
+    """Text a spreadsheet would run as a formula gets a leading apostrophe (OWASP)."""
+    if value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def _english_labels() -> dict[str, dict[str, str]]:
+    # Values appear as their English labels whatever the reader's language (section 9).
+    with translation.override("en"):
+        return {
+            "region": {k: str(v) for k, v in Region.choices},
+            "track": {k: str(v) for k, v in Track.choices},
+            "stage": {k: str(v) for k, v in Stage.choices},
+            "need": {k: str(v) for k, v in ServiceKind.choices},
+            "status": {k: str(v) for k, v in ApplicationStatus.choices},
+        }
+
+
+ROW_FIELDS = (
+    "rank",
+    "application_id",
+    "application__startup__name",
+    "application__project_name",
+    "application__startup__region",
+    "application__track",
+    "application__stage",
+    "application__needs_fund",
+    "application__needs_training",
+    "application__needs_testing",
+    "application__funding_amount",
+    "application__funding_currency",
+    "review_count",
+    "raw_score",
+    "normalized_score",
+    "spread",
+    "application__status",
+    "application__startup__contact_email",
+)
+
+
+def entry_rows(shortlist: Shortlist) -> Iterator[list[Any]]:
+    """One list per entry, in rank order, with Python values: str, int, Decimal, float or None.
+
+    Text is returned as it is stored; each writer neutralises it for its own format.
+    """
+    labels = _english_labels()
+    need_names = [labels["need"][kind] for kind in ServiceKind.values]
+    rows = (
+        ShortlistEntry.objects.filter(shortlist=shortlist)
+        .order_by("rank", "id")
+        .values_list(*ROW_FIELDS)
+        .iterator(chunk_size=ITERATOR_CHUNK_SIZE)
+    )
+    for (
+        rank,
+        application_id,
+        startup,
+        project,
+        region,
+        track,
+        stage,
+        needs_fund,
+        needs_training,
+        needs_testing,
+        funding_amount,
+        funding_currency,
+        review_count,
+        raw_score,
+        normalized_score,
+        spread,
+        status,
+        contact_email,
+    ) in rows:
+        flags = (needs_fund, needs_training, needs_testing)
+        yield [
+            rank,
+            application_id,
+            startup,
+            project,
+            labels["region"].get(region, region),
+            labels["track"].get(track, track),
+            labels["stage"].get(stage, stage),
+            ", ".join(name for name, flag in zip(need_names, flags, strict=True) if flag),
+            funding_amount,
+            funding_currency,
+            review_count,
+            raw_score,
+            normalized_score,
+            spread,
+            labels["status"].get(status, status),
+            contact_email,
+        ]
+
+
+def _csv_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return neutralize(value)
+    if isinstance(value, float):
+        return repr(value)  # the shortest text that reads back as the same float
+    return value
+
+
+class _Line:
+    """A file-like object whose write() hands back what the csv writer wrote."""
+
+    def write(self, text: str) -> str:
+        return text
+
+
+def iter_csv(shortlist: Shortlist, *, language: str | None = None) -> Iterator[bytes]:
+    """The CSV file in chunks of bytes: a byte-order mark, the header row, one row per entry."""
+    writer = csv.writer(_Line())
+    yield (BOM + writer.writerow(headers(language))).encode()
+    chunk: list[str] = []
+    for row in entry_rows(shortlist):
+        chunk.append(writer.writerow([_csv_cell(value) for value in row]))
+        if len(chunk) >= ROWS_PER_CHUNK:
+            yield "".join(chunk).encode()
+            chunk = []
+    if chunk:
+        yield "".join(chunk).encode()
+
+
+def write_csv(shortlist: Shortlist, output: IO[bytes], *, language: str | None = None) -> None:
+    for chunk in iter_csv(shortlist, language=language):
+        output.write(chunk)
+
+
+def write_xlsx(
+    shortlist: Shortlist, output: str | IO[bytes], *, language: str | None = None
+) -> None:
+    """Write the XLSX to a path or a seekable binary file, row by row (constant memory)."""
+    workbook = xlsxwriter.Workbook(
+        output,
+        {
+            "constant_memory": True,
+            # Never turn text into live formulas, links or numbers: text stays text.
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+            "remove_timezone": True,
+        },
+    )
+    round_name = shortlist.round.name
+    workbook.set_properties(
+        {
+            "title": f"{round_name} — {shortlist.name}",
+            "subject": "Shortlist",
+            "created": timezone.localtime(shortlist.created_at).replace(tzinfo=None),
+        }
+    )
+    bold = workbook.add_format({"bold": True, "bottom": 1, "text_wrap": True, "valign": "top"})
+    formats = {
+        TEXT: None,
+        INTEGER: workbook.add_format({"num_format": "0"}),
+        DECIMAL: workbook.add_format({"num_format": "#,##0.00"}),
+        SCORE: workbook.add_format({"num_format": "0.00"}),
+    }
+    sheet = workbook.add_worksheet(_sheet_name(shortlist.name))
+    for index, column in enumerate(COLUMNS):
+        sheet.set_column(index, index, column.width, formats[column.kind])
+    sheet.freeze_panes(1, 0)
+    for index, header in enumerate(headers(language)):
+        sheet.write_string(0, index, header, bold)
+    kinds = [column.kind for column in COLUMNS]
+    row_number = 0
+    for row_number, row in enumerate(entry_rows(shortlist), start=1):
+        for index, value in enumerate(row):
+            if value is None or value == "":
+                continue
+            if kinds[index] == TEXT:
+                sheet.write_string(row_number, index, neutralize(value))
+            else:
+                number = float(value) if isinstance(value, Decimal) else value
+                sheet.write_number(row_number, index, number, formats[kinds[index]])
+    sheet.autofilter(0, 0, max(row_number, 1), len(COLUMNS) - 1)
+    workbook.close()
+
+
+def _sheet_name(name: str) -> str:
+    # Excel: at most 31 characters, none of []:*?/\ and not starting or ending with '.
+    cleaned = re.sub(r"[\[\]:*?/\\]", " ", name).strip("' ") or "Shortlist"
+    return cleaned[:31]
+
+
+def export_filename(shortlist: Shortlist, extension: str) -> str:
+    """“<round> - <shortlist>.<ext>”, safe on every file system; non-ASCII letters are kept."""
+    text = unicodedata.normalize("NFC", f"{shortlist.round.name} - {shortlist.name}")
+    text = re.sub(r'[\x00-\x1f\x7f<>:"/\\|?*]+', "-", text)
+    text = re.sub(r"\s+", " ", text).strip(" .-") or "shortlist"
+    return f"{text[:150]}.{extension}"
