@@ -1,0 +1,321 @@
+"""Reads of the reviewing part: the ranking and the reviewer statistics (DESIGN.md section 5).
+
+Every number here is computed by the database in one query built with the ORM: common table
+expressions (django-cte) for the stages, aggregates and window functions inside them. Nothing
+loops over scores in Python. The same query runs on PostgreSQL and SQLite: standard deviations
+are taken in two passes with plain window averages (SQLite has no window STDDEV), which is also
+the numerically stable way.
+
+The stages, all restricted to the round's submitted reviews:
+
+1. `review_totals`: one row per review, its total on 0-100
+   (Σ weight × score / max_score / Σ weight × 100).
+2. `review_means`: + per reviewer the count and mean of their totals, per application the count
+   and sum of its totals (windows).
+3. `review_spreads`: + the reviewer's population variance (window over the squared deviation).
+4. `application_scores`: per application the raw score, the mean z-score, the spread and the
+   number of submitted reviews.
+
+The ranking joins stage 4 to the round's applications (a left join: an application without a
+submitted review is ranked last with null scores) and numbers the rows with a window.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import (
+    Avg,
+    BooleanField,
+    Case,
+    Count,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Cast, Coalesce, RowNumber, Sqrt
+from django.db.models.sql.constants import LOUTER
+from django_cte import CTE, with_cte
+
+from applications.enums import ApplicationStatus
+from applications.models import Application
+from incubator.enums import Region, ServiceKind, Track
+from incubator.models import Round
+
+from .enums import RankingMethod, ReviewStatus
+from .models import Assignment, Criterion, Review, Score
+
+# An application with at least this many submitted reviews and at least this spread is flagged
+# for discussion (DESIGN.md section 8).
+FLAG_MIN_REVIEWS = 2
+FLAG_MIN_SPREAD = 15.0
+# A reviewer whose totals differ by less than this has "no spread": their z-scores count 0.
+# Totals are rationals of small integers, so real differences are many orders larger.
+NO_SPREAD_BELOW = 1e-9
+
+RANKING_FILTERS = ("track", "region", "needs", "min_reviews", "status")
+
+
+def _float(expression) -> Cast:
+    return Cast(expression, output_field=FloatField())
+
+
+def weighted_points(prefix: str = "") -> ExpressionWrapper:
+    """weight × score / max_score of one Score row (`prefix` reaches Score from another model)."""
+    return ExpressionWrapper(
+        _float(F(f"{prefix}criterion__weight"))
+        * _float(F(f"{prefix}value"))
+        / _float(F(f"{prefix}criterion__max_score")),
+        output_field=FloatField(),
+    )
+
+
+def review_total_expression(prefix: str = ""):
+    """The review's total on 0-100 as an aggregate over its scores (Score rows reached by
+    `prefix`); DESIGN.md section 5."""
+    return ExpressionWrapper(
+        Sum(weighted_points(prefix)) / Sum(_float(F(f"{prefix}criterion__weight"))) * 100.0,
+        output_field=FloatField(),
+    )
+
+
+def review_total_subquery() -> Subquery:
+    """A Review annotation: the total, or null until every criterion of the round is scored."""
+    scores = (
+        Score.objects.filter(review=OuterRef("pk"))
+        .order_by()
+        .values("review")
+        .annotate(total=review_total_expression(), scored=Count("id"))
+        .filter(
+            scored=Subquery(
+                Criterion.objects.filter(round=OuterRef(OuterRef("assignment__application__round")))
+                .order_by()
+                .values("round")
+                .annotate(n=Count("id"))
+                .values("n")
+            )
+        )
+        .values("total")
+    )
+    return Subquery(scores, output_field=FloatField())
+
+
+def _review_stage_ctes(round_: Round) -> tuple[CTE, CTE, CTE]:
+    """Stages 1-3 of the module docstring for one round."""
+    totals = CTE(
+        Score.objects.filter(
+            review__status=ReviewStatus.SUBMITTED,
+            review__assignment__application__round=round_,
+        )
+        .order_by()
+        .values(
+            review_ref=F("review_id"),
+            reviewer_ref=F("review__assignment__reviewer_id"),
+            application_ref=F("review__assignment__application_id"),
+        )
+        .annotate(total=review_total_expression()),
+        name="review_totals",
+    )
+    by_reviewer = {"partition_by": [totals.col.reviewer_ref]}
+    by_application = {"partition_by": [totals.col.application_ref]}
+    means = CTE(
+        totals.queryset()
+        .order_by()
+        .annotate(
+            reviewer_count=Window(Count("*"), **by_reviewer),
+            reviewer_mean=Window(Avg(totals.col.total), **by_reviewer),
+            application_count=Window(Count("*"), **by_application),
+            application_sum=Window(Sum(totals.col.total), **by_application),
+        ),
+        name="review_means",
+    )
+    deviation = means.col.total - means.col.reviewer_mean
+    spreads = CTE(
+        means.queryset()
+        .order_by()
+        .annotate(
+            reviewer_variance=Window(
+                Avg(deviation * deviation), partition_by=[means.col.reviewer_ref]
+            ),
+        ),
+        name="review_spreads",
+    )
+    return totals, means, spreads
+
+
+def _z_score(spreads: CTE):
+    """The review's z-score within its reviewer's totals; 0 without two reviews or spread."""
+    reviewer_sd = Sqrt(spreads.col.reviewer_variance)
+    return Case(
+        When(
+            Q(reviewer_count__gte=2) & Q(reviewer_variance__gt=NO_SPREAD_BELOW**2),
+            then=(spreads.col.total - spreads.col.reviewer_mean) / reviewer_sd,
+        ),
+        default=Value(0.0),
+        output_field=FloatField(),
+    )
+
+
+def round_ranking(
+    *,
+    round: Round,
+    method: str = "raw",
+    track: str | None = None,
+    region: str | None = None,
+    needs: str | None = None,
+    min_reviews: int | None = None,
+    status: str | None = None,
+) -> QuerySet[Application]:
+    """The round's applications ranked by raw or normalised score, best first.
+
+    Each row is annotated with `raw_score`, `normalized_score`, `spread` (floats, null without
+    a submitted review), `review_count`, `flagged` and `rank` (1-based). Ties are broken by the
+    other method's score, then by the earlier application (id). Filters narrow the rows and
+    the ranks are those within the filtered list; normalised scores never depend on the
+    filters (a reviewer's z-scores use all their submitted reviews of the round). Without
+    `status`, drafts and withdrawn applications are left out.
+    """
+    method = RankingMethod(method)
+    ctes = _review_stage_ctes(round)
+    spreads = ctes[2]
+    application_scores = CTE(
+        spreads.queryset()
+        .order_by()
+        .values("application_ref")
+        .annotate(
+            raw=Avg(spreads.col.total),
+            normalized=Avg(_z_score(spreads)),
+            # Two-pass population SD: the mean of the application's totals comes from stage 2.
+            variance=Avg(
+                (spreads.col.total - spreads.col.application_sum / spreads.col.application_count)
+                * (spreads.col.total - spreads.col.application_sum / spreads.col.application_count)
+            ),
+            reviews=Count("*"),
+        ),
+        name="application_scores",
+    )
+
+    applications = Application.objects.filter(round=round)
+    if status:
+        applications = applications.filter(status=ApplicationStatus(status))
+    else:
+        applications = applications.submitted()
+    if track:
+        applications = applications.filter(track=Track(track))
+    if region:
+        applications = applications.filter(startup__region=Region(region))
+    if needs:
+        applications = applications.needing(ServiceKind(needs).value)
+
+    joined = application_scores.join(
+        applications, id=application_scores.col.application_ref, _join_type=LOUTER
+    )
+    review_count = Coalesce(application_scores.col.reviews, Value(0), output_field=IntegerField())
+    ranked = joined.annotate(
+        raw_score=application_scores.col.raw,
+        normalized_score=application_scores.col.normalized,
+        spread=Sqrt(application_scores.col.variance),
+        review_count=review_count,
+    )
+    if min_reviews:
+        ranked = ranked.filter(review_count__gte=int(min_reviews))
+    primary, secondary = (
+        ("raw_score", "normalized_score")
+        if method == RankingMethod.RAW
+        else ("normalized_score", "raw_score")
+    )
+    ranked = ranked.annotate(
+        flagged=Case(
+            When(
+                Q(review_count__gte=FLAG_MIN_REVIEWS) & Q(spread__gte=FLAG_MIN_SPREAD),
+                then=Value(True),
+            ),
+            default=Value(False),
+            output_field=BooleanField(),
+        ),
+        rank=Window(
+            RowNumber(),
+            order_by=[
+                F(primary).desc(nulls_last=True),
+                F(secondary).desc(nulls_last=True),
+                F("id").asc(),
+            ],
+        ),
+    )
+    return (
+        with_cte(*ctes, application_scores, select=ranked)
+        .select_related("startup")
+        .order_by("rank")
+    )
+
+
+def reviewer_statistics(*, round: Round) -> QuerySet[AbstractBaseUser]:
+    """Per reviewer with an assignment in the round: `assignment_count`, `submitted_count`,
+    `mean_total`, `sd_total` (population) and `leniency`, the mean of (their total − the mean
+    of the other reviewers' totals of the same application) over the applications that have
+    another submitted review. Positive leniency: kinder than their colleagues."""
+    totals, means, _spreads = _review_stage_ctes(round)
+    others_count = means.col.application_count - 1
+    gap_to_others = Case(
+        When(
+            Q(application_count__gte=2),
+            then=means.col.total
+            - (means.col.application_sum - means.col.total) / _float(others_count),
+        ),
+        default=None,
+        output_field=FloatField(),
+    )
+    per_reviewer = CTE(
+        means.queryset()
+        .order_by()
+        .values("reviewer_ref")
+        .annotate(
+            mean_total=Avg(means.col.total),
+            variance=Avg(
+                (means.col.total - means.col.reviewer_mean)
+                * (means.col.total - means.col.reviewer_mean)
+            ),
+            leniency=Avg(gap_to_others),
+        ),
+        name="reviewer_scores",
+    )
+    round_assignments = Assignment.objects.filter(reviewer=OuterRef("pk"), application__round=round)
+
+    def count_of(queryset: QuerySet) -> Subquery:
+        return Subquery(
+            queryset.order_by().values("reviewer").annotate(n=Count("id")).values("n"),
+            output_field=IntegerField(),
+        )
+
+    users = get_user_model().objects.filter(
+        pk__in=Assignment.objects.filter(application__round=round).values("reviewer")
+    )
+    joined = per_reviewer.join(users, id=per_reviewer.col.reviewer_ref, _join_type=LOUTER)
+    return with_cte(
+        totals,
+        means,
+        per_reviewer,
+        select=joined.annotate(
+            assignment_count=Coalesce(count_of(round_assignments), Value(0)),
+            submitted_count=Coalesce(
+                count_of(round_assignments.filter(review__status=ReviewStatus.SUBMITTED)),
+                Value(0),
+            ),
+            mean_total=per_reviewer.col.mean_total,
+            sd_total=Sqrt(per_reviewer.col.variance),
+            leniency=per_reviewer.col.leniency,
+        ),
+    ).order_by("username")
+
+
+def reviews_with_totals() -> QuerySet[Review]:
+    return Review.objects.annotate(total=review_total_subquery())
