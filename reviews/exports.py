@@ -7,6 +7,7 @@ the whole shortlist in memory.
 
 import csv
 import re
+import tempfile
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,7 +15,9 @@ from decimal import Decimal
 from typing import IO, Any
 
 import xlsxwriter
+from django.http import FileResponse, HttpResponseBase, StreamingHttpResponse
 from django.utils import timezone, translation
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 
 from applications.enums import ApplicationStatus
@@ -251,6 +254,29 @@ def _sheet_name(name: str) -> str:
     # Excel: at most 31 characters, none of []:*?/\ and not starting or ending with '.
     cleaned = re.sub(r"[\[\]:*?/\\]", " ", name).strip("' ") or "Shortlist"
     return cleaned[:31]
+
+
+def export_response(
+    shortlist: Shortlist, export_format: str, *, language: str | None = None
+) -> HttpResponseBase:
+    """The download: CSV streamed as it is produced, XLSX from a temporary file (not memory)."""
+    filename = export_filename(shortlist, export_format)
+    if export_format == "csv":
+        response = StreamingHttpResponse(
+            iter_csv(shortlist, language=language), content_type=CSV_CONTENT_TYPE
+        )
+        response["Content-Disposition"] = content_disposition_header(
+            as_attachment=True, filename=filename
+        )
+        return response
+    if export_format == "xlsx":
+        file = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it once sent)
+        write_xlsx(shortlist, file, language=language)
+        file.seek(0)
+        return FileResponse(
+            file, as_attachment=True, filename=filename, content_type=XLSX_CONTENT_TYPE
+        )
+    raise ValueError(f"Unknown export format {export_format!r}: use csv or xlsx.")
 
 
 def export_filename(shortlist: Shortlist, extension: str) -> str:

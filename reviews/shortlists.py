@@ -22,6 +22,7 @@ from incubator.permissions import is_coordinator
 
 from .enums import RankingMethod, ShortlistChangeKind
 from .models import Shortlist, ShortlistChange, ShortlistEntry
+from .selectors import round_ranking
 
 # Applications a published shortlist can carry: shortlisted on publishing, or already past it.
 SHORTLISTABLE = frozenset({Status.UNDER_REVIEW, Status.SHORTLISTED})
@@ -71,13 +72,6 @@ def _validate_reason(reason: str) -> str:
     if len(reason) > REASON_MAX_LENGTH:
         raise ValidationError({"reason": f"Keep the reason under {REASON_MAX_LENGTH} characters."})
     return reason
-
-
-def round_ranking(**kwargs):
-    # TEMPORARY until the ranking selector lands from the reviews branch.
-    from .selectors import round_ranking as selector
-
-    return selector(**kwargs)
 
 
 def _score_of(row: Application, method: str) -> float | None:

@@ -1,12 +1,8 @@
 """Shortlists, their exports and publishing, and decisions on applications (coordinators only)."""
 
-import tempfile
-
 from django.db.models import Count, Prefetch
-from django.http import FileResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path
-from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -29,13 +25,7 @@ from incubator.enums import Region, ServiceKind, Track
 from incubator.models import Round
 from incubator.permissions import is_coordinator
 from reviews.enums import RankingMethod
-from reviews.exports import (
-    CSV_CONTENT_TYPE,
-    XLSX_CONTENT_TYPE,
-    export_filename,
-    iter_csv,
-    write_xlsx,
-)
+from reviews.exports import XLSX_CONTENT_TYPE, export_response
 from reviews.models import Shortlist, ShortlistEntry
 from reviews.shortlists import (
     add_to_shortlist,
@@ -340,14 +330,7 @@ class ShortlistCSVView(CoordinatorAPIView, APIView):
         },
     )
     def get(self, request, pk: int):
-        shortlist = _export_shortlist(pk)
-        response = StreamingHttpResponse(
-            iter_csv(shortlist, language=request.LANGUAGE_CODE), content_type=CSV_CONTENT_TYPE
-        )
-        response["Content-Disposition"] = content_disposition_header(
-            as_attachment=True, filename=export_filename(shortlist, "csv")
-        )
-        return response
+        return export_response(_export_shortlist(pk), "csv", language=request.LANGUAGE_CODE)
 
 
 @extend_schema(tags=["shortlists"])
@@ -365,17 +348,7 @@ class ShortlistXLSXView(CoordinatorAPIView, APIView):
         },
     )
     def get(self, request, pk: int):
-        shortlist = _export_shortlist(pk)
-        # Written to a temporary file, never to memory; the file vanishes once sent.
-        file = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it)
-        write_xlsx(shortlist, file, language=request.LANGUAGE_CODE)
-        file.seek(0)
-        return FileResponse(
-            file,
-            as_attachment=True,
-            filename=export_filename(shortlist, "xlsx"),
-            content_type=XLSX_CONTENT_TYPE,
-        )
+        return export_response(_export_shortlist(pk), "xlsx", language=request.LANGUAGE_CODE)
 
 
 @extend_schema(tags=["applications"])
