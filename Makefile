@@ -21,8 +21,10 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime
 
+# Compile the committed .po catalogues (the .mo files are build products, not committed).
 messages: $(VENV)/.runtime
-	$(DEMO_ENV) $(BIN)/python manage.py compilemessages --ignore=.venv --verbosity 0
+	@if find . -path ./.venv -prune -o -name '*.po' -print | grep -q .; then \
+		$(DEMO_ENV) $(BIN)/python manage.py compilemessages --ignore=.venv --verbosity 0; fi
 
 demo: $(VENV)/.runtime messages
 	$(DEMO_ENV) $(BIN)/python manage.py migrate --no-input --verbosity 0

@@ -25,8 +25,10 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator:
+@pytest.fixture
+def browser(transactional_db) -> Iterator:
+    # Function-scoped on purpose: Playwright's event loop gives Django's connection handler a
+    # new context, so it must start after the database has been prepared for the test.
     if not CHROMIUM.exists():
         pytest.fail("browser tests need Debian's chromium at /usr/bin/chromium", pytrace=False)
     from playwright.sync_api import sync_playwright
