@@ -4,7 +4,9 @@ from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import Application
@@ -32,6 +34,9 @@ from .shortlists import (
     publish_shortlist,
     remove_from_shortlist,
 )
+
+# The admin index links coordinators to their dashboard (reviews/views.py).
+admin.site.index_template = "admin/reviews/index.html"
 
 
 @admin.register(Criterion)
@@ -84,11 +89,11 @@ class ShortlistEntryInline(admin.TabularInline):
     extra = 0
     fields = [
         "rank",
-        "application",
+        "project",
         "startup",
-        "raw_score",
-        "normalized_score",
-        "spread",
+        "raw",
+        "normalized",
+        "spread_",
         "review_count",
         "status",
     ]
@@ -98,9 +103,26 @@ class ShortlistEntryInline(admin.TabularInline):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("application__startup")
 
+    @admin.display(description=_("project"))
+    def project(self, entry: ShortlistEntry) -> str:
+        url = reverse("admin:applications_application_change", args=[entry.application_id])
+        return format_html('<a href="{}">{}</a>', url, entry.application.project_name)
+
     @admin.display(description=_("start-up"))
     def startup(self, entry: ShortlistEntry) -> str:
         return entry.application.startup.name
+
+    @admin.display(description=_("raw score"))
+    def raw(self, entry: ShortlistEntry) -> str:
+        return _number(entry.raw_score)
+
+    @admin.display(description=_("normalised score"))
+    def normalized(self, entry: ShortlistEntry) -> str:
+        return _number(entry.normalized_score, places=3)
+
+    @admin.display(description=_("spread"))
+    def spread_(self, entry: ShortlistEntry) -> str:
+        return _number(entry.spread)
 
     @admin.display(description=_("status now"))
     def status(self, entry: ShortlistEntry) -> str:
@@ -150,7 +172,7 @@ class ShortlistAdmin(admin.ModelAdmin):
         "method",
         "size",
         "min_score",
-        "filters",
+        "ranking_filters",
         "created_by",
         "created_at",
         "published_at",
@@ -183,6 +205,22 @@ class ShortlistAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(entry_count=Count("entries"))
+
+    @admin.display(description=_("filters"))
+    def ranking_filters(self, shortlist: Shortlist) -> str:
+        if not shortlist.filters:
+            return gettext("none: the whole ranking")
+        return ", ".join(f"{name}: {value}" for name, value in shortlist.filters.items())
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Nothing on the page is edited by hand: the tools above the form change a shortlist.
+        extra_context = {
+            **(extra_context or {}),
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.display(description=_("entries"), ordering="entry_count")
     def entry_count(self, shortlist: Shortlist) -> int:
@@ -368,6 +406,10 @@ class ShortlistAdmin(admin.ModelAdmin):
     @admin.action(description=_("Export as Excel (XLSX)"), permissions=["view"])
     def export_xlsx(self, request, queryset):
         return self._export_action(request, queryset, "xlsx")
+
+
+def _number(value: float | None, places: int = 2) -> str:
+    return "–" if value is None else f"{value:.{places}f}"
 
 
 def _add_service_errors(form, error: ValidationError) -> None:

@@ -107,8 +107,9 @@ def create_shortlist(
     """Freeze the top of the round's ranking: each entry keeps its rank and scores of today.
 
     `size` keeps the first N, `min_score` those scoring at least that (under `method`); at least
-    one of them is needed. Without a `status` filter, only applications that can still be
-    shortlisted are taken (a withdrawn or rejected one is skipped, its rank left as it was).
+    one of them is needed. Without a `status` filter, only applications under review,
+    shortlisted or accepted are taken (a rejected, waitlisted or withdrawn one is skipped, and
+    the others keep the rank they have in the ranking).
     """
     _require_coordinator(actor)
     name = (name or "").strip()
@@ -157,7 +158,7 @@ def create_shortlist(
         for row in round_ranking(round=round, method=method, **filters).iterator():
             if size is not None and len(entries) >= size:
                 break
-            if status is None and row.status not in SHORTLISTABLE:
+            if status is None and row.status not in SHORTLISTABLE | ALREADY_SHORTLISTED:
                 continue
             score = _score_of(row, method)
             if min_score is not None and (score is None or score < min_score):
