@@ -43,6 +43,7 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import Cast, Coalesce, RowNumber, Sqrt
+from django.db.models.lookups import Exact
 from django.db.models.sql.constants import LOUTER
 from django_cte import CTE, with_cte
 
@@ -88,25 +89,29 @@ def review_total_expression(prefix: str = ""):
     )
 
 
-def review_total_subquery() -> Subquery:
+def review_total_subquery() -> Case:
     """A Review annotation: the total, or null until every criterion of the round is scored."""
-    scores = (
-        Score.objects.filter(review=OuterRef("pk"))
+    own_scores = Score.objects.filter(review=OuterRef("pk")).order_by().values("review")
+    total = own_scores.annotate(total=review_total_expression()).values("total")
+    scored = own_scores.annotate(n=Count("id")).values("n")
+    needed = (
+        Criterion.objects.filter(round=OuterRef("assignment__application__round"))
         .order_by()
-        .values("review")
-        .annotate(total=review_total_expression(), scored=Count("id"))
-        .filter(
-            scored=Subquery(
-                Criterion.objects.filter(round=OuterRef(OuterRef("assignment__application__round")))
-                .order_by()
-                .values("round")
-                .annotate(n=Count("id"))
-                .values("n")
-            )
-        )
-        .values("total")
+        .values("round")
+        .annotate(n=Count("id"))
+        .values("n")
     )
-    return Subquery(scores, output_field=FloatField())
+    return Case(
+        When(
+            Exact(
+                Subquery(scored, output_field=IntegerField()),
+                Subquery(needed, output_field=IntegerField()),
+            ),
+            then=Subquery(total, output_field=FloatField()),
+        ),
+        default=None,
+        output_field=FloatField(),
+    )
 
 
 def _review_stage_ctes(round_: Round) -> tuple[CTE, CTE, CTE]:
@@ -319,3 +324,47 @@ def reviewer_statistics(*, round: Round) -> QuerySet[AbstractBaseUser]:
 
 def reviews_with_totals() -> QuerySet[Review]:
     return Review.objects.annotate(total=review_total_subquery())
+
+
+def review_detail(*, pk: int, queryset: QuerySet[Review] | None = None) -> Review:
+    """One review with its total, scores and assignment, for the API and the admin."""
+    queryset = Review.objects.all() if queryset is None else queryset
+    return (
+        queryset.annotate(total=review_total_subquery())
+        .select_related("assignment__application__startup", "assignment__reviewer")
+        .prefetch_related("scores__criterion")
+        .get(pk=pk)
+    )
+
+
+def other_reviews(*, review: Review) -> list[tuple[str, Review]]:
+    """The other submitted reviews of the same application, labelled "Reviewer N" without names.
+
+    N is the reviewer's place among the application's assignments (oldest first), so every
+    reader sees the same label for the same reviewer.
+    """
+    assignment_ids = list(
+        Assignment.objects.filter(application_id=review.assignment.application_id)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    number = {pk: index for index, pk in enumerate(assignment_ids, start=1)}
+    others = (
+        Review.objects.filter(
+            assignment__application_id=review.assignment.application_id,
+            status=ReviewStatus.SUBMITTED,
+        )
+        .exclude(pk=review.pk)
+        .annotate(total=review_total_subquery())
+        .prefetch_related("scores__criterion")
+        .order_by("assignment_id")
+    )
+    return [(f"Reviewer {number[other.assignment_id]}", other) for other in others]
+
+
+def reviewer_label(*, review: Review) -> str:
+    """The anonymous label of a review's author, as others see it."""
+    position = Assignment.objects.filter(
+        application_id=review.assignment.application_id, pk__lte=review.assignment_id
+    ).count()
+    return f"Reviewer {position}"

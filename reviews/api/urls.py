@@ -1,6 +1,18 @@
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
+from . import views
+
 router = SimpleRouter(trailing_slash=True)
 
-urlpatterns = [*router.urls, path("", include("reviews.api.shortlists"))]
+urlpatterns = [
+    *router.urls,
+    path("assignments/", views.AssignmentList.as_view(), name="assignment-list"),
+    path("reviews/<int:pk>/", views.ReviewDetail.as_view(), name="review-detail"),
+    path("reviews/<int:pk>/submit/", views.ReviewSubmit.as_view(), name="review-submit"),
+    path("conflicts/", views.ConflictCreate.as_view(), name="conflict-create"),
+    # The rounds resource itself lives in incubator/api; these two actions are reviewing's.
+    path("rounds/<int:pk>/assign/", views.RoundAssign.as_view(), name="round-assign"),
+    path("rounds/<int:pk>/ranking/", views.RoundRanking.as_view(), name="round-ranking"),
+    path("", include("reviews.api.shortlists")),
+]

@@ -1,0 +1,313 @@
+"""The reviewing API: thin views over reviews/services.py and reviews/selectors.py."""
+
+from django.contrib.auth import get_user_model
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import generics, permissions, serializers, status
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from applications.models import Startup
+from incubator.models import Round
+from incubator.permissions import REVIEWERS_GROUP, is_coordinator
+from reviews import permissions as rules
+from reviews.selectors import other_reviews, review_detail, round_ranking
+from reviews.services import assign_reviewers, declare_conflict, save_review, submit_review
+
+from .serializers import (
+    AssignmentSerializer,
+    AssignResultSerializer,
+    ConflictInputSerializer,
+    ConflictSerializer,
+    CoordinatorAssignmentSerializer,
+    RankingQuerySerializer,
+    RankingRowSerializer,
+    ReviewInputSerializer,
+    ReviewSerializer,
+)
+
+ERROR = inline_serializer("Error", fields={"detail": serializers.CharField()})
+ANONYMOUS = OpenApiResponse(ERROR, description="Not logged in.")
+FORBIDDEN = OpenApiResponse(ERROR, description="Logged in, but this role may not do it.")
+NOT_FOUND = OpenApiResponse(ERROR, description="No such object, or not visible to this user.")
+CONFLICT = OpenApiResponse(ERROR, description="A rule of the workflow forbids it now.")
+BAD_VALUE = OpenApiResponse(
+    description='A bad value: {"field": ["message"]}, naming the field and the rule.'
+)
+
+
+class ReviewsRole(permissions.BasePermission):
+    message = "Only reviewers and coordinators work on reviews."
+
+    def has_permission(self, request, view) -> bool:
+        return rules.works_on_reviews(request.user)
+
+
+class CoordinatorRole(permissions.BasePermission):
+    message = "Only coordinators may do this."
+
+    def has_permission(self, request, view) -> bool:
+        return is_coordinator(request.user)
+
+
+class ReviewingView:
+    # Token first, so an anonymous request gets 401 with a WWW-Authenticate header.
+    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    permission_classes = [permissions.IsAuthenticated, ReviewsRole]
+
+
+class AssignmentList(ReviewingView, generics.ListAPIView):
+    @extend_schema(
+        operation_id="assignments_list",
+        summary="Assignments: a reviewer's own, or all for a coordinator",
+        parameters=[
+            OpenApiParameter("round", int, description="Coordinators: only this round."),
+            OpenApiParameter("reviewer", int, description="Coordinators: only this reviewer."),
+        ],
+        responses={
+            200: CoordinatorAssignmentSerializer(many=True),
+            400: BAD_VALUE,
+            401: ANONYMOUS,
+            403: FORBIDDEN,
+        },
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_serializer_class(self):
+        if is_coordinator(self.request.user):
+            return CoordinatorAssignmentSerializer
+        return AssignmentSerializer
+
+    def get_queryset(self):
+        queryset = (
+            rules.assignments_visible_to(self.request.user)
+            .select_related("review")
+            .order_by("due_at", "id")
+        )
+        if is_coordinator(self.request.user):
+            for name in ("round", "reviewer"):
+                value = self.request.query_params.get(name)
+                if value in (None, ""):
+                    continue
+                if not value.isdigit():
+                    raise ValidationError({name: [f"Give the {name}'s id, a whole number."]})
+                field = "application__round_id" if name == "round" else "reviewer_id"
+                queryset = queryset.filter(**{field: int(value)})
+        return queryset
+
+
+def review_payload(review, user) -> dict:
+    others = other_reviews(review=review) if rules.can_see_other_reviews(user, review) else []
+
+    def scores_of(item):
+        return [{"criterion": s.criterion_id, "value": s.value} for s in item.scores.all()]
+
+    return {
+        "id": review.pk,
+        "application": review.assignment.application_id,
+        "status": review.status,
+        "scores": scores_of(review),
+        "recommendation": review.recommendation,
+        "confidence": review.confidence,
+        "comment": review.comment,
+        "total": review.total,
+        "other_reviews": [
+            {
+                "label": label,
+                "scores": scores_of(other),
+                "recommendation": other.recommendation,
+                "confidence": other.confidence,
+                "comment": other.comment,
+                "total": other.total,
+            }
+            for label, other in others
+        ],
+    }
+
+
+class ReviewDetail(ReviewingView, APIView):
+    def get_review(self, request, pk: int):
+        visible = rules.reviews_visible_to(request.user)
+        if not visible.filter(pk=pk).exists():
+            raise_not_found()
+        return review_detail(pk=pk)
+
+    @extend_schema(
+        operation_id="reviews_retrieve",
+        summary="A review: its scores, and the others' (anonymous) once it is submitted",
+        responses={200: ReviewSerializer, 401: ANONYMOUS, 403: FORBIDDEN, 404: NOT_FOUND},
+    )
+    def get(self, request, pk: int):
+        review = self.get_review(request, pk)
+        return Response(ReviewSerializer(review_payload(review, request.user)).data)
+
+    @extend_schema(
+        operation_id="reviews_update",
+        summary="Save a draft review (the assigned reviewer only)",
+        request=ReviewInputSerializer,
+        responses={
+            200: ReviewSerializer,
+            400: BAD_VALUE,
+            401: ANONYMOUS,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            409: CONFLICT,
+        },
+    )
+    def put(self, request, pk: int):
+        review = self.get_review(request, pk)
+        if review.assignment.reviewer_id != request.user.pk:
+            raise PermissionDenied("Coordinators read reviews; only the reviewer writes one.")
+        data = ReviewInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        scores = (
+            {row["criterion"]: row["value"] for row in fields["scores"]}
+            if "scores" in fields
+            else None
+        )
+        save_review(
+            review=review,
+            actor=request.user,
+            scores=scores,
+            recommendation=fields.get("recommendation"),
+            # An explicit null clears the confidence; leaving the field out keeps it.
+            confidence=(
+                None
+                if "confidence" not in fields
+                else ("" if fields["confidence"] is None else fields["confidence"])
+            ),
+            comment=fields.get("comment"),
+        )
+        review = review_detail(pk=pk)
+        return Response(ReviewSerializer(review_payload(review, request.user)).data)
+
+
+class ReviewSubmit(ReviewingView, APIView):
+    @extend_schema(
+        operation_id="reviews_submit",
+        summary="Submit a review: every criterion scored; read-only afterwards",
+        request=None,
+        responses={
+            200: ReviewSerializer,
+            400: BAD_VALUE,
+            401: ANONYMOUS,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            409: CONFLICT,
+        },
+    )
+    def post(self, request, pk: int):
+        if not rules.reviews_visible_to(request.user).filter(pk=pk).exists():
+            raise_not_found()
+        review = review_detail(pk=pk)
+        if review.assignment.reviewer_id != request.user.pk:
+            raise PermissionDenied("Only the assigned reviewer submits a review.")
+        submit_review(review=review, actor=request.user)
+        review = review_detail(pk=pk)
+        return Response(ReviewSerializer(review_payload(review, request.user)).data)
+
+
+class ConflictCreate(ReviewingView, APIView):
+    @extend_schema(
+        operation_id="conflicts_create",
+        summary="Declare a conflict of interest (reviewers for themselves; coordinators for any)",
+        request=ConflictInputSerializer,
+        responses={201: ConflictSerializer, 400: BAD_VALUE, 401: ANONYMOUS, 403: FORBIDDEN},
+    )
+    def post(self, request):
+        data = ConflictInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        User = get_user_model()
+        if is_coordinator(request.user):
+            if "reviewer" not in fields:
+                raise ValidationError({"reviewer": ["Name the reviewer who has the conflict."]})
+            reviewer = User.objects.filter(
+                pk=fields["reviewer"], groups__name=REVIEWERS_GROUP
+            ).first()
+            if reviewer is None:
+                raise ValidationError({"reviewer": [f"No reviewer has id {fields['reviewer']}."]})
+        else:
+            if fields.get("reviewer", request.user.pk) != request.user.pk:
+                raise PermissionDenied("A reviewer declares conflicts for themself only.")
+            reviewer = request.user
+        startup = Startup.objects.filter(pk=fields["startup"]).first()
+        if startup is None:
+            raise ValidationError({"startup": [f"No start-up has id {fields['startup']}."]})
+        result = declare_conflict(
+            reviewer=reviewer, startup=startup, reason=fields["reason"], actor=request.user
+        )
+        conflict = result.conflict
+        payload = {
+            "id": conflict.pk,
+            "reviewer_id": conflict.reviewer_id,
+            "startup_id": conflict.startup_id,
+            "reason": conflict.reason,
+            "created_at": conflict.created_at,
+            "withdrawn_assignments": result.withdrawn,
+            "kept_submitted_reviews": [a.review.pk for a in result.kept_submitted],
+        }
+        return Response(
+            ConflictSerializer(payload).data,
+            status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
+        )
+
+
+class RoundAssign(ReviewingView, APIView):
+    permission_classes = [permissions.IsAuthenticated, CoordinatorRole]
+
+    @extend_schema(
+        operation_id="rounds_assign",
+        summary="Assign reviewers automatically; running it again only fills gaps",
+        request=None,
+        responses={
+            200: AssignResultSerializer,
+            401: ANONYMOUS,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+        },
+    )
+    def post(self, request, pk: int):
+        round_ = get_object_or_404(Round, pk=pk)
+        result = assign_reviewers(round=round_, actor=request.user)
+        return Response(AssignResultSerializer(result).data)
+
+
+class RoundRanking(ReviewingView, generics.ListAPIView):
+    permission_classes = [permissions.IsAuthenticated, CoordinatorRole]
+    serializer_class = RankingRowSerializer
+    filter_backends = []
+
+    @extend_schema(
+        operation_id="rounds_ranking",
+        summary="The round's ranking (raw or normalised), with filters",
+        parameters=[RankingQuerySerializer],
+        responses={
+            200: RankingRowSerializer(many=True),
+            400: BAD_VALUE,
+            401: ANONYMOUS,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+        },
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        round_ = get_object_or_404(Round, pk=self.kwargs["pk"])
+        query = RankingQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return round_ranking(round=round_, **query.validated_data)
+
+
+def raise_not_found():
+    raise NotFound("No review with this id is visible to you.")

@@ -1,0 +1,625 @@
+"""Every change in the reviewing part: conflicts, assignments and reviews (DESIGN.md section 5).
+
+Conflicts. A reviewer declares a conflict of interest with a start-up (or a coordinator records
+one for them). Their draft assignments to that start-up's applications are withdrawn with the
+draft review and its scores. A review they already submitted is kept: it is the record of work
+done before the conflict was known, it still counts in the ranking, and the result lists it so
+the coordinator can decide (the admin shows such reviews as conflicted, and the reviewer can no
+longer open the application). Deleting a submitted review silently would change the ranking
+behind the coordinator's back.
+
+Automatic assignment (`assign_reviewers`) is a balancing greedy with a repair pass:
+
+1. Each application that still needs reviewers is served in order of fewest candidates first
+   (the most constrained first), taking reviewers from the lowest load level upwards; within a
+   level, reviewers whose expertise matches the track come first. Levels are buckets of
+   insertion-ordered dicts, so a pick is O(1) and the whole pass O(assignments + skipped
+   candidates) — near linear.
+2. An application left short tries augmenting paths (as in max-flow): a full reviewer gives up
+   one of this run's assignments to a reviewer with room, and takes the short application.
+3. A levelling pass moves this run's assignments from a reviewer to one with at least two fewer
+   who may take them, until no such move exists: among reviewers eligible for the same
+   applications, loads then differ by at most one.
+
+Assignments made before (by hand or an earlier run) are never moved; a re-run only fills gaps.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from applications.enums import ApplicationStatus
+from applications.models import Application, Startup
+from applications.services import transition_application
+from incubator.exceptions import WorkflowError
+from incubator.models import Round
+from incubator.permissions import REVIEWERS_GROUP, is_coordinator
+
+from .enums import Recommendation, ReviewStatus
+from .models import Assignment, ConflictOfInterest, Criterion, Review, ReviewerProfile, Score
+
+# Applications that take reviewers: handed in and not yet decided.
+ASSIGNABLE_STATUSES = (ApplicationStatus.SUBMITTED, ApplicationStatus.UNDER_REVIEW)
+DEFAULT_MAX_LOAD = ReviewerProfile._meta.get_field("max_load").default
+
+
+class ConflictOfInterestError(WorkflowError):
+    """The reviewer has declared a conflict with the application's start-up."""
+
+
+class ReviewLocked(WorkflowError):
+    """The review was submitted and can no longer change."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Conflicts
+
+
+@dataclass
+class ConflictResult:
+    conflict: ConflictOfInterest
+    created: bool
+    withdrawn: int = 0
+    # Submitted reviews of the pair, kept (see the module docstring).
+    kept_submitted: list[Assignment] = field(default_factory=list)
+
+
+def declare_conflict(
+    *, reviewer: AbstractBaseUser, startup: Startup, reason: str, actor: AbstractBaseUser
+) -> ConflictResult:
+    """Record that `reviewer` must not review `startup`; withdraw their draft assignments."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": ["Say why there is a conflict of interest."]})
+    if actor.pk != reviewer.pk and not is_coordinator(actor):
+        raise PermissionDenied("Only a coordinator may record a conflict for another reviewer.")
+    if not reviewer.groups.filter(name=REVIEWERS_GROUP).exists():
+        raise ValidationError({"reviewer": ["This user is not a reviewer."]})
+    with transaction.atomic():
+        conflict, created = ConflictOfInterest.objects.get_or_create(
+            reviewer=reviewer,
+            startup=startup,
+            defaults={"reason": reason[:500], "declared_by": actor},
+        )
+        assignments = list(
+            Assignment.objects.select_for_update(of=("self",))
+            .filter(reviewer=reviewer, application__startup=startup)
+            .select_related("review")
+        )
+        kept = [a for a in assignments if a.review.status == ReviewStatus.SUBMITTED]
+        drafts = [a.pk for a in assignments if a.review.status != ReviewStatus.SUBMITTED]
+        if drafts:
+            # The review and its scores go with the assignment (CASCADE).
+            Assignment.objects.filter(pk__in=drafts).delete()
+    return ConflictResult(
+        conflict=conflict, created=created, withdrawn=len(drafts), kept_submitted=kept
+    )
+
+
+def has_conflict(*, reviewer: AbstractBaseUser, application: Application) -> bool:
+    return ConflictOfInterest.objects.filter(
+        reviewer=reviewer, startup_id=application.startup_id
+    ).exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# Manual assignment
+
+
+def _create_assignments(
+    *, pairs: list[tuple[int, int]], round_: Round, actor: AbstractBaseUser | None
+) -> list[Assignment]:
+    """Assignments and their draft reviews for (application id, reviewer id) pairs; moves the
+    applications that were only submitted to under review."""
+    if not pairs:
+        return []
+    assignments = Assignment.objects.bulk_create(
+        [
+            Assignment(
+                application_id=application_id,
+                reviewer_id=reviewer_id,
+                due_at=round_.review_deadline,
+                created_by=actor,
+            )
+            for application_id, reviewer_id in pairs
+        ],
+        batch_size=2000,
+    )
+    Review.objects.bulk_create(
+        [Review(assignment=assignment) for assignment in assignments], batch_size=2000
+    )
+    application_ids = {application_id for application_id, _ in pairs}
+    for application in Application.objects.filter(
+        pk__in=application_ids, status=ApplicationStatus.SUBMITTED
+    ).order_by("pk"):
+        transition_application(
+            application=application,
+            to_status=ApplicationStatus.UNDER_REVIEW,
+            actor=actor,
+            note="First reviewer assigned.",
+        )
+    return assignments
+
+
+def assign_reviewer(
+    *, application: Application, reviewer: AbstractBaseUser, actor: AbstractBaseUser
+) -> Assignment:
+    """Assign one reviewer by hand, or refuse with the reason."""
+    with transaction.atomic():
+        round_ = Round.objects.select_for_update().get(pk=application.round_id)
+        application = Application.objects.select_for_update().get(pk=application.pk)
+        if application.status not in ASSIGNABLE_STATUSES:
+            raise WorkflowError(
+                f"The application is “{application.get_status_display()}”: only submitted "
+                "applications and applications under review take reviewers."
+            )
+        if not reviewer.groups.filter(name=REVIEWERS_GROUP).exists():
+            raise ValidationError({"reviewer": [f"{reviewer} is not a reviewer."]})
+        if has_conflict(reviewer=reviewer, application=application):
+            raise ConflictOfInterestError(
+                f"{reviewer} has declared a conflict of interest with "
+                f"{application.startup}: they cannot review this application."
+            )
+        if Assignment.objects.filter(application=application, reviewer=reviewer).exists():
+            raise WorkflowError(f"{reviewer} is already assigned to this application.")
+        profile = ReviewerProfile.objects.filter(user=reviewer).first()
+        max_load = profile.max_load if profile else DEFAULT_MAX_LOAD
+        load = Assignment.objects.filter(reviewer=reviewer, application__round=round_).count()
+        if load >= max_load:
+            raise WorkflowError(
+                f"{reviewer} already has {load} assignments in this round, their maximum."
+            )
+        (assignment,) = _create_assignments(
+            pairs=[(application.pk, reviewer.pk)], round_=round_, actor=actor
+        )
+    return assignment
+
+
+# ---------------------------------------------------------------------------------------------
+# Automatic assignment
+
+
+@dataclass
+class ReviewerSlot:
+    pk: int
+    name: str
+    expertise: frozenset[str]
+    max_load: int
+    load: int
+
+
+@dataclass
+class Need:
+    pk: int
+    label: str
+    track: str
+    startup_id: int
+    missing: int
+    assigned: set[int]
+    blocked: set[int]  # conflicted reviewers
+
+
+@dataclass
+class AssignmentPlan:
+    """What the algorithm decided, before anything is written (also used by the benchmark)."""
+
+    new_pairs: list[tuple[int, int]]
+    short: list[dict]
+
+
+class _LoadLevels:
+    """Reviewers with room, bucketed by current load, experts indexed by track."""
+
+    def __init__(self, reviewers: Iterable[ReviewerSlot]) -> None:
+        self.levels: dict[int, dict[int, None]] = defaultdict(dict)
+        self.experts: dict[tuple[int, str], dict[int, None]] = defaultdict(dict)
+        self.slots: dict[int, ReviewerSlot] = {}
+        for slot in reviewers:
+            self.slots[slot.pk] = slot
+            self._add(slot)
+
+    def _add(self, slot: ReviewerSlot) -> None:
+        if slot.load >= slot.max_load:
+            return
+        self.levels[slot.load][slot.pk] = None
+        for track in slot.expertise:
+            self.experts[(slot.load, track)][slot.pk] = None
+
+    def _remove(self, slot: ReviewerSlot) -> None:
+        self.levels.get(slot.load, {}).pop(slot.pk, None)
+        for track in slot.expertise:
+            self.experts.get((slot.load, track), {}).pop(slot.pk, None)
+
+    def bump(self, pk: int, by: int = 1) -> None:
+        slot = self.slots[pk]
+        self._remove(slot)
+        slot.load += by
+        self._add(slot)
+
+    def pick(self, need: Need) -> int | None:
+        """The least loaded reviewer with room who may take `need`, experts first."""
+        for load in sorted(level for level, members in self.levels.items() if members):
+            for pool in (self.experts.get((load, need.track), {}), self.levels[load]):
+                for pk in pool:
+                    if pk not in need.assigned and pk not in need.blocked:
+                        return pk
+        return None
+
+
+def plan_assignments(
+    *,
+    reviewers: list[ReviewerSlot],
+    needs: list[Need],
+    existing: dict[int, set[int]] | None = None,
+) -> AssignmentPlan:
+    """Decide the new (application, reviewer) pairs: pure, no database (module docstring)."""
+    levels = _LoadLevels(reviewers)
+    slots = levels.slots
+    reviewer_count = len(slots)
+    # Most constrained first: fewest reviewers who may still take it, then the oldest.
+    order = sorted(
+        (need for need in needs if need.missing > 0),
+        key=lambda n: (reviewer_count - len(n.blocked | n.assigned), n.pk),
+    )
+    new_by_reviewer: dict[int, set[int]] = defaultdict(set)
+    by_pk = {need.pk: need for need in needs}
+
+    def give(need: Need, reviewer: int) -> None:
+        need.assigned.add(reviewer)
+        need.missing -= 1
+        new_by_reviewer[reviewer].add(need.pk)
+        levels.bump(reviewer)
+
+    for need in order:
+        while need.missing > 0:
+            reviewer = levels.pick(need)
+            if reviewer is None:
+                break
+            give(need, reviewer)
+
+    # Augmenting paths for the short ones, while anyone has room at all.
+    for need in order:
+        while need.missing > 0 and levels.levels and any(levels.levels.values()):
+            if not _augment(need, slots, by_pk, new_by_reviewer, levels):
+                break
+
+    _level_loads(slots, by_pk, new_by_reviewer, levels)
+
+    new_pairs = sorted(
+        (application, reviewer)
+        for reviewer, applications in new_by_reviewer.items()
+        for application in applications
+    )
+    short = []
+    for need in sorted(needs, key=lambda n: n.pk):
+        if need.missing > 0:
+            short.append(
+                {
+                    "application": need.pk,
+                    "missing": need.missing,
+                    "reason": _short_reason(need, slots),
+                }
+            )
+    return AssignmentPlan(new_pairs=new_pairs, short=short)
+
+
+def _may_take(need: Need, slot: ReviewerSlot) -> bool:
+    return slot.pk not in need.assigned and slot.pk not in need.blocked
+
+
+def _augment(need, slots, by_pk, new_by_reviewer, levels) -> bool:
+    """One augmenting path: need ← r0, app1: r0 → r1, app2: r1 → r2, …, r_k has room."""
+    start = [pk for pk, slot in slots.items() if _may_take(need, slot)]
+    parent: dict[int, tuple[int | None, int | None]] = dict.fromkeys(start, (None, None))
+    queue = deque(start)
+    while queue:
+        reviewer = queue.popleft()
+        slot = slots[reviewer]
+        if slot.load < slot.max_load:
+            _apply_path(need, reviewer, parent, by_pk, new_by_reviewer, levels)
+            return True
+        for application in list(new_by_reviewer[reviewer]):
+            other = by_pk[application]
+            for candidate, candidate_slot in slots.items():
+                if candidate not in parent and _may_take(other, candidate_slot):
+                    parent[candidate] = (reviewer, application)
+                    queue.append(candidate)
+    return False
+
+
+def _apply_path(need, end, parent, by_pk, new_by_reviewer, levels) -> None:
+    levels.bump(end)
+    reviewer = end
+    while True:
+        previous, application = parent[reviewer]
+        if previous is None:
+            need.assigned.add(reviewer)
+            need.missing -= 1
+            new_by_reviewer[reviewer].add(need.pk)
+            return
+        # `application` moves from `previous` to `reviewer`; `previous` keeps its load.
+        moved = by_pk[application]
+        moved.assigned.discard(previous)
+        moved.assigned.add(reviewer)
+        new_by_reviewer[previous].discard(application)
+        new_by_reviewer[reviewer].add(application)
+        reviewer = previous
+
+
+def _level_loads(slots, by_pk, new_by_reviewer, levels) -> None:
+    """Move this run's assignments from a reviewer to one with two fewer who may take them."""
+    if not slots:
+        return
+    moved = True
+    while moved:
+        moved = False
+        loads = [slot.load for slot in slots.values()]
+        if max(loads) - min(loads) <= 1:
+            return
+        ascending = sorted(slots.values(), key=lambda s: (s.load, s.pk))
+        for heavy in sorted(slots.values(), key=lambda s: (-s.load, s.pk)):
+            if heavy.load - ascending[0].load <= 1:
+                break
+            for application in sorted(new_by_reviewer[heavy.pk]):
+                need = by_pk[application]
+                target = next(
+                    (
+                        light
+                        for light in ascending
+                        if light.load <= heavy.load - 2
+                        and light.load < light.max_load
+                        and _may_take(need, light)
+                    ),
+                    None,
+                )
+                if target is None:
+                    continue
+                need.assigned.discard(heavy.pk)
+                need.assigned.add(target.pk)
+                new_by_reviewer[heavy.pk].discard(application)
+                new_by_reviewer[target.pk].add(application)
+                levels.bump(heavy.pk, -1)
+                levels.bump(target.pk, 1)
+                moved = True
+                break
+            if moved:
+                break
+
+
+def _short_reason(need: Need, slots: dict[int, ReviewerSlot]) -> str:
+    total = len(slots)
+    conflicted = len(need.blocked & slots.keys())
+    already = len(need.assigned)
+    free = [s for s in slots.values() if _may_take(need, s)]
+    full = sum(1 for s in free if s.load >= s.max_load)
+    parts = [f"{need.missing} more reviewer(s) needed"]
+    if total == 0:
+        return "No reviewers exist: add reviewers (group “Reviewers”) first."
+    parts.append(f"{total} reviewer(s) in all")
+    if conflicted:
+        parts.append(f"{conflicted} conflicted with this start-up")
+    if already:
+        parts.append(f"{already} already assigned")
+    if full:
+        parts.append(f"{full} other(s) at their maximum load")
+    if not free:
+        parts.append("no other reviewer may take it")
+    return "; ".join(parts) + "."
+
+
+@dataclass
+class AssignmentResult:
+    created: int
+    total: int
+    short: list[dict]
+    assignments: list[Assignment] = field(default_factory=list)
+
+
+def assign_reviewers(*, round: Round, actor: AbstractBaseUser | None) -> AssignmentResult:
+    """Give every submitted application of the round its reviewers (module docstring)."""
+    with transaction.atomic():
+        # One run per round at a time: the second waits and then only fills what is left.
+        round_ = Round.objects.select_for_update().get(pk=round.pk)
+        reviewer_users = (
+            get_user_model()
+            .objects.filter(groups__name=REVIEWERS_GROUP, is_active=True)
+            .select_related("reviewer_profile")
+            .annotate(
+                round_load=Count("assignments", filter=Q(assignments__application__round=round_))
+            )
+            .order_by("pk")
+        )
+        slots = []
+        for user in reviewer_users:
+            profile = getattr(user, "reviewer_profile", None)
+            slots.append(
+                ReviewerSlot(
+                    pk=user.pk,
+                    name=user.get_username(),
+                    expertise=frozenset(profile.expertise if profile else ()),
+                    max_load=profile.max_load if profile else DEFAULT_MAX_LOAD,
+                    load=user.round_load,
+                )
+            )
+        applications = list(
+            Application.objects.select_for_update()
+            .filter(round=round_, status__in=ASSIGNABLE_STATUSES)
+            .order_by("pk")
+            .values("pk", "project_name", "track", "startup_id")
+        )
+        assigned: dict[int, set[int]] = defaultdict(set)
+        for application_id, reviewer_id in Assignment.objects.filter(
+            application__round=round_
+        ).values_list("application_id", "reviewer_id"):
+            assigned[application_id].add(reviewer_id)
+        conflicts: dict[int, set[int]] = defaultdict(set)
+        for startup_id, reviewer_id in ConflictOfInterest.objects.filter(
+            startup__applications__round=round_
+        ).values_list("startup_id", "reviewer_id"):
+            conflicts[startup_id].add(reviewer_id)
+        needs = [
+            Need(
+                pk=a["pk"],
+                label=a["project_name"],
+                track=a["track"],
+                startup_id=a["startup_id"],
+                missing=max(0, round_.reviews_per_application - len(assigned[a["pk"]])),
+                assigned=set(assigned[a["pk"]]),
+                blocked=conflicts[a["startup_id"]],
+            )
+            for a in applications
+        ]
+        plan = plan_assignments(reviewers=slots, needs=needs)
+        created = _create_assignments(pairs=plan.new_pairs, round_=round_, actor=actor)
+        total = Assignment.objects.filter(application__round=round_).count()
+    return AssignmentResult(
+        created=len(created), total=total, short=plan.short, assignments=created
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Reviews
+
+
+def _lock_own_review(review: Review, actor: AbstractBaseUser) -> Review:
+    locked = (
+        Review.objects.select_for_update(of=("self",))
+        .select_related("assignment__application")
+        .get(pk=review.pk)
+    )
+    if locked.assignment.reviewer_id != actor.pk:
+        raise PermissionDenied("Only the assigned reviewer may change this review.")
+    if locked.status == ReviewStatus.SUBMITTED:
+        raise ReviewLocked("This review has been submitted and can no longer be changed.")
+    return locked
+
+
+def save_review(
+    *,
+    review: Review,
+    actor: AbstractBaseUser,
+    scores: dict[int, int | None] | None = None,
+    recommendation: str | None = None,
+    confidence: int | None = None,
+    comment: str | None = None,
+) -> Review:
+    """Save a draft: scores by criterion id (None clears one) and any of the other fields.
+
+    Every value is checked before anything is written; one bad value changes nothing.
+    """
+    with transaction.atomic():
+        locked = _lock_own_review(review, actor)
+        criteria = {
+            c.pk: c
+            for c in Criterion.objects.filter(round_id=locked.assignment.application.round_id)
+        }
+        errors: dict[str, list[str]] = {}
+        clean_scores: dict[int, int | None] = {}
+        for criterion_id, value in (scores or {}).items():
+            criterion = criteria.get(_as_int(criterion_id))
+            if criterion is None:
+                errors.setdefault("scores", []).append(
+                    f"Criterion {criterion_id} is not part of this round's rubric."
+                )
+                continue
+            if value is None or value == "":
+                clean_scores[criterion.pk] = None
+                continue
+            number = _as_int(value)
+            if number is None or not 1 <= number <= criterion.max_score:
+                errors.setdefault("scores", []).append(
+                    f"“{criterion.name}” takes a whole number from 1 to {criterion.max_score}; "
+                    f"got {value!r}."
+                )
+                continue
+            clean_scores[criterion.pk] = number
+        if recommendation not in (None, "") and recommendation not in Recommendation.values:
+            errors["recommendation"] = [
+                f"Choose one of: {', '.join(Recommendation.values)}; got {recommendation!r}."
+            ]
+        if confidence not in (None, ""):
+            number = _as_int(confidence)
+            if number is None or not 1 <= number <= 5:
+                errors["confidence"] = [
+                    f"Confidence is a whole number from 1 to 5; got {confidence!r}."
+                ]
+        if comment is not None and len(comment) > 20000:
+            errors["comment"] = ["Comments are at most 20,000 characters."]
+        if errors:
+            raise ValidationError(errors)
+
+        update_fields = ["updated_at"]
+        if recommendation is not None:
+            locked.recommendation = recommendation or ""
+            update_fields.append("recommendation")
+        if confidence is not None:
+            locked.confidence = _as_int(confidence) if confidence != "" else None
+            update_fields.append("confidence")
+        if comment is not None:
+            locked.comment = comment
+            update_fields.append("comment")
+        locked.save(update_fields=update_fields)
+        cleared = [pk for pk, value in clean_scores.items() if value is None]
+        if cleared:
+            Score.objects.filter(review=locked, criterion_id__in=cleared).delete()
+        existing = {s.criterion_id: s for s in Score.objects.filter(review=locked)}
+        changed, added = [], []
+        for criterion_id, value in clean_scores.items():
+            if value is None:
+                continue
+            if criterion_id in existing:
+                if existing[criterion_id].value != value:
+                    existing[criterion_id].value = value
+                    changed.append(existing[criterion_id])
+            else:
+                added.append(Score(review=locked, criterion_id=criterion_id, value=value))
+        if changed:
+            Score.objects.bulk_update(changed, ["value"])
+        if added:
+            Score.objects.bulk_create(added)
+    return locked
+
+
+def submit_review(*, review: Review, actor: AbstractBaseUser) -> Review:
+    """Submit a review whose every criterion is scored; it is read-only afterwards."""
+    with transaction.atomic():
+        locked = _lock_own_review(review, actor)
+        scored = set(Score.objects.filter(review=locked).values_list("criterion_id", flat=True))
+        missing = [
+            c.name
+            for c in Criterion.objects.filter(round_id=locked.assignment.application.round_id)
+            if c.pk not in scored
+        ]
+        if missing:
+            raise ValidationError(
+                {
+                    "scores": [
+                        "Score every criterion before submitting; missing: "
+                        + ", ".join(f"“{name}”" for name in missing)
+                        + "."
+                    ]
+                }
+            )
+        locked.status = ReviewStatus.SUBMITTED
+        locked.submitted_at = timezone.now()
+        locked.save(update_fields=["status", "submitted_at", "updated_at"])
+    return locked
+
+
+def _as_int(value) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    return None
