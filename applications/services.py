@@ -35,6 +35,8 @@ DECISION_STATUSES = frozenset(
     {Status.SHORTLISTED, Status.ACCEPTED, Status.WAITLISTED, Status.REJECTED}
 )
 
+# The decisions as (value, label) choices, in the status machine's order (API and admin).
+DECISION_CHOICES = [(s.value, s.label) for s in Status if s in DECISION_STATUSES]
 DECISION_NOTE_MAX_LENGTH = 2000
 
 

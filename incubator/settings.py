@@ -161,6 +161,12 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several serializers have a `status` of a different kind: name each choice set once.
+    "ENUM_NAME_OVERRIDES": {
+        "ApplicationStatusEnum": "applications.enums.ApplicationStatus",
+        "DecisionStatusEnum": "applications.services.DECISION_CHOICES",
+        "ReviewStatusEnum": "reviews.enums.ReviewStatus",
+    },
 }
 
 # Celery: Redis when CELERY_BROKER_URL is set, otherwise tasks run in-process.

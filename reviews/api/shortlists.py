@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 
 from applications.enums import ApplicationStatus
 from applications.models import Application
-from applications.services import DECISION_STATUSES, decide_application
+from applications.services import DECISION_CHOICES, decide_application
 from incubator.enums import Region, ServiceKind, Track
 from incubator.models import Round
 from incubator.permissions import is_coordinator
@@ -149,9 +149,7 @@ class EntryChangeSerializer(serializers.Serializer):
 
 
 class DecisionSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(
-        choices=[(s.value, s.label) for s in ApplicationStatus if s in DECISION_STATUSES]
-    )
+    status = serializers.ChoiceField(choices=DECISION_CHOICES)
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
