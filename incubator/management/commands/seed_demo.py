@@ -32,6 +32,7 @@ from reviews.models import (
     ReviewerProfile,
     Score,
 )
+from reviews.shortlists import create_shortlist
 
 DEMO_LOGINS = [
     ("coordinator", "coordinator-demo", "coordinator: every model, ranking, shortlists"),
@@ -40,6 +41,7 @@ DEMO_LOGINS = [
 ]
 
 ROUND_NAME = "2026 Autumn intake"
+DEMO_SHORTLIST = "Panel shortlist (draft)"
 
 RUBRIC = [
     (
@@ -194,6 +196,9 @@ class Command(BaseCommand):
         targets = [Status.DRAFT] + [status for status, count in STATUS_PLAN for _ in range(count)]
         for startup, target in zip(startups, targets, strict=True):
             self._application(round_, startup, target, reviewers, coordinator, rng, now)
+        if not round_.shortlists.filter(name=DEMO_SHORTLIST).exists():
+            # An unpublished shortlist made through the service, ready to review and publish.
+            create_shortlist(round=round_, name=DEMO_SHORTLIST, actor=coordinator, size=8)
         for name, kind, email, tracks in PROVIDERS:
             ServiceProvider.objects.get_or_create(
                 name=name, defaults={"kind": kind, "email": email, "tracks": tracks}
