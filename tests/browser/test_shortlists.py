@@ -6,6 +6,8 @@ import io
 import pytest
 from django.core.management import call_command
 
+from applications.enums import ApplicationStatus
+from applications.models import Application, StatusChange
 from incubator.models import Round
 from reviews.models import Shortlist
 from tests.factories import CoordinatorFactory
@@ -52,9 +54,46 @@ def test_coordinator_builds_exports_and_sees_the_dashboard(page, screenshot, tmp
         shortlist.entries.order_by("rank").values_list("application_id", flat=True)
     )
 
+    page.click("a.publish")
+    page.wait_for_selector("text=It cannot be undone")
+    screenshot(page, "publish-confirm")
+    page.click("input[value='Yes, publish']")
+    page.wait_for_url("**/change/")
+    shortlist.refresh_from_db()
+    assert shortlist.is_published
+    assert page.locator("a.publish").count() == 0
+
     page.goto("/admin/")
     page.click("#coordinator-dashboard-link")
     page.wait_for_selector("svg.chart")
     screenshot(page, "dashboard")
     assert page.locator("svg.chart").count() == 6
     assert page.locator("h1", has_text="Coordinator dashboard").is_visible()
+
+
+def test_coordinator_decides_with_a_note(page, screenshot):
+    call_command("seed_demo")
+    CoordinatorFactory(username="ada")
+    waiting = list(
+        Application.objects.filter(status=ApplicationStatus.UNDER_REVIEW).order_by("pk")[:2]
+    )
+    log_in(page, "ada")
+
+    page.goto("/admin/applications/application/?status__exact=under_review")
+    for application in waiting:
+        page.check(f"input.action-select[value='{application.pk}']")
+    page.select_option("select[name=action]", "mark_waitlisted")
+    page.click("button[name=index]")
+    page.wait_for_selector("#id_note")
+    page.fill("#id_note", "Strong teams; the panel wants the next cohort.")
+    screenshot(page, "decision-note")
+    page.click("input.default")
+    page.wait_for_selector(".messagelist")
+    screenshot(page, "decided")
+
+    notes = StatusChange.objects.filter(
+        to_status=ApplicationStatus.WAITLISTED, application__in=waiting
+    ).values_list("application_id", "note")
+    assert sorted(notes) == [
+        (a.pk, "Strong teams; the panel wants the next cohort.") for a in waiting
+    ]
