@@ -6,6 +6,7 @@ the whole shortlist in memory.
 """
 
 import csv
+import io
 import re
 import tempfile
 import unicodedata
@@ -30,10 +31,11 @@ XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml
 BOM = "\ufeff"
 # OWASP's list: a cell starting with one of these is run as a formula by spreadsheet programs.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-ROWS_PER_CHUNK = 500
-ITERATOR_CHUNK_SIZE = 2000
+ROWS_PER_CHUNK = 1000
+ITERATOR_CHUNK_SIZE = 5000
 
-TEXT, INTEGER, DECIMAL, SCORE = "text", "integer", "decimal", "score"
+# TEXT is what people typed (neutralised); LABEL is our own English labels (never a formula).
+TEXT, LABEL, INTEGER, DECIMAL, SCORE = "text", "label", "integer", "decimal", "score"
 
 
 @dataclass(frozen=True)
@@ -48,17 +50,17 @@ COLUMNS = [
     Column(_("Application ID"), INTEGER, 14),
     Column(_("Startup"), TEXT, 28),
     Column(_("Project"), TEXT, 28),
-    Column(_("Region"), TEXT, 16),
-    Column(_("Track"), TEXT, 16),
-    Column(_("Stage"), TEXT, 11),
-    Column(_("Needs"), TEXT, 22),
+    Column(_("Region"), LABEL, 16),
+    Column(_("Track"), LABEL, 16),
+    Column(_("Stage"), LABEL, 11),
+    Column(_("Needs"), LABEL, 22),
     Column(_("Funding amount"), DECIMAL, 16),
-    Column(_("Funding currency"), TEXT, 10),
+    Column(_("Funding currency"), LABEL, 10),
     Column(_("Reviews"), INTEGER, 9),
     Column(_("Raw score"), SCORE, 11),
     Column(_("Normalised score"), SCORE, 11),
     Column(_("Spread"), SCORE, 9),
-    Column(_("Status"), TEXT, 13),
+    Column(_("Status"), LABEL, 13),
     Column(_("Contact e-mail"), TEXT, 30),
 ]
 
@@ -163,16 +165,6 @@ def entry_rows(shortlist: Shortlist) -> Iterator[list[Any]]:
         ]
 
 
-def _csv_cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return neutralize(value)
-    if isinstance(value, float):
-        return repr(value)  # the shortest text that reads back as the same float
-    return value
-
-
 class _Line:
     """A file-like object whose write() hands back what the csv writer wrote."""
 
@@ -180,18 +172,31 @@ class _Line:
         return text
 
 
+TEXT_COLUMNS = [index for index, column in enumerate(COLUMNS) if column.kind == TEXT]
+
+
 def iter_csv(shortlist: Shortlist, *, language: str | None = None) -> Iterator[bytes]:
-    """The CSV file in chunks of bytes: a byte-order mark, the header row, one row per entry."""
-    writer = csv.writer(_Line())
-    yield (BOM + writer.writerow(headers(language))).encode()
-    chunk: list[str] = []
-    for row in entry_rows(shortlist):
-        chunk.append(writer.writerow([_csv_cell(value) for value in row]))
-        if len(chunk) >= ROWS_PER_CHUNK:
-            yield "".join(chunk).encode()
-            chunk = []
-    if chunk:
-        yield "".join(chunk).encode()
+    """The CSV file in chunks of bytes: a byte-order mark, the header row, one row per entry.
+
+    The csv module writes None as an empty cell and a float as repr() (the shortest text that
+    reads back as the same number), so only text cells need work: neutralising.
+    """
+    line = csv.writer(_Line())
+    yield (BOM + line.writerow(headers(language))).encode()
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for count, row in enumerate(entry_rows(shortlist), start=1):
+        for index in TEXT_COLUMNS:
+            value = row[index]
+            if value and value.startswith(FORMULA_PREFIXES):
+                row[index] = "'" + value
+        writer.writerow(row)
+        if count % ROWS_PER_CHUNK == 0:
+            yield buffer.getvalue().encode()
+            buffer.seek(0)
+            buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue().encode()
 
 
 def write_csv(shortlist: Shortlist, output: IO[bytes], *, language: str | None = None) -> None:
@@ -225,6 +230,7 @@ def write_xlsx(
     bold = workbook.add_format({"bold": True, "bottom": 1, "text_wrap": True, "valign": "top"})
     formats = {
         TEXT: None,
+        LABEL: None,
         INTEGER: workbook.add_format({"num_format": "0"}),
         DECIMAL: workbook.add_format({"num_format": "#,##0.00"}),
         SCORE: workbook.add_format({"num_format": "0.00"}),
@@ -243,6 +249,8 @@ def write_xlsx(
                 continue
             if kinds[index] == TEXT:
                 sheet.write_string(row_number, index, neutralize(value))
+            elif kinds[index] == LABEL:
+                sheet.write_string(row_number, index, value)
             else:
                 number = float(value) if isinstance(value, Decimal) else value
                 sheet.write_number(row_number, index, number, formats[kinds[index]])
