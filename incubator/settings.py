@@ -161,9 +161,15 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
-    # Several serializers have a `status` of a different kind: name each choice set once.
+    # One named enum per vocabulary of DESIGN.md section 8, wherever it appears.
     "ENUM_NAME_OVERRIDES": {
+        "RegionEnum": "incubator.enums.Region",
+        "TrackEnum": "incubator.enums.Track",
+        "StageEnum": "incubator.enums.Stage",
+        "ServiceKindEnum": "incubator.enums.ServiceKind",
+        "CurrencyEnum": "incubator.enums.Currency",
         "ApplicationStatusEnum": "applications.enums.ApplicationStatus",
+        "AttachmentKindEnum": "applications.enums.AttachmentKind",
         "DecisionStatusEnum": "applications.services.DECISION_CHOICES",
         "ReviewStatusEnum": "reviews.enums.ReviewStatus",
     },

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
@@ -10,22 +11,20 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import Application
+from incubator.enums import Track
 from incubator.exceptions import WorkflowError
 from incubator.permissions import is_coordinator
 
 from .exports import export_response
-from .forms import EntryChangeForm, ShortlistCreateForm
 from .models import (
-    Assignment,
-    ConflictOfInterest,
     Criterion,
-    Review,
     ReviewerProfile,
     Score,
     Shortlist,
     ShortlistChange,
     ShortlistEntry,
 )
+from .shortlist_forms import EntryChangeForm, ShortlistCreateForm
 from .shortlists import (
     ALREADY_SHORTLISTED,
     SHORTLISTABLE,
@@ -47,41 +46,26 @@ class CriterionAdmin(admin.ModelAdmin):
     search_fields = ["name", "description"]
 
 
+class ReviewerProfileForm(forms.ModelForm):
+    expertise = forms.MultipleChoiceField(
+        label=_("expertise"),
+        choices=Track.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Tracks this reviewer knows best: automatic assignment prefers them."),
+    )
+
+    class Meta:
+        model = ReviewerProfile
+        fields = ["user", "expertise", "max_load", "language"]
+
+
 @admin.register(ReviewerProfile)
 class ReviewerProfileAdmin(admin.ModelAdmin):
+    form = ReviewerProfileForm
     list_display = ["user", "expertise", "max_load"]
     list_select_related = ["user"]
     search_fields = ["user__username", "user__email"]
-
-
-@admin.register(ConflictOfInterest)
-class ConflictOfInterestAdmin(admin.ModelAdmin):
-    list_display = ["reviewer", "startup", "reason", "created_at"]
-    list_select_related = ["reviewer", "startup"]
-    search_fields = ["reviewer__username", "startup__name", "reason"]
-
-
-@admin.register(Assignment)
-class AssignmentAdmin(admin.ModelAdmin):
-    list_display = ["application", "reviewer", "due_at", "created_at"]
-    list_filter = ["application__round", "reviewer"]
-    list_select_related = ["application", "reviewer"]
-    search_fields = ["application__project_name", "reviewer__username"]
-
-
-class ScoreInline(admin.TabularInline):
-    model = Score
-    extra = 0
-
-
-@admin.register(Review)
-class ReviewAdmin(admin.ModelAdmin):
-    list_display = ["assignment", "status", "recommendation", "confidence", "submitted_at"]
-    list_filter = ["status", "recommendation", "assignment__application__round"]
-    list_select_related = ["assignment__application", "assignment__reviewer"]
-    search_fields = ["assignment__application__project_name", "assignment__reviewer__username"]
-    readonly_fields = ["status", "submitted_at", "updated_at"]
-    inlines = [ScoreInline]
 
 
 class ShortlistEntryInline(admin.TabularInline):
@@ -443,6 +427,13 @@ class ScoreAdmin(admin.ModelAdmin):
     list_filter = ["criterion__round", "criterion"]
     list_select_related = ["review__assignment__application", "criterion"]
 
+    # Scores change only through the review's scoring service (range and lock rules).
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
 
 @admin.register(ShortlistChange)
 class ShortlistChangeAdmin(admin.ModelAdmin):
@@ -455,3 +446,7 @@ class ShortlistChangeAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+# Assignments, conflicts and reviews: the reviewers' workplace and the coordinators' pages.
+from . import admin_reviewing  # noqa: E402, F401 (registers its ModelAdmins)

@@ -1,73 +1,70 @@
-"""Forms of the coordinator's admin pages: they check shape; the shortlist services decide."""
+"""The review form of the reviewers' workplace in the admin: shape only, the services decide."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from applications.enums import ApplicationStatus
-from applications.models import Application
-from incubator.enums import Region, ServiceKind, Track
-from incubator.models import Round
-
-from .enums import RankingMethod
+from .enums import Recommendation
+from .models import Criterion
 
 
-def _optional(choices):
-    return [("", _("Any")), *choices]
+def criterion_field_name(criterion: Criterion) -> str:
+    return f"criterion_{criterion.pk}"
 
 
-class ShortlistCreateForm(forms.Form):
-    round = forms.ModelChoiceField(
-        label=_("Round"), queryset=Round.objects.order_by("-opens_at"), empty_label=None
-    )
-    name = forms.CharField(label=_("Name"), max_length=200)
-    method = forms.ChoiceField(
-        label=_("Ranking method"),
-        choices=RankingMethod.choices,
-        initial=RankingMethod.RAW,
-        help_text=_("Normalised scores weigh a harsh and a lenient reviewer the same."),
-    )
-    size = forms.IntegerField(
-        label=_("Size (top N)"), min_value=1, required=False, help_text=_("Keep the first N.")
-    )
-    min_score = forms.FloatField(
-        label=_("Minimum score"),
+class ReviewForm(forms.Form):
+    """One score field per criterion of the round, then recommendation, confidence, comments."""
+
+    recommendation = forms.ChoiceField(
+        label=_("Recommendation"),
+        choices=[("", "—"), *Recommendation.choices],
         required=False,
-        help_text=_("Keep those scoring at least this under the chosen method."),
     )
-    track = forms.ChoiceField(label=_("Track"), choices=_optional(Track.choices), required=False)
-    region = forms.ChoiceField(label=_("Region"), choices=_optional(Region.choices), required=False)
-    needs = forms.ChoiceField(
-        label=_("Needs"), choices=_optional(ServiceKind.choices), required=False
-    )
-    min_reviews = forms.IntegerField(label=_("Minimum reviews"), min_value=0, required=False)
-    status = forms.ChoiceField(
-        label=_("Status"),
-        choices=_optional(ApplicationStatus.choices),
+    confidence = forms.TypedChoiceField(
+        label=_("Confidence"),
+        choices=[("", "—")] + [(str(n), str(n)) for n in range(1, 6)],
+        coerce=int,
+        empty_value=None,
         required=False,
-        help_text=_("Any: every application that can still be shortlisted."),
+        help_text=_("1 = a guess, 5 = I know this field well."),
+    )
+    comment = forms.CharField(
+        label=_("Comments"),
+        required=False,
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 6, "cols": 80}),
     )
 
-    def clean(self):
-        data = super().clean()
-        if data.get("size") is None and data.get("min_score") is None:
-            self.add_error("size", _("Give a size (the top N), a minimum score, or both."))
-        return data
-
-    def service_arguments(self) -> dict:
-        data = self.cleaned_data
-        return {key: (value if value != "" else None) for key, value in data.items()}
-
-
-class EntryChangeForm(forms.Form):
-    application = forms.ModelChoiceField(
-        label=_("Application"), queryset=Application.objects.none()
-    )
-    reason = forms.CharField(
-        label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 3, "cols": 60})
-    )
-
-    def __init__(self, *args, applications, **kwargs):
+    def __init__(self, *args, criteria: list[Criterion], disabled: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["application"].queryset = applications.select_related("startup").order_by(
-            "project_name"
-        )
+        self.criteria = criteria
+        score_fields = {}
+        for criterion in criteria:
+            weight = f"{criterion.weight.normalize():f}"
+            score_fields[criterion_field_name(criterion)] = forms.IntegerField(
+                label=criterion.name,
+                required=False,
+                help_text=_("%(description)s Weight %(weight)s, scale 1–%(max)s.")
+                % {
+                    "description": criterion.description,
+                    "weight": weight,
+                    "max": criterion.max_score,
+                },
+                # The browser hints at the scale; the scoring service is what enforces it.
+                widget=forms.NumberInput(
+                    attrs={"class": "score-input", "min": 1, "max": criterion.max_score}
+                ),
+            )
+        # Scores first, in the rubric's order.
+        self.fields = {**score_fields, **self.fields}
+        if disabled:
+            for field in self.fields.values():
+                field.disabled = True
+
+    def scores(self) -> dict[int, int | None]:
+        return {c.pk: self.cleaned_data.get(criterion_field_name(c)) for c in self.criteria}
+
+    def score_fields(self):
+        return [self[criterion_field_name(c)] for c in self.criteria]
+
+    def other_fields(self):
+        return [self["recommendation"], self["confidence"], self["comment"]]

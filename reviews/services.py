@@ -217,15 +217,24 @@ class AssignmentPlan:
 
 
 class _LoadLevels:
-    """Reviewers with room, bucketed by current load, experts indexed by track."""
+    """Reviewers with room, bucketed by current load, experts indexed by track.
+
+    Loads sit within a few units of each other, so walking the levels from the lowest
+    non-empty one up touches a handful of buckets: a pick costs O(1) amortised.
+    """
 
     def __init__(self, reviewers: Iterable[ReviewerSlot]) -> None:
         self.levels: dict[int, dict[int, None]] = defaultdict(dict)
         self.experts: dict[tuple[int, str], dict[int, None]] = defaultdict(dict)
         self.slots: dict[int, ReviewerSlot] = {}
+        self.lowest = 0
+        self.highest = 0
         for slot in reviewers:
             self.slots[slot.pk] = slot
             self._add(slot)
+        loads = [slot.load for slot in self.slots.values()]
+        self.lowest = min(loads, default=0)
+        self.highest = max(loads, default=0)
 
     def _add(self, slot: ReviewerSlot) -> None:
         if slot.load >= slot.max_load:
@@ -233,6 +242,8 @@ class _LoadLevels:
         self.levels[slot.load][slot.pk] = None
         for track in slot.expertise:
             self.experts[(slot.load, track)][slot.pk] = None
+        self.lowest = min(self.lowest, slot.load)
+        self.highest = max(self.highest, slot.load)
 
     def _remove(self, slot: ReviewerSlot) -> None:
         self.levels.get(slot.load, {}).pop(slot.pk, None)
@@ -245,10 +256,18 @@ class _LoadLevels:
         slot.load += by
         self._add(slot)
 
+    def has_room(self) -> bool:
+        return any(self.levels.get(load) for load in range(self.lowest, self.highest + 1))
+
     def pick(self, need: Need) -> int | None:
         """The least loaded reviewer with room who may take `need`, experts first."""
-        for load in sorted(level for level, members in self.levels.items() if members):
-            for pool in (self.experts.get((load, need.track), {}), self.levels[load]):
+        while self.lowest < self.highest and not self.levels.get(self.lowest):
+            self.lowest += 1
+        for load in range(self.lowest, self.highest + 1):
+            members = self.levels.get(load)
+            if not members:
+                continue
+            for pool in (self.experts.get((load, need.track), {}), members):
                 for pk in pool:
                     if pk not in need.assigned and pk not in need.blocked:
                         return pk
@@ -259,7 +278,6 @@ def plan_assignments(
     *,
     reviewers: list[ReviewerSlot],
     needs: list[Need],
-    existing: dict[int, set[int]] | None = None,
 ) -> AssignmentPlan:
     """Decide the new (application, reviewer) pairs: pure, no database (module docstring)."""
     levels = _LoadLevels(reviewers)
@@ -288,7 +306,7 @@ def plan_assignments(
 
     # Augmenting paths for the short ones, while anyone has room at all.
     for need in order:
-        while need.missing > 0 and levels.levels and any(levels.levels.values()):
+        while need.missing > 0 and levels.has_room():
             if not _augment(need, slots, by_pk, new_by_reviewer, levels):
                 break
 
@@ -320,6 +338,9 @@ def _augment(need, slots, by_pk, new_by_reviewer, levels) -> bool:
     """One augmenting path: need ← r0, app1: r0 → r1, app2: r1 → r2, …, r_k has room."""
     start = [pk for pk, slot in slots.items() if _may_take(need, slot)]
     parent: dict[int, tuple[int | None, int | None]] = dict.fromkeys(start, (None, None))
+    # Each reviewer enters the search once: the work is bounded by the assignments looked at
+    # times the reviewers not yet reached, which shrinks as the search spreads.
+    unreached = set(slots) - parent.keys()
     queue = deque(start)
     while queue:
         reviewer = queue.popleft()
@@ -328,11 +349,13 @@ def _augment(need, slots, by_pk, new_by_reviewer, levels) -> bool:
             _apply_path(need, reviewer, parent, by_pk, new_by_reviewer, levels)
             return True
         for application in list(new_by_reviewer[reviewer]):
+            if not unreached:
+                break
             other = by_pk[application]
-            for candidate, candidate_slot in slots.items():
-                if candidate not in parent and _may_take(other, candidate_slot):
-                    parent[candidate] = (reviewer, application)
-                    queue.append(candidate)
+            for candidate in [pk for pk in unreached if _may_take(other, slots[pk])]:
+                parent[candidate] = (reviewer, application)
+                queue.append(candidate)
+                unreached.discard(candidate)
     return False
 
 
@@ -424,60 +447,64 @@ class AssignmentResult:
     assignments: list[Assignment] = field(default_factory=list)
 
 
+def load_assignment_problem(round_: Round) -> tuple[list[ReviewerSlot], list[Need]]:
+    """The reviewers with their loads and the applications with what they still need."""
+    reviewer_users = (
+        get_user_model()
+        .objects.filter(groups__name=REVIEWERS_GROUP, is_active=True)
+        .select_related("reviewer_profile")
+        .annotate(round_load=Count("assignments", filter=Q(assignments__application__round=round_)))
+        .order_by("pk")
+    )
+    slots = []
+    for user in reviewer_users:
+        profile = getattr(user, "reviewer_profile", None)
+        slots.append(
+            ReviewerSlot(
+                pk=user.pk,
+                name=user.get_username(),
+                expertise=frozenset(profile.expertise if profile else ()),
+                max_load=profile.max_load if profile else DEFAULT_MAX_LOAD,
+                load=user.round_load,
+            )
+        )
+    applications = list(
+        Application.objects.select_for_update()
+        .filter(round=round_, status__in=ASSIGNABLE_STATUSES)
+        .order_by("pk")
+        .values("pk", "project_name", "track", "startup_id")
+    )
+    assigned: dict[int, set[int]] = defaultdict(set)
+    for application_id, reviewer_id in Assignment.objects.filter(
+        application__round=round_
+    ).values_list("application_id", "reviewer_id"):
+        assigned[application_id].add(reviewer_id)
+    conflicts: dict[int, set[int]] = defaultdict(set)
+    for startup_id, reviewer_id in ConflictOfInterest.objects.filter(
+        startup__applications__round=round_
+    ).values_list("startup_id", "reviewer_id"):
+        conflicts[startup_id].add(reviewer_id)
+    needs = [
+        Need(
+            pk=a["pk"],
+            label=a["project_name"],
+            track=a["track"],
+            startup_id=a["startup_id"],
+            missing=max(0, round_.reviews_per_application - len(assigned[a["pk"]])),
+            assigned=set(assigned[a["pk"]]),
+            blocked=conflicts[a["startup_id"]],
+        )
+        for a in applications
+    ]
+    return slots, needs
+
+
 def assign_reviewers(*, round: Round, actor: AbstractBaseUser | None) -> AssignmentResult:
     """Give every submitted application of the round its reviewers (module docstring)."""
     with transaction.atomic():
         # One run per round at a time: the second waits and then only fills what is left.
         round_ = Round.objects.select_for_update().get(pk=round.pk)
-        reviewer_users = (
-            get_user_model()
-            .objects.filter(groups__name=REVIEWERS_GROUP, is_active=True)
-            .select_related("reviewer_profile")
-            .annotate(
-                round_load=Count("assignments", filter=Q(assignments__application__round=round_))
-            )
-            .order_by("pk")
-        )
-        slots = []
-        for user in reviewer_users:
-            profile = getattr(user, "reviewer_profile", None)
-            slots.append(
-                ReviewerSlot(
-                    pk=user.pk,
-                    name=user.get_username(),
-                    expertise=frozenset(profile.expertise if profile else ()),
-                    max_load=profile.max_load if profile else DEFAULT_MAX_LOAD,
-                    load=user.round_load,
-                )
-            )
-        applications = list(
-            Application.objects.select_for_update()
-            .filter(round=round_, status__in=ASSIGNABLE_STATUSES)
-            .order_by("pk")
-            .values("pk", "project_name", "track", "startup_id")
-        )
-        assigned: dict[int, set[int]] = defaultdict(set)
-        for application_id, reviewer_id in Assignment.objects.filter(
-            application__round=round_
-        ).values_list("application_id", "reviewer_id"):
-            assigned[application_id].add(reviewer_id)
-        conflicts: dict[int, set[int]] = defaultdict(set)
-        for startup_id, reviewer_id in ConflictOfInterest.objects.filter(
-            startup__applications__round=round_
-        ).values_list("startup_id", "reviewer_id"):
-            conflicts[startup_id].add(reviewer_id)
-        needs = [
-            Need(
-                pk=a["pk"],
-                label=a["project_name"],
-                track=a["track"],
-                startup_id=a["startup_id"],
-                missing=max(0, round_.reviews_per_application - len(assigned[a["pk"]])),
-                assigned=set(assigned[a["pk"]]),
-                blocked=conflicts[a["startup_id"]],
-            )
-            for a in applications
-        ]
+        slots, needs = load_assignment_problem(round_)
         plan = plan_assignments(reviewers=slots, needs=needs)
         created = _create_assignments(pairs=plan.new_pairs, round_=round_, actor=actor)
         total = Assignment.objects.filter(application__round=round_).count()

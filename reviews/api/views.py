@@ -221,7 +221,15 @@ class ConflictCreate(ReviewingView, APIView):
         operation_id="conflicts_create",
         summary="Declare a conflict of interest (reviewers for themselves; coordinators for any)",
         request=ConflictInputSerializer,
-        responses={201: ConflictSerializer, 400: BAD_VALUE, 401: ANONYMOUS, 403: FORBIDDEN},
+        responses={
+            201: ConflictSerializer,
+            200: OpenApiResponse(
+                ConflictSerializer, description="The conflict was already recorded: unchanged."
+            ),
+            400: BAD_VALUE,
+            401: ANONYMOUS,
+            403: FORBIDDEN,
+        },
     )
     def post(self, request):
         data = ConflictInputSerializer(data=request.data)

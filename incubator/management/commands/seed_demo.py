@@ -14,6 +14,7 @@ from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from applications.enums import ApplicationStatus as Status
@@ -23,15 +24,9 @@ from applications.services import transition_application
 from incubator.enums import Currency, Region, ServiceKind, Stage, Track
 from incubator.models import DEFAULT_PROGRAMME_NAME, Programme, Round, ServiceProvider
 from incubator.permissions import COORDINATORS_GROUP, REVIEWERS_GROUP
-from reviews.enums import Recommendation, ReviewStatus
-from reviews.models import (
-    Assignment,
-    ConflictOfInterest,
-    Criterion,
-    Review,
-    ReviewerProfile,
-    Score,
-)
+from reviews.enums import Recommendation
+from reviews.models import Assignment, ConflictOfInterest, Criterion, ReviewerProfile
+from reviews.services import assign_reviewer, declare_conflict, save_review, submit_review
 from reviews.shortlists import create_shortlist
 
 DEMO_LOGINS = [
@@ -195,7 +190,7 @@ class Command(BaseCommand):
         self._conflicts(reviewers, startups, coordinator)
         targets = [Status.DRAFT] + [status for status, count in STATUS_PLAN for _ in range(count)]
         for startup, target in zip(startups, targets, strict=True):
-            self._application(round_, startup, target, reviewers, coordinator, rng, now)
+            self._application(round_, startup, target, reviewers, coordinator, rng)
         if not round_.shortlists.filter(name=DEMO_SHORTLIST).exists():
             # An unpublished shortlist made through the service, ready to review and publish.
             create_shortlist(round=round_, name=DEMO_SHORTLIST, actor=coordinator, size=8)
@@ -279,13 +274,9 @@ class Command(BaseCommand):
             (reviewers[4], startups[22], "Advisor to the company."),
         ]
         for reviewer, startup, reason in pairs:
-            ConflictOfInterest.objects.get_or_create(
-                reviewer=reviewer,
-                startup=startup,
-                defaults={"reason": reason, "declared_by": coordinator},
-            )
+            declare_conflict(reviewer=reviewer, startup=startup, reason=reason, actor=coordinator)
 
-    def _application(self, round_, startup, target, reviewers, coordinator, rng, now):
+    def _application(self, round_, startup, target, reviewers, coordinator, rng):
         track = rng.choice(Track.values)
         application, created = Application.objects.get_or_create(
             round=round_,
@@ -313,9 +304,9 @@ class Command(BaseCommand):
         for step in PATHS[target]:
             by_startup = step in {Status.SUBMITTED, Status.WITHDRAWN}
             if step == Status.UNDER_REVIEW:
-                self._review(
-                    application, reviewers, coordinator, rng, now, submitted=target != step
-                )
+                # The first assignment moves the application under review (reviews/services.py).
+                self._review(application, reviewers, coordinator, rng, submitted=target != step)
+                continue
             transition_application(
                 application=application,
                 to_status=step,
@@ -335,40 +326,64 @@ class Command(BaseCommand):
         attachment.file.save("pitch-deck.pdf", ContentFile(DEMO_PDF), save=False)
         attachment.save()
 
-    def _review(self, application, reviewers, coordinator, rng, now, *, submitted):
-        """Three non-conflicted reviewers; every review is submitted once a decision exists."""
+    def _review(self, application, reviewers, coordinator, rng, *, submitted):
+        """Three non-conflicted reviewers, the least loaded first, through the reviewing
+        services; every review is submitted once a decision exists. Each reviewer has a
+        leniency of their own, so the normalised ranking and the statistics have work to do."""
         conflicted = set(
             ConflictOfInterest.objects.filter(startup=application.startup).values_list(
                 "reviewer_id", flat=True
             )
         )
-        eligible = [r for r in reviewers if r.pk not in conflicted]
+        loads = dict(
+            Assignment.objects.filter(application__round=application.round)
+            .values("reviewer")
+            .annotate(n=Count("id"))
+            .values_list("reviewer", "n")
+        )
+        eligible = sorted(
+            (r for r in reviewers if r.pk not in conflicted),
+            key=lambda r: (loads.get(r.pk, 0), rng.random()),
+        )
         criteria = list(application.round.criteria.all())
-        for position, reviewer in enumerate(rng.sample(eligible, 3)):
-            assignment = Assignment.objects.create(
-                application=application,
-                reviewer=reviewer,
-                due_at=application.round.review_deadline,
-                created_by=coordinator,
+        for position, reviewer in enumerate(eligible[:3]):
+            assignment = assign_reviewer(
+                application=application, reviewer=reviewer, actor=coordinator
             )
-            done = submitted or position < 2
-            review = Review.objects.create(
-                assignment=assignment,
-                recommendation=rng.choice(Recommendation.values) if done else "",
-                confidence=rng.randint(2, 5) if done else None,
-                comment="Clear use case; the token model needs work." if done else "",
-                status=ReviewStatus.SUBMITTED if done else ReviewStatus.DRAFT,
-                submitted_at=now if done else None,
-            )
-            if done:
-                Score.objects.bulk_create(
-                    Score(
-                        review=review,
-                        criterion=criterion,
-                        value=rng.randint(max(1, criterion.max_score // 3), criterion.max_score),
-                    )
-                    for criterion in criteria
+            if not (submitted or position < 2):
+                continue
+            leniency = LENIENCY[reviewer.username]
+            scores = {
+                criterion.pk: min(
+                    criterion.max_score,
+                    max(
+                        1,
+                        rng.randint(max(1, criterion.max_score // 3), criterion.max_score)
+                        + round(leniency * criterion.max_score / 10),
+                    ),
                 )
+                for criterion in criteria
+            }
+            save_review(
+                review=assignment.review,
+                actor=reviewer,
+                scores=scores,
+                recommendation=rng.choice(Recommendation.values),
+                confidence=rng.randint(2, 5),
+                comment="Clear use case; the token model needs work.",
+            )
+            submit_review(review=assignment.review, actor=reviewer)
+
+
+# Score offsets on a ten-point scale: a harsh and a lenient reviewer among the panel.
+LENIENCY = {
+    "reviewer": 0,
+    "reviewer.wong": -2,
+    "reviewer.li": 1,
+    "reviewer.zhang": -1,
+    "reviewer.lam": 2,
+    "reviewer.sousa": 0,
+}
 
 
 PROJECT_NOUNS = [

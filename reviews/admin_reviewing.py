@@ -1,0 +1,613 @@
+"""The admin of reviewing: the reviewers' workplace and the coordinators' pages.
+
+A reviewer (group Reviewers, not a coordinator) sees only their own assignments that are not
+conflicted, opens each as a review page (the application's details and attachments, one score
+field per criterion, save draft / submit) and declares conflicts. Everything else answers 403
+(no model permission, see migration 0002) or 404 (an object that is not theirs).
+
+Coordinators see every assignment and review with names, add assignments and conflicts through
+the services, run automatic assignment from the Round list (an action) and read the ranking and
+the reviewers' progress and statistics pages.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from applications.enums import ApplicationStatus
+from applications.models import Application
+from incubator.enums import Region, ServiceKind, Track
+from incubator.exceptions import WorkflowError
+from incubator.models import Round
+from incubator.permissions import REVIEWERS_GROUP, is_coordinator, is_reviewer
+
+from . import permissions as rules
+from .enums import RankingMethod, ReviewStatus
+from .forms import ReviewForm, criterion_field_name
+from .models import Assignment, ConflictOfInterest, Criterion, Review
+from .selectors import other_reviews, review_detail, reviewer_statistics, round_ranking
+from .services import (
+    assign_reviewer,
+    assign_reviewers,
+    declare_conflict,
+    save_review,
+    submit_review,
+)
+
+RANKING_PAGE_SIZE = 100
+
+
+def reviewer_only(request: HttpRequest) -> bool:
+    """A reviewer who is not also a coordinator: the narrow workplace applies."""
+    return is_reviewer(request.user) and not is_coordinator(request.user)
+
+
+def attachment_url(attachment) -> str | None:
+    """The download view is built elsewhere; link to it once it exists."""
+    for kwargs in ({"pk": attachment.pk}, {"attachment_id": attachment.pk}):
+        try:
+            return reverse("attachment-download", kwargs=kwargs)
+        except NoReverseMatch:
+            continue
+    return None
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} bytes"
+
+
+# ---------------------------------------------------------------------------------------------
+# Assignments
+
+
+class AssignmentAddForm(forms.ModelForm):
+    """Adding an assignment by hand goes through the service, which may refuse it."""
+
+    class Meta:
+        model = Assignment
+        fields = ["application", "reviewer"]
+
+    def __init__(self, *args, request: HttpRequest | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.request = request
+        self.created: Assignment | None = None
+        if "reviewer" in self.fields:
+            self.fields["reviewer"].queryset = self.fields["reviewer"].queryset.filter(
+                groups__name=REVIEWERS_GROUP
+            )
+        if "application" in self.fields:
+            self.fields["application"].queryset = Application.objects.filter(
+                status__in=[ApplicationStatus.SUBMITTED, ApplicationStatus.UNDER_REVIEW]
+            ).select_related("startup")
+
+    def clean(self):
+        cleaned = super().clean()
+        application, reviewer = cleaned.get("application"), cleaned.get("reviewer")
+        if application and reviewer and self.request is not None:
+            try:
+                self.created = assign_reviewer(
+                    application=application, reviewer=reviewer, actor=self.request.user
+                )
+            except WorkflowError as error:
+                raise forms.ValidationError(error.message) from error
+            except DjangoValidationError as error:
+                raise forms.ValidationError(error.messages) from error
+            # The service made the row: the form now describes it (and finds no duplicate).
+            self.instance = self.created
+        return cleaned
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(admin.ModelAdmin):
+    list_display = [
+        "application_name",
+        "startup_name",
+        "reviewer",
+        "due_at",
+        "review_status",
+        "open_review",
+    ]
+    list_filter = ["application__round", "review__status", "reviewer"]
+    list_select_related = ["application__startup", "reviewer", "review"]
+    search_fields = ["application__project_name", "application__startup__name"]
+    form = AssignmentAddForm
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Assignment]:
+        return rules.assignments_visible_to(request.user).select_related(
+            "application__startup", "reviewer", "review"
+        )
+
+    def get_list_display(self, request):
+        if reviewer_only(request):
+            return [name for name in self.list_display if name != "reviewer"]
+        return self.list_display
+
+    def get_list_filter(self, request):
+        return [] if reviewer_only(request) else self.list_filter
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+
+        class RequestForm(form_class):
+            def __init__(self, *args, **inner):
+                super().__init__(*args, request=request, **inner)
+
+        return RequestForm
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["application", "reviewer", "due_at", "created_by"] if obj else []
+
+    def save_model(self, request, obj, form, change):
+        # AssignmentAddForm.clean made the row (and its draft review) through the service.
+        return
+
+    def has_add_permission(self, request) -> bool:
+        return is_coordinator(request.user)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        if reviewer_only(request):
+            extra_context = {**(extra_context or {}), "title": _("Your assignments")}
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        assignment = self.get_queryset(request).filter(pk=_int_or_404(object_id)).first()
+        if assignment is None:
+            raise Http404(_("No such assignment."))
+        if reviewer_only(request):
+            return redirect("admin:reviews_review_change", assignment.review.pk)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.display(description=_("application"), ordering="application__project_name")
+    def application_name(self, obj: Assignment) -> str:
+        return obj.application.project_name
+
+    @admin.display(description=_("start-up"), ordering="application__startup__name")
+    def startup_name(self, obj: Assignment) -> str:
+        return obj.application.startup.name
+
+    @admin.display(description=_("review"), ordering="review__status")
+    def review_status(self, obj: Assignment) -> str:
+        return obj.review.get_status_display()
+
+    @admin.display(description="")
+    def open_review(self, obj: Assignment) -> str:
+        url = reverse("admin:reviews_review_change", args=[obj.review.pk])
+        label = _("Open") if obj.review.status == ReviewStatus.SUBMITTED else _("Review")
+        return format_html('<a class="button" href="{}">{}</a>', url, label)
+
+
+def _int_or_404(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError) as error:
+        raise Http404 from error
+
+
+# ---------------------------------------------------------------------------------------------
+# Conflicts
+
+
+class ConflictForm(forms.ModelForm):
+    class Meta:
+        model = ConflictOfInterest
+        fields = ["reviewer", "startup", "reason"]
+
+
+@admin.register(ConflictOfInterest)
+class ConflictOfInterestAdmin(admin.ModelAdmin):
+    list_display = ["reviewer", "startup", "reason", "declared_by", "created_at"]
+    list_select_related = ["reviewer", "startup", "declared_by"]
+    search_fields = ["reviewer__username", "startup__name", "reason"]
+    form = ConflictForm
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ConflictOfInterest]:
+        queryset = super().get_queryset(request)
+        if is_coordinator(request.user):
+            return queryset
+        return queryset.filter(reviewer=request.user)
+
+    def get_fields(self, request, obj=None):
+        if obj is not None:
+            return ["reviewer", "startup", "reason", "declared_by", "created_at"]
+        if reviewer_only(request):
+            return ["startup", "reason"]
+        return ["reviewer", "startup", "reason"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["reviewer", "startup", "reason", "declared_by", "created_at"] if obj else []
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "reviewer":
+            kwargs["queryset"] = db_field.related_model.objects.filter(groups__name=REVIEWERS_GROUP)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        reviewer = request.user if reviewer_only(request) else obj.reviewer
+        result = declare_conflict(
+            reviewer=reviewer, startup=obj.startup, reason=obj.reason, actor=request.user
+        )
+        obj.pk = result.conflict.pk
+        obj.reviewer = result.conflict.reviewer
+        if result.withdrawn:
+            self.message_user(
+                request,
+                _("%(count)d draft assignment(s) to this start-up were withdrawn.")
+                % {"count": result.withdrawn},
+            )
+        if result.kept_submitted:
+            self.message_user(
+                request,
+                _(
+                    "%(count)d submitted review(s) of this start-up by this reviewer were kept; "
+                    "a coordinator decides whether they count."
+                )
+                % {"count": len(result.kept_submitted)},
+                level=messages.WARNING,
+            )
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+# ---------------------------------------------------------------------------------------------
+# Reviews: the workplace
+
+
+@admin.register(Review)
+class ReviewAdmin(admin.ModelAdmin):
+    list_display = [
+        "application_name",
+        "startup_name",
+        "reviewer_name",
+        "due_at",
+        "status",
+        "submitted_at",
+    ]
+    list_filter = ["status", "recommendation", "assignment__application__round"]
+    list_select_related = ["assignment__application__startup", "assignment__reviewer"]
+    search_fields = ["assignment__application__project_name", "assignment__reviewer__username"]
+    change_list_template = "admin/reviews/review/change_list.html"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Review]:
+        return rules.reviews_visible_to(request.user).select_related(
+            "assignment__application__startup", "assignment__reviewer"
+        )
+
+    def get_list_display(self, request):
+        if reviewer_only(request):
+            return [name for name in self.list_display if name != "reviewer_name"]
+        return self.list_display
+
+    def get_list_filter(self, request):
+        return ["status"] if reviewer_only(request) else self.list_filter
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return is_coordinator(request.user) and super().has_delete_permission(request, obj)
+
+    @admin.display(description=_("application"), ordering="assignment__application__project_name")
+    def application_name(self, obj: Review) -> str:
+        return obj.assignment.application.project_name
+
+    @admin.display(description=_("start-up"), ordering="assignment__application__startup__name")
+    def startup_name(self, obj: Review) -> str:
+        return obj.assignment.application.startup.name
+
+    @admin.display(description=_("reviewer"), ordering="assignment__reviewer__username")
+    def reviewer_name(self, obj: Review) -> str:
+        return obj.assignment.reviewer.get_username()
+
+    @admin.display(description=_("due"), ordering="assignment__due_at")
+    def due_at(self, obj: Review):
+        return obj.assignment.due_at
+
+    def get_urls(self):
+        own = [
+            path(
+                "ranking/",
+                self.admin_site.admin_view(self.ranking_view),
+                name="reviews_ranking",
+            ),
+            path(
+                "reviewers/",
+                self.admin_site.admin_view(self.reviewers_view),
+                name="reviews_reviewer_statistics",
+            ),
+        ]
+        return own + super().get_urls()
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "show_coordinator_pages": is_coordinator(request.user),
+        }
+        return super().changelist_view(request, extra_context)
+
+    # -- the workplace --------------------------------------------------------------------
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        pk = _int_or_404(object_id)
+        if not self.get_queryset(request).filter(pk=pk).exists():
+            raise Http404(_("No such review."))
+        review = review_detail(pk=pk)
+        application = review.assignment.application
+        criteria = list(Criterion.objects.filter(round_id=application.round_id))
+        is_owner = review.assignment.reviewer_id == request.user.pk
+        editable = is_owner and rules.can_edit_review(request.user, review)
+        initial = {criterion_field_name(s.criterion): s.value for s in review.scores.all()}
+        initial.update(
+            recommendation=review.recommendation,
+            confidence=review.confidence,
+            comment=review.comment,
+        )
+        if request.method == "POST":
+            if not editable:
+                raise PermissionDenied
+            form = ReviewForm(request.POST, criteria=criteria, initial=initial)
+            if form.is_valid():
+                response = self._save_from_form(request, review, form)
+                if response is not None:
+                    return response
+        else:
+            form = ReviewForm(criteria=criteria, initial=initial, disabled=not editable)
+
+        others = (
+            other_reviews(review=review)
+            if rules.can_see_other_reviews(request.user, review)
+            else []
+        )
+        coordinator = is_coordinator(request.user)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Review of “%(project)s”") % {"project": application.project_name},
+            "subtitle": application.startup.name,
+            "review": review,
+            "application": application,
+            "startup": application.startup,
+            "needs": [ServiceKind(kind).label for kind in application.needs],
+            "attachments": [
+                {
+                    "kind": a.get_kind_display(),
+                    "name": a.original_name,
+                    "size": human_size(a.size),
+                    "url": attachment_url(a),
+                }
+                for a in application.attachments.all()
+            ],
+            "criteria": criteria,
+            "form": form,
+            "editable": editable,
+            "is_owner": is_owner,
+            "show_names": coordinator,
+            "others": [
+                {
+                    "label": other.assignment.reviewer.get_username() if coordinator else label,
+                    "review": other,
+                    "scores": {s.criterion_id: s.value for s in other.scores.all()},
+                }
+                for label, other in others
+            ],
+            "scores_by_criterion": {s.criterion_id: s.value for s in review.scores.all()},
+            "blind": not others and not coordinator and review.status != ReviewStatus.SUBMITTED,
+        }
+        return TemplateResponse(request, "admin/reviews/review/workplace.html", context)
+
+    def _save_from_form(self, request, review, form) -> HttpResponse | None:
+        submitting = "_submit" in request.POST
+        try:
+            save_review(
+                review=review,
+                actor=request.user,
+                scores=form.scores(),
+                recommendation=form.cleaned_data["recommendation"],
+                confidence=form.cleaned_data["confidence"] or "",
+                comment=form.cleaned_data["comment"],
+            )
+        except DjangoValidationError as error:
+            _errors_to_form(form, error)
+            return None
+        except WorkflowError as error:
+            self.message_user(request, error.message, level=messages.ERROR)
+            return None
+        if submitting:
+            try:
+                submit_review(review=review, actor=request.user)
+            except DjangoValidationError as error:
+                _errors_to_form(form, error)
+                self.message_user(
+                    request,
+                    _("Your draft is saved, but it cannot be submitted yet."),
+                    level=messages.WARNING,
+                )
+                return None
+            except WorkflowError as error:
+                self.message_user(request, error.message, level=messages.ERROR)
+                return None
+            self.message_user(
+                request, _("Review submitted. The other reviews are shown below, without names.")
+            )
+        else:
+            self.message_user(request, _("Draft saved."))
+        return HttpResponseRedirect(request.path)
+
+    # -- coordinators' pages --------------------------------------------------------------
+
+    def _coordinator_round(self, request) -> tuple[list[Round], Round | None]:
+        if not is_coordinator(request.user):
+            raise PermissionDenied
+        rounds = list(Round.objects.order_by("-opens_at"))
+        chosen = request.GET.get("round")
+        current = None
+        if chosen:
+            current = next((r for r in rounds if str(r.pk) == chosen), None)
+            if current is None:
+                raise Http404(_("No such round."))
+        elif rounds:
+            current = rounds[0]
+        return rounds, current
+
+    def ranking_view(self, request):
+        rounds, current = self._coordinator_round(request)
+        filters = {
+            "method": request.GET.get("method") or RankingMethod.RAW,
+            "track": request.GET.get("track") or None,
+            "region": request.GET.get("region") or None,
+            "needs": request.GET.get("needs") or None,
+            "status": request.GET.get("status") or None,
+            "min_reviews": request.GET.get("min_reviews") or None,
+        }
+        errors = []
+        choices = {
+            "method": RankingMethod.values,
+            "track": Track.values,
+            "region": Region.values,
+            "needs": ServiceKind.values,
+            "status": ApplicationStatus.values,
+        }
+        for name, allowed in choices.items():
+            if filters[name] is not None and filters[name] not in allowed:
+                errors.append(
+                    _("Unknown %(name)s “%(value)s”.") % {"name": name, "value": filters[name]}
+                )
+                filters[name] = None if name != "method" else RankingMethod.RAW
+        if filters["min_reviews"] is not None:
+            if str(filters["min_reviews"]).isdigit():
+                filters["min_reviews"] = int(filters["min_reviews"])
+            else:
+                errors.append(_("The minimum number of reviews is a whole number."))
+                filters["min_reviews"] = None
+        page = None
+        if current is not None:
+            rows = round_ranking(round=current, **filters)
+            page = Paginator(rows, RANKING_PAGE_SIZE).get_page(request.GET.get("page"))
+        query = request.GET.copy()
+        query.pop("page", None)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Ranking"),
+            "rounds": rounds,
+            "current": current,
+            "filters": filters,
+            "errors": errors,
+            "page": page,
+            "query": query.urlencode(),
+            "methods": RankingMethod.choices,
+            "tracks": Track.choices,
+            "regions": Region.choices,
+            "needs_choices": ServiceKind.choices,
+            "statuses": ApplicationStatus.choices,
+        }
+        return TemplateResponse(request, "admin/reviews/ranking.html", context)
+
+    def reviewers_view(self, request):
+        rounds, current = self._coordinator_round(request)
+        rows = []
+        if current is not None:
+            for user in reviewer_statistics(round=current):
+                progress = (
+                    round(100 * user.submitted_count / user.assignment_count)
+                    if user.assignment_count
+                    else 0
+                )
+                rows.append({"user": user, "progress": progress})
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Reviewers: progress and statistics"),
+            "rounds": rounds,
+            "current": current,
+            "rows": rows,
+        }
+        return TemplateResponse(request, "admin/reviews/reviewer_statistics.html", context)
+
+
+def _errors_to_form(form: ReviewForm, error: DjangoValidationError) -> None:
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error.messages)
+        return
+    for field, messages_ in error.message_dict.items():
+        target = field if field in form.fields else None
+        for message in messages_:
+            form.add_error(target, message)
+
+
+# ---------------------------------------------------------------------------------------------
+# Round actions (RoundAdmin itself belongs to incubator/admin.py)
+
+
+@admin.action(description=_("Assign reviewers automatically"), permissions=["change"])
+def assign_reviewers_action(modeladmin, request: HttpRequest, queryset: QuerySet[Round]):
+    if not is_coordinator(request.user):
+        raise PermissionDenied
+    for round_ in queryset:
+        result = assign_reviewers(round=round_, actor=request.user)
+        modeladmin.message_user(
+            request,
+            _("%(round)s: %(created)d assignment(s) made, %(total)d in all.")
+            % {"round": round_, "created": result.created, "total": result.total},
+        )
+        if result.short:
+            names = dict(
+                Application.objects.filter(
+                    pk__in=[row["application"] for row in result.short[:10]]
+                ).values_list("pk", "project_name")
+            )
+            details = "; ".join(
+                f"{names.get(row['application'], row['application'])}: {row['reason']}"
+                for row in result.short[:10]
+            )
+            more = len(result.short) - 10
+            modeladmin.message_user(
+                request,
+                _("%(count)d application(s) are short of reviewers. %(details)s%(more)s")
+                % {
+                    "count": len(result.short),
+                    "details": details,
+                    "more": _(" … and %(n)d more.") % {"n": more} if more > 0 else "",
+                },
+                level=messages.WARNING,
+            )
+
+
+@admin.action(description=_("Show the ranking"), permissions=["view"])
+def show_ranking_action(modeladmin, request: HttpRequest, queryset: QuerySet[Round]):
+    round_ = queryset.first()
+    return redirect(f"{reverse('admin:reviews_ranking')}?round={round_.pk}")
+
+
+def _install_round_actions() -> None:
+    round_admin = admin.site.get_model_admin(Round)
+    actions = list(round_admin.actions or [])
+    for action in (assign_reviewers_action, show_ranking_action):
+        if action not in actions:
+            actions.append(action)
+    round_admin.actions = actions
+
+
+# incubator (and its RoundAdmin) comes before reviews in INSTALLED_APPS.
+_install_round_actions()

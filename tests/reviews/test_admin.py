@@ -1,0 +1,273 @@
+"""The reviewers' workplace and the coordinators' pages in the admin, through the test client."""
+
+import pytest
+from django.urls import reverse
+
+from applications.enums import ApplicationStatus
+from applications.models import Attachment
+from reviews.enums import ReviewStatus
+from reviews.models import Assignment, ConflictOfInterest, Score
+from reviews.services import save_review, submit_review
+from tests.factories import (
+    ApplicationFactory,
+    AssignmentFactory,
+    ReviewFactory,
+    RoundFactory,
+    StartupFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def review_url(review):
+    return reverse("admin:reviews_review_change", args=[review.pk])
+
+
+def submit_scores(review, criteria, values):
+    save_review(
+        review=review,
+        actor=review.assignment.reviewer,
+        scores={c.pk: v for c, v in zip(criteria, values, strict=True)},
+        recommendation="reject",
+        comment="Weak market.",
+    )
+    submit_review(review=review, actor=review.assignment.reviewer)
+
+
+def test_reviewer_lists_only_own_unconflicted_assignments(client, reviewing_round):
+    alice = reviewing_round["reviewers"][0]
+    conflicted = ReviewFactory(assignment=AssignmentFactory(reviewer=alice))
+    ConflictOfInterest.objects.create(
+        reviewer=alice, startup=conflicted.assignment.application.startup, reason="x"
+    )
+    client.force_login(alice)
+    page = client.get(reverse("admin:reviews_assignment_changelist"))
+    assert page.status_code == 200
+    assert list(page.context["cl"].result_list) == [reviewing_round["reviews"][0].assignment]
+    reviews = client.get(reverse("admin:reviews_review_changelist"))
+    assert list(reviews.context["cl"].result_list) == [reviewing_round["reviews"][0]]
+    assert b"bob" not in reviews.content
+
+
+def test_reviewer_reaches_no_other_admin_page(client, reviewing_round):
+    alice_review, bob_review, _ = reviewing_round["reviews"]
+    client.force_login(alice_review.assignment.reviewer)
+    application = reviewing_round["application"]
+    for name, args in [
+        ("admin:applications_application_changelist", []),
+        ("admin:applications_application_change", [application.pk]),
+        ("admin:applications_startup_changelist", []),
+        ("admin:applications_attachment_changelist", []),
+        ("admin:reviews_criterion_changelist", []),
+        ("admin:reviews_reviewerprofile_changelist", []),
+        ("admin:reviews_shortlist_changelist", []),
+        ("admin:incubator_round_changelist", []),
+        ("admin:incubator_notification_changelist", []),
+        ("admin:auth_user_changelist", []),
+        ("admin:reviews_assignment_add", []),
+        ("admin:reviews_ranking", []),
+        ("admin:reviews_reviewer_statistics", []),
+    ]:
+        assert client.get(reverse(name, args=args)).status_code == 403, name
+    assert client.get(review_url(bob_review)).status_code == 404
+    assert client.get(review_url(bob_review) + "x/").status_code in (302, 404)
+    other_assignment = bob_review.assignment
+    url = reverse("admin:reviews_assignment_change", args=[other_assignment.pk])
+    assert client.get(url).status_code == 404
+    own = reverse("admin:reviews_assignment_change", args=[alice_review.assignment_id])
+    assert client.get(own).url == review_url(alice_review)
+    assert client.post(review_url(bob_review), {"_save": "1"}).status_code == 404
+
+
+def test_reviewer_workplace_shows_application_attachments_and_rubric(client, reviewing_round):
+    review = reviewing_round["reviews"][0]
+    application = reviewing_round["application"]
+    Attachment.objects.create(
+        application=application,
+        kind="pitch_deck",
+        file="attachments/x.pdf",
+        original_name="deck.pdf",
+        size=2_400_000,
+        content_type="application/pdf",
+        sha256="0" * 64,
+    )
+    client.force_login(review.assignment.reviewer)
+    page = client.get(review_url(review))
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert application.project_name in text
+    assert application.summary in text
+    assert "deck.pdf" in text
+    assert "Pitch deck" in text
+    assert "2.3 MB" in text
+    assert "Team" in text
+    assert "Weight 2, scale 1–10." in text
+    assert "Weight 1, scale 1–5." in text
+    assert 'name="_save"' in text
+    assert 'name="_submit"' in text
+    assert "Blind review" in text
+
+
+def test_reviewer_saves_draft_and_submits(client, reviewing_round):
+    review = reviewing_round["reviews"][0]
+    team, market = reviewing_round["criteria"]
+    client.force_login(review.assignment.reviewer)
+    fields = {f"criterion_{team.pk}": "7", "recommendation": "accept", "confidence": "4"}
+    response = client.post(review_url(review), {**fields, "_save": "1"})
+    assert response.status_code == 302
+    assert dict(Score.objects.values_list("criterion_id", "value")) == {team.pk: 7}
+    # Submitting with a criterion unscored keeps the draft and says what is missing.
+    response = client.post(review_url(review), {**fields, "_submit": "1"})
+    assert response.status_code == 200
+    assert "Score every criterion before submitting; missing: “Market”." in (
+        response.content.decode()
+    )
+    review.refresh_from_db()
+    assert review.status == ReviewStatus.DRAFT
+    response = client.post(
+        review_url(review), {**fields, f"criterion_{market.pk}": "5", "_submit": "1"}
+    )
+    assert response.status_code == 302
+    review.refresh_from_db()
+    assert review.status == ReviewStatus.SUBMITTED
+    page = client.get(review_url(review))
+    assert 'name="_submit"' not in page.content.decode()
+    # Read-only after submitting: a forged POST is refused and changes nothing.
+    assert (
+        client.post(review_url(review), {f"criterion_{team.pk}": "1", "_save": "1"}).status_code
+        == 403
+    )
+    assert Score.objects.get(criterion=team).value == 7
+
+
+def test_reviewer_out_of_scale_score_shows_message(client, reviewing_round):
+    review = reviewing_round["reviews"][0]
+    _team, market = reviewing_round["criteria"]
+    client.force_login(review.assignment.reviewer)
+    response = client.post(review_url(review), {f"criterion_{market.pk}": "9", "_save": "1"})
+    assert response.status_code == 200
+    assert "“Market” takes a whole number from 1 to 5; got 9." in response.content.decode()
+    assert not Score.objects.exists()
+    response = client.post(review_url(review), {f"criterion_{market.pk}": "many", "_save": "1"})
+    assert response.status_code == 200
+    assert "Enter a whole number." in response.content.decode()
+
+
+def test_blind_review_before_and_after_submitting(client, reviewing_round):
+    alice_review, bob_review, carol_review = reviewing_round["reviews"]
+    criteria = reviewing_round["criteria"]
+    submit_scores(bob_review, criteria, [3, 2])
+    client.force_login(alice_review.assignment.reviewer)
+    before = client.get(review_url(alice_review)).content.decode()
+    assert "Weak market." not in before
+    assert "Blind review" in before
+    submit_scores(alice_review, criteria, [8, 4])
+    after = client.get(review_url(alice_review)).content.decode()
+    assert "Weak market." in after
+    assert "Reviewer 2" in after
+    assert "bob" not in after
+    assert "carol" not in after
+    assert carol_review.status == ReviewStatus.DRAFT
+
+
+def test_reviewer_declares_conflict_in_admin(client, reviewing_round):
+    alice_review = reviewing_round["reviews"][0]
+    alice = alice_review.assignment.reviewer
+    startup = reviewing_round["application"].startup
+    client.force_login(alice)
+    url = reverse("admin:reviews_conflictofinterest_add")
+    form = client.get(url)
+    assert form.status_code == 200
+    assert "id_reviewer" not in form.content.decode()
+    response = client.post(url, {"startup": startup.pk, "reason": "I hold shares."})
+    assert response.status_code == 302
+    conflict = ConflictOfInterest.objects.get()
+    assert (conflict.reviewer, conflict.declared_by) == (alice, alice)
+    assert not Assignment.objects.filter(pk=alice_review.assignment_id).exists()
+
+
+def test_coordinator_sees_names_and_pages(client, coordinator, reviewing_round):
+    alice_review, bob_review, _ = reviewing_round["reviews"]
+    criteria = reviewing_round["criteria"]
+    submit_scores(bob_review, criteria, [3, 2])
+    client.force_login(coordinator)
+    page = client.get(review_url(alice_review)).content.decode()
+    assert "bob" in page
+    assert 'name="_save"' not in page
+    listing = client.get(reverse("admin:reviews_review_changelist"))
+    assert len(listing.context["cl"].result_list) == 3
+    assert reverse("admin:reviews_ranking") in listing.content.decode()
+    round_ = reviewing_round["round"]
+    ranking = client.get(
+        reverse("admin:reviews_ranking"), {"round": round_.pk, "method": "normalized"}
+    )
+    assert ranking.status_code == 200
+    application = reviewing_round["application"]
+    assert reverse("admin:applications_application_change", args=[application.pk]) in (
+        ranking.content.decode()
+    )
+    assert [row.pk for row in ranking.context["page"]] == [application.pk]
+    filtered = client.get(
+        reverse("admin:reviews_ranking"), {"round": round_.pk, "track": "tourism"}
+    )
+    assert list(filtered.context["page"]) == []
+    bad = client.get(reverse("admin:reviews_ranking"), {"round": round_.pk, "region": "mars"})
+    assert "Unknown region “mars”." in bad.content.decode()
+    stats = client.get(reverse("admin:reviews_reviewer_statistics"), {"round": round_.pk})
+    assert stats.status_code == 200
+    assert [row["user"].username for row in stats.context["rows"]] == ["alice", "bob", "carol"]
+    assert [row["progress"] for row in stats.context["rows"]] == [0, 100, 0]
+
+
+def test_coordinator_adds_assignment_through_service(client, coordinator, reviewing_round):
+    alice = reviewing_round["reviewers"][0]
+    startup = StartupFactory()
+    application = ApplicationFactory(
+        round=reviewing_round["round"], startup=startup, status=ApplicationStatus.SUBMITTED
+    )
+    ConflictOfInterest.objects.create(reviewer=alice, startup=startup, reason="Co-founder.")
+    client.force_login(coordinator)
+    url = reverse("admin:reviews_assignment_add")
+    refused = client.post(url, {"application": application.pk, "reviewer": alice.pk})
+    assert refused.status_code == 200
+    assert "has declared a conflict of interest" in refused.content.decode()
+    bob = reviewing_round["reviewers"][1]
+    created = client.post(url, {"application": application.pk, "reviewer": bob.pk})
+    assert created.status_code == 302
+    assignment = Assignment.objects.get(application=application)
+    assert (assignment.reviewer, assignment.review.status) == (bob, ReviewStatus.DRAFT)
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.UNDER_REVIEW
+
+
+def test_round_action_assigns_reviewers(client, coordinator, reviewing_round):
+    round_ = RoundFactory(reviews_per_application=2)
+    ApplicationFactory(round=round_, status=ApplicationStatus.SUBMITTED)
+    client.force_login(coordinator)
+    response = client.post(
+        reverse("admin:incubator_round_changelist"),
+        {"action": "assign_reviewers_action", "_selected_action": [round_.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert f"{round_.name}: 2 assignment(s) made, 2 in all." in response.content.decode()
+    assert Assignment.objects.filter(application__round=round_).count() == 2
+
+
+def test_coordinator_edits_reviewer_expertise_as_tracks(client, coordinator, reviewing_round):
+    alice = reviewing_round["reviewers"][0]
+    profile = alice.reviewer_profile
+    client.force_login(coordinator)
+    url = reverse("admin:reviews_reviewerprofile_change", args=[profile.pk])
+    response = client.post(
+        url,
+        {
+            "user": alice.pk,
+            "expertise": ["finance", "healthcare"],
+            "max_load": 12,
+            "language": "en",
+        },
+    )
+    assert response.status_code == 302
+    profile.refresh_from_db()
+    assert (profile.expertise, profile.max_load) == (["finance", "healthcare"], 12)
