@@ -116,7 +116,8 @@ def _case(column: str, choices) -> str:
 
 
 def copy_query(shortlist_id: int) -> str:
-    """The export's rows as one SQL query: the same columns, English labels, rank order."""
+    """The export's rows as one SQL query: the same columns, English labels, neutralised text,
+    rank order."""
     from django.utils import translation
 
     from applications.enums import ApplicationStatus
@@ -127,15 +128,23 @@ def copy_query(shortlist_id: int) -> str:
         track = _case("a.track", [(v, str(label)) for v, label in Track.choices])
         stage = _case("a.stage", [(v, str(label)) for v, label in Stage.choices])
         status = _case("a.status", [(v, str(label)) for v, label in ApplicationStatus.choices])
+
+    def neutralized(column: str) -> str:
+        return (
+            f"CASE WHEN left({column}, 1) IN ('=', '+', '-', '@', chr(9), chr(13)) "
+            f"THEN '''' || {column} ELSE {column} END"
+        )
+
     needs = (
         "concat_ws(', ', CASE WHEN a.needs_fund THEN 'Fund' END, "
         "CASE WHEN a.needs_training THEN 'Training' END, "
         "CASE WHEN a.needs_testing THEN 'Testing' END)"
     )
     return (
-        f"SELECT e.rank, e.application_id, s.name, a.project_name, {region}, {track}, {stage}, "
+        f"SELECT e.rank, e.application_id, {neutralized('s.name')}, "
+        f"{neutralized('a.project_name')}, {region}, {track}, {stage}, "
         f"{needs}, a.funding_amount, a.funding_currency, e.review_count, e.raw_score, "
-        f"e.normalized_score, e.spread, {status}, s.contact_email "
+        f"e.normalized_score, e.spread, {status}, {neutralized('s.contact_email')} "
         "FROM reviews_shortlistentry e "
         "JOIN applications_application a ON a.id = e.application_id "
         "JOIN applications_startup s ON s.id = a.startup_id "
