@@ -3,6 +3,7 @@
 import pytest
 
 from applications.enums import ApplicationStatus
+from applications.models import Attachment
 from reviews.enums import ReviewStatus
 from reviews.models import Criterion, Review
 from reviews.services import save_review, submit_review
@@ -53,6 +54,15 @@ def test_reviewer_scores_submits_and_sees_others_anonymised(page, screenshot):
         summary="Settles Shenzhen–Hong Kong trade invoices on a permissioned ledger.",
         status=ApplicationStatus.UNDER_REVIEW,
     )
+    Attachment.objects.create(
+        application=application,
+        kind="pitch_deck",
+        file="attachments/deck.pdf",
+        original_name="qianhai-pitch-2026.pdf",
+        size=3_145_728,
+        content_type="application/pdf",
+        sha256="0" * 64,
+    )
     ada = ReviewerFactory(username="ada")
     mine = ReviewFactory(assignment=AssignmentFactory(application=application, reviewer=ada))
     colleague = ReviewFactory(
@@ -81,6 +91,7 @@ def test_reviewer_scores_submits_and_sees_others_anonymised(page, screenshot):
     page.click("a.button")
     page.wait_for_selector("#review-form")
     assert page.locator("#other-reviews").inner_text().count("Blind review") == 1
+    assert "qianhai-pitch-2026.pdf" in page.locator("body").inner_text()
     page.fill(f"#id_criterion_{criteria[0].pk}", "9")
     page.fill(f"#id_criterion_{criteria[1].pk}", "8")
     page.select_option("#id_recommendation", "accept")
