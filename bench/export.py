@@ -249,14 +249,24 @@ def main() -> None:
     url = arguments.database_url
     print(f"\nShortlist export, {rows} rows (PostgreSQL, best of {arguments.repeat})")
 
-    copy_seconds = min(time_copy(large.pk)[0] for _ in range(arguments.repeat))
-    csv_seconds = min(
-        in_child("csv", large.pk, False, url)["seconds"] for _ in range(arguments.repeat)
-    )
+    # COPY and the export alternate in this process (both on a warm connection), so a burst of
+    # load on the shared machine hits both; best of each, and the median of the paired ratios.
+    from reviews.exports import iter_csv
+
+    copy_times, csv_times = [], []
+    for _ in range(arguments.repeat):
+        copy_times.append(time_copy(large.pk)[0])
+        started = time.perf_counter()
+        for _chunk in iter_csv(large):
+            pass
+        csv_times.append(time.perf_counter() - started)
+    copy_seconds, csv_seconds = min(copy_times), min(csv_times)
+    paired = sorted(c / p for c, p in zip(csv_times, copy_times, strict=True))
     print(f"  COPY … TO STDOUT WITH CSV   {copy_seconds:7.3f} s")
     print(
         f"  CSV export (iter_csv)       {csv_seconds:7.3f} s   "
-        f"ratio {csv_seconds / copy_seconds:.2f}× (target ≤ 3×)"
+        f"ratio {csv_seconds / copy_seconds:.2f}× best to best, "
+        f"{paired[len(paired) // 2]:.2f}× median of pairs (target ≤ 3×)"
     )
     xlsx_seconds = {
         size: min(

@@ -73,15 +73,8 @@ def headers(language: str | None = None) -> list[str]:
         return [str(column.header) for column in COLUMNS]
 
 
-def neutralize(value: str) -> str:
-    """The rule in Python (the query applies it in SQL): a leading apostrophe (OWASP)."""
-    if value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
 def _neutralized(field: str) -> Case:
-    """SQL for `neutralize`: text a spreadsheet would run as a formula gets an apostrophe."""
+    """Text a spreadsheet would run as a formula gets a leading apostrophe (OWASP), in SQL."""
     starts_like_formula = Q()
     for prefix in FORMULA_PREFIXES:
         starts_like_formula |= Q(**{f"{field}__startswith": prefix})
