@@ -125,7 +125,10 @@ def decide_application(
         raise ValidationError(
             {"note": f"The note is longer than {DECISION_NOTE_MAX_LENGTH} characters."}
         )
-    # The integrator hooks notify_application_decided(application=...) here, on commit.
-    return transition_application(
-        application=application, to_status=Status(status), actor=actor, note=note.strip()
-    )
+    with transaction.atomic():
+        transition_application(
+            application=application, to_status=Status(status), actor=actor, note=note.strip()
+        )
+        # Notifications join this transaction (the outbox): the integrator calls
+        # notify_application_decided(application=application) here.
+    return application

@@ -301,5 +301,6 @@ def publish_shortlist(*, shortlist: Shortlist, actor: AbstractBaseUser) -> Short
         locked.published_at = timezone.now()
         locked.published_by = actor
         locked.save(update_fields=["published_at", "published_by"])
-        # The integrator hooks notify_shortlist_published(shortlist=locked) here, on commit.
+        # Notifications join this transaction (the outbox), first publication only: the
+        # integrator calls notify_shortlist_published(shortlist=locked) here.
     return locked
