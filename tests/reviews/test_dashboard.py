@@ -129,3 +129,12 @@ def test_dashboard_query_count_is_constant(client, coordinator, django_assert_nu
         client.get(URL)
 
     assert len(one.captured_queries) == len(many.captured_queries)
+
+
+def test_dashboard_in_the_coordinators_language(client, coordinator, round_):
+    client.force_login(coordinator)
+
+    content = client.get(URL, HTTP_ACCEPT_LANGUAGE="zh-hant").content.decode()
+
+    assert "協調員儀表板" in content
+    assert "按地區統計的申請" in content

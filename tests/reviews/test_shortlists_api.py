@@ -352,3 +352,28 @@ def test_decision_missing_application_is_404(as_coordinator):
     )
 
     assert response.status_code == 404
+
+
+def test_shortlist_endpoints_are_in_the_schema(as_coordinator):
+    schema = as_coordinator.get("/api/schema/?format=json").json()
+
+    paths = schema["paths"]
+    for path in [
+        "/api/v1/shortlists/",
+        "/api/v1/shortlists/{id}/",
+        "/api/v1/shortlists/{id}/publish/",
+        "/api/v1/shortlists/{id}/add/",
+        "/api/v1/shortlists/{id}/remove/",
+        "/api/v1/shortlists/{id}/export.csv",
+        "/api/v1/shortlists/{id}/export.xlsx",
+        "/api/v1/applications/{id}/decision/",
+    ]:
+        assert path in paths, path
+    decision = paths["/api/v1/applications/{id}/decision/"]["post"]["responses"]
+    assert sorted(decision) == ["200", "400", "401", "403", "404", "409"]
+    assert schema["components"]["schemas"]["DecisionStatusEnum"]["enum"] == [
+        "shortlisted",
+        "accepted",
+        "waitlisted",
+        "rejected",
+    ]
