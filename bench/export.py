@@ -1,7 +1,7 @@
 """Benchmark of the shortlist export (DESIGN.md section 9), on PostgreSQL.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/incubator_bench_shortlists \
-        .venv/bin/python -m bench.export --applications 50000
+    .venv/bin/python -m bench.export --applications 50000 --repeat 7 \
+        --database-url postgres://postgres@127.0.0.1:5432/incubator_bench_shortlists
 
 What it measures, in one run on the same data:
 
