@@ -1,13 +1,17 @@
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
 from incubator.exceptions import WorkflowError
+from incubator.permissions import is_coordinator
 
 from .enums import ApplicationStatus
 from .models import Application, Attachment, Startup, StatusChange
-from .services import transition_application
+from .services import DECISION_NOTE_MAX_LENGTH, decide_application
 
 
 @admin.register(Startup)
@@ -40,13 +44,44 @@ class StatusChangeInline(admin.TabularInline):
         return False
 
 
+class DecisionNoteForm(forms.Form):
+    note = forms.CharField(
+        label=_("Note"),
+        max_length=DECISION_NOTE_MAX_LENGTH,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 70}),
+        help_text=_("Kept with each application's status history."),
+    )
+
+
 def _decision_action(to_status: ApplicationStatus):
-    def action(modeladmin, request: HttpRequest, queryset: QuerySet[Application]) -> None:
+    """An action that first asks for a note, then decides each selected application."""
+
+    def action(modeladmin, request: HttpRequest, queryset: QuerySet[Application]):
+        form = DecisionNoteForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            return TemplateResponse(
+                request,
+                "admin/applications/application/decide.html",
+                {
+                    **modeladmin.admin_site.each_context(request),
+                    "opts": modeladmin.opts,
+                    "title": _("Mark as “%(status)s”") % {"status": to_status.label},
+                    "status": to_status,
+                    "action": action.__name__,
+                    "applications": queryset.select_related("startup"),
+                    "form": form,
+                    "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                },
+            )
         moved, refused = 0, []
         for application in queryset:
             try:
-                transition_application(
-                    application=application, to_status=to_status, actor=request.user
+                decide_application(
+                    application=application,
+                    status=to_status,
+                    actor=request.user,
+                    note=form.cleaned_data["note"],
                 )
                 moved += 1
             except WorkflowError as error:
@@ -59,10 +94,11 @@ def _decision_action(to_status: ApplicationStatus):
             )
         for message in refused:
             modeladmin.message_user(request, message, level=messages.WARNING)
+        return None
 
     action.__name__ = f"mark_{to_status.value}"
-    action.short_description = _("Mark selected as “%(status)s”") % {"status": to_status.label}
-    action.allowed_permissions = ("change",)
+    action.short_description = _("Mark selected as “%(status)s”…") % {"status": to_status.label}
+    action.allowed_permissions = ("decide",)
     return action
 
 
@@ -103,6 +139,9 @@ class ApplicationAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+    def has_decide_permission(self, request) -> bool:
+        return is_coordinator(request.user)
 
 
 @admin.register(StatusChange)

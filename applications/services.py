@@ -22,6 +22,7 @@ from incubator.enums import Region, ServiceKind
 from incubator.exceptions import WorkflowError
 from incubator.models import Round
 from incubator.notifications.services import notify_application_submitted
+from incubator.permissions import is_coordinator
 
 from .enums import ApplicationStatus as Status
 from .enums import AttachmentKind
@@ -49,6 +50,10 @@ ALLOWED_TRANSITIONS: dict[Status, set[Status]] = {
 DECISION_STATUSES = frozenset(
     {Status.SHORTLISTED, Status.ACCEPTED, Status.WAITLISTED, Status.REJECTED}
 )
+
+# The decisions as (value, label) choices, in the status machine's order (API and admin).
+DECISION_CHOICES = [(s.value, s.label) for s in Status if s in DECISION_STATUSES]
+DECISION_NOTE_MAX_LENGTH = 2000
 
 
 class InvalidTransition(WorkflowError):
@@ -635,3 +640,33 @@ def update_startup_profile(
         if fields:
             locked.save(update_fields=list(fields))
     return locked
+
+
+def decide_application(
+    *,
+    application: Application,
+    status: Status | str,
+    actor: AbstractBaseUser,
+    note: str = "",
+) -> Application:
+    """A coordinator's decision: shortlisted, accepted, waitlisted or rejected, with a note.
+
+    A value that is not a decision is a bad value (ValidationError on `status`); a decision the
+    application's current status does not allow is a workflow rule (InvalidTransition).
+    """
+    if not is_coordinator(actor):
+        raise PermissionDenied("Only coordinators decide on applications.")
+    if status not in {s.value for s in DECISION_STATUSES}:
+        choices = ", ".join(s.value for s in Status if s in DECISION_STATUSES)
+        raise ValidationError({"status": f"“{status}” is not a decision; choose one of {choices}."})
+    if len(note) > DECISION_NOTE_MAX_LENGTH:
+        raise ValidationError(
+            {"note": f"The note is longer than {DECISION_NOTE_MAX_LENGTH} characters."}
+        )
+    with transaction.atomic():
+        transition_application(
+            application=application, to_status=Status(status), actor=actor, note=note.strip()
+        )
+        # Notifications join this transaction (the outbox): the integrator calls
+        # notify_application_decided(application=application) here.
+    return application

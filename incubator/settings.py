@@ -181,6 +181,7 @@ SPECTACULAR_SETTINGS = {
         "NotificationStatusEnum": "incubator.enums.NotificationStatus",
         "NotificationChannelEnum": "incubator.enums.NotificationChannel",
         "NotificationEventEnum": "incubator.notifications.services.EVENTS",
+        "DecisionStatusEnum": "applications.services.DECISION_CHOICES",
         "ReviewStatusEnum": "reviews.enums.ReviewStatus",
     },
 }

@@ -9,6 +9,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 urlpatterns = [
+    path("admin/dashboard/", include("reviews.urls")),  # before the admin's catch-all
     path("admin/", admin.site.urls),
     path("api/v1/", include("incubator.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

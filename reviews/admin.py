@@ -1,9 +1,21 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from applications.models import Application
 from incubator.enums import Track
+from incubator.exceptions import WorkflowError
+from incubator.permissions import is_coordinator
 
+from .exports import export_response
 from .models import (
     Criterion,
     ReviewerProfile,
@@ -12,6 +24,18 @@ from .models import (
     ShortlistChange,
     ShortlistEntry,
 )
+from .shortlist_forms import EntryChangeForm, ShortlistCreateForm
+from .shortlists import (
+    ALREADY_SHORTLISTED,
+    SHORTLISTABLE,
+    add_to_shortlist,
+    create_shortlist,
+    publish_shortlist,
+    remove_from_shortlist,
+)
+
+# The admin index links coordinators to their dashboard (reviews/views.py).
+admin.site.index_template = "admin/reviews/index.html"
 
 
 @admin.register(Criterion)
@@ -47,22 +71,338 @@ class ReviewerProfileAdmin(admin.ModelAdmin):
 class ShortlistEntryInline(admin.TabularInline):
     model = ShortlistEntry
     extra = 0
-    fields = ["rank", "application", "raw_score", "normalized_score", "spread", "review_count"]
+    fields = [
+        "rank",
+        "project",
+        "startup",
+        "raw",
+        "normalized",
+        "spread_",
+        "review_count",
+        "status",
+    ]
     readonly_fields = fields
     can_delete = False
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("application__startup")
+
+    @admin.display(description=_("project"))
+    def project(self, entry: ShortlistEntry) -> str:
+        url = reverse("admin:applications_application_change", args=[entry.application_id])
+        return format_html('<a href="{}">{}</a>', url, entry.application.project_name)
+
+    @admin.display(description=_("start-up"))
+    def startup(self, entry: ShortlistEntry) -> str:
+        return entry.application.startup.name
+
+    @admin.display(description=_("raw score"))
+    def raw(self, entry: ShortlistEntry) -> str:
+        return _number(entry.raw_score)
+
+    @admin.display(description=_("normalised score"))
+    def normalized(self, entry: ShortlistEntry) -> str:
+        return _number(entry.normalized_score, places=3)
+
+    @admin.display(description=_("spread"))
+    def spread_(self, entry: ShortlistEntry) -> str:
+        return _number(entry.spread)
+
+    @admin.display(description=_("status now"))
+    def status(self, entry: ShortlistEntry) -> str:
+        return entry.application.get_status_display()
+
     def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ShortlistChangeInline(admin.TabularInline):
+    model = ShortlistChange
+    extra = 0
+    fields = ["created_at", "kind", "application", "reason", "actor"]
+    readonly_fields = fields
+    can_delete = False
+    verbose_name_plural = _("changes by hand")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False
 
 
 @admin.register(Shortlist)
 class ShortlistAdmin(admin.ModelAdmin):
-    list_display = ["name", "round", "method", "created_by", "created_at", "published_at"]
-    list_filter = ["round", "method"]
+    """Made from the ranking by the add form; changed only by the shortlist services."""
+
+    list_display = [
+        "name",
+        "round",
+        "method",
+        "entry_count",
+        "created_by",
+        "created_at",
+        "published_at",
+    ]
+    list_filter = ["round", "method", ("published_at", admin.EmptyFieldListFilter)]
     list_select_related = ["round", "created_by"]
-    search_fields = ["name"]
-    readonly_fields = ["published_at", "published_by", "created_by", "created_at"]
-    inlines = [ShortlistEntryInline]
+    search_fields = ["name", "round__name"]
+    fields = [
+        "round",
+        "name",
+        "method",
+        "size",
+        "min_score",
+        "ranking_filters",
+        "created_by",
+        "created_at",
+        "published_at",
+        "published_by",
+    ]
+    readonly_fields = fields
+    inlines = [ShortlistEntryInline, ShortlistChangeInline]
+    actions = ["publish_selected", "export_csv", "export_xlsx"]
+    change_form_template = "admin/reviews/shortlist/change_form.html"
+
+    # Only coordinators see shortlists, whatever model permissions a user was given.
+    def has_module_permission(self, request) -> bool:
+        return is_coordinator(request.user)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return is_coordinator(request.user)
+
+    def has_add_permission(self, request) -> bool:
+        return is_coordinator(request.user)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return is_coordinator(request.user)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # What was sent to partners stays on record.
+        return is_coordinator(request.user) and not (obj is not None and obj.is_published)
+
+    def has_publish_permission(self, request) -> bool:
+        return is_coordinator(request.user)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(entry_count=Count("entries"))
+
+    @admin.display(description=_("filters"))
+    def ranking_filters(self, shortlist: Shortlist) -> str:
+        if not shortlist.filters:
+            return gettext("none: the whole ranking")
+        return ", ".join(f"{name}: {value}" for name, value in shortlist.filters.items())
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Nothing on the page is edited by hand: the tools above the form change a shortlist.
+        extra_context = {
+            **(extra_context or {}),
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.display(description=_("entries"), ordering="entry_count")
+    def entry_count(self, shortlist: Shortlist) -> int:
+        return shortlist.entry_count
+
+    def get_urls(self):
+        def view(function):
+            return self.admin_site.admin_view(function)
+
+        return [
+            path(
+                "<int:pk>/export/<str:export_format>/",
+                view(self.export_view),
+                name="reviews_shortlist_export",
+            ),
+            path("<int:pk>/publish/", view(self.publish_view), name="reviews_shortlist_publish"),
+            path(
+                "<int:pk>/entries/<str:change>/",
+                view(self.entry_change_view),
+                name="reviews_shortlist_entries",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _shortlist_or_404(self, request, pk: int) -> Shortlist:
+        if not is_coordinator(request.user):
+            raise PermissionDenied
+        return get_object_or_404(Shortlist.objects.select_related("round"), pk=pk)
+
+    def _page(self, request, shortlist: Shortlist, template: str, **context):
+        return TemplateResponse(
+            request,
+            template,
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "original": shortlist,
+                "shortlist": shortlist,
+                **context,
+            },
+        )
+
+    # --- creating from the ranking -----------------------------------------------------------
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = ShortlistCreateForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                shortlist = create_shortlist(actor=request.user, **form.service_arguments())
+            except ValidationError as error:
+                _add_service_errors(form, error)
+            else:
+                self.log_addition(request, shortlist, [{"added": {}}])
+                self.message_user(
+                    request,
+                    _("Shortlist “%(name)s” made with %(count)d entries.")
+                    % {"name": shortlist.name, "count": shortlist.entries.count()},
+                )
+                return redirect("admin:reviews_shortlist_change", shortlist.pk)
+        return TemplateResponse(
+            request,
+            "admin/reviews/shortlist/create.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "form": form,
+                "title": _("New shortlist from the ranking"),
+                "add": True,
+            },
+        )
+
+    # --- adding and removing entries with a reason -------------------------------------------
+
+    def entry_change_view(self, request, pk: int, change: str):
+        shortlist = self._shortlist_or_404(request, pk)
+        if change not in {"add", "remove"}:
+            raise Http404
+        if shortlist.is_published:
+            self.message_user(
+                request, _("A published shortlist no longer changes."), messages.WARNING
+            )
+            return redirect("admin:reviews_shortlist_change", shortlist.pk)
+        on_list = Application.objects.filter(shortlist_entries__shortlist=shortlist)
+        if change == "add":
+            candidates = (
+                Application.objects.filter(round=shortlist.round)
+                .filter(status__in=SHORTLISTABLE | ALREADY_SHORTLISTED)
+                .exclude(pk__in=on_list.values("pk"))
+            )
+            service, title = add_to_shortlist, _("Add an application to “%(name)s”")
+        else:
+            candidates = on_list
+            service, title = remove_from_shortlist, _("Remove an application from “%(name)s”")
+        form = EntryChangeForm(request.POST or None, applications=candidates)
+        if request.method == "POST" and form.is_valid():
+            try:
+                service(
+                    shortlist=shortlist,
+                    application=form.cleaned_data["application"],
+                    reason=form.cleaned_data["reason"],
+                    actor=request.user,
+                )
+            except ValidationError as error:
+                _add_service_errors(form, error)
+            except WorkflowError as error:
+                form.add_error(None, error.message)
+            else:
+                self.message_user(request, _("The shortlist was changed; the reason is recorded."))
+                return redirect("admin:reviews_shortlist_change", shortlist.pk)
+        return self._page(
+            request,
+            shortlist,
+            "admin/reviews/shortlist/entry_change.html",
+            form=form,
+            change=change,
+            title=title % {"name": shortlist.name},
+        )
+
+    # --- publishing ----------------------------------------------------------------------------
+
+    def publish_view(self, request, pk: int):
+        shortlist = self._shortlist_or_404(request, pk)
+        if request.method == "POST":
+            self._publish(request, [shortlist])
+            return redirect("admin:reviews_shortlist_change", shortlist.pk)
+        entries = shortlist.entries.select_related("application__startup").order_by("rank", "id")
+        return self._page(
+            request,
+            shortlist,
+            "admin/reviews/shortlist/publish.html",
+            entries=entries,
+            title=_("Publish “%(name)s”?") % {"name": shortlist.name},
+        )
+
+    def _publish(self, request, shortlists) -> None:
+        for shortlist in shortlists:
+            if shortlist.is_published:
+                self.message_user(
+                    request,
+                    _("“%(name)s” was already published: nothing changed.")
+                    % {"name": shortlist.name},
+                    messages.INFO,
+                )
+                continue
+            try:
+                publish_shortlist(shortlist=shortlist, actor=request.user)
+            except WorkflowError as error:
+                self.message_user(request, error.message, messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    _("“%(name)s” published: its applications are shortlisted.")
+                    % {"name": shortlist.name},
+                )
+
+    @admin.action(description=_("Publish selected shortlists"), permissions=["publish"])
+    def publish_selected(self, request, queryset):
+        self._publish(request, queryset.select_related("round"))
+
+    # --- exports -------------------------------------------------------------------------------
+
+    def export_view(self, request, pk: int, export_format: str):
+        shortlist = self._shortlist_or_404(request, pk)
+        if export_format not in {"csv", "xlsx"}:
+            raise Http404
+        return export_response(shortlist, export_format, language=request.LANGUAGE_CODE)
+
+    def _export_action(self, request, queryset, export_format: str):
+        if queryset.count() != 1:
+            self.message_user(
+                request, _("Select exactly one shortlist to export."), messages.WARNING
+            )
+            return None
+        shortlist = queryset.select_related("round").get()
+        return export_response(shortlist, export_format, language=request.LANGUAGE_CODE)
+
+    @admin.action(description=_("Export as CSV"), permissions=["view"])
+    def export_csv(self, request, queryset):
+        return self._export_action(request, queryset, "csv")
+
+    @admin.action(description=_("Export as Excel (XLSX)"), permissions=["view"])
+    def export_xlsx(self, request, queryset):
+        return self._export_action(request, queryset, "xlsx")
+
+
+def _number(value: float | None, places: int = 2) -> str:
+    return "–" if value is None else f"{value:.{places}f}"
+
+
+def _add_service_errors(form, error: ValidationError) -> None:
+    """Show a service's field errors next to the field, or above the form."""
+    if hasattr(error, "error_dict"):
+        for field, messages_ in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages_)
+    else:
+        form.add_error(None, error.messages)
 
 
 @admin.register(ShortlistEntry)

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
 from . import views
@@ -14,4 +14,5 @@ urlpatterns = [
     # The rounds resource itself lives in incubator/api; these two actions are reviewing's.
     path("rounds/<int:pk>/assign/", views.RoundAssign.as_view(), name="round-assign"),
     path("rounds/<int:pk>/ranking/", views.RoundRanking.as_view(), name="round-ranking"),
+    path("", include("reviews.api.shortlists")),
 ]

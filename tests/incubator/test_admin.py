@@ -57,7 +57,12 @@ def test_admin_decision_action_goes_through_the_status_service(client):
 
     response = client.post(
         reverse("admin:applications_application_changelist"),
-        {"action": "mark_waitlisted", "_selected_action": [movable.pk, final.pk]},
+        {
+            "action": "mark_waitlisted",
+            "_selected_action": [movable.pk, final.pk],
+            "apply": "1",
+            "note": "Panel of 3 May.",
+        },
         follow=True,
     )
 
@@ -65,6 +70,10 @@ def test_admin_decision_action_goes_through_the_status_service(client):
     assert Application.objects.get(pk=movable.pk).status == ApplicationStatus.WAITLISTED
     assert Application.objects.get(pk=final.pk).status == ApplicationStatus.ACCEPTED
     change = StatusChange.objects.get()
-    assert (change.application, change.actor) == (movable, coordinator)
+    assert (change.application, change.actor, change.note) == (
+        movable,
+        coordinator,
+        "Panel of 3 May.",
+    )
     messages = [str(m) for m in response.context["messages"]]
     assert any("a final status" in m for m in messages)

@@ -28,6 +28,7 @@ from incubator.permissions import COORDINATORS_GROUP, REVIEWERS_GROUP
 from reviews.enums import Recommendation
 from reviews.models import Assignment, ConflictOfInterest, Criterion, ReviewerProfile
 from reviews.services import assign_reviewer, declare_conflict, save_review, submit_review
+from reviews.shortlists import create_shortlist
 
 DEMO_LOGINS = [
     ("coordinator", "coordinator-demo", "coordinator: every model, ranking, shortlists"),
@@ -36,6 +37,7 @@ DEMO_LOGINS = [
 ]
 
 ROUND_NAME = "2026 Autumn intake"
+DEMO_SHORTLIST = "Panel shortlist (draft)"
 
 RUBRIC = [
     (
@@ -191,6 +193,10 @@ class Command(BaseCommand):
         for startup, target in zip(startups, targets, strict=True):
             self._application(round_, startup, target, reviewers, coordinator, rng)
         existing = set(ServiceProvider.objects.values_list("name", flat=True))
+
+        if not round_.shortlists.filter(name=DEMO_SHORTLIST).exists():
+            # An unpublished shortlist made through the service, ready to review and publish.
+            create_shortlist(round=round_, name=DEMO_SHORTLIST, actor=coordinator, size=8)
         for name, kind, email, tracks in PROVIDERS:
             if name not in existing:
                 create_provider(actor=coordinator, name=name, kind=kind, email=email, tracks=tracks)

@@ -1,0 +1,386 @@
+"""Shortlists, their exports and publishing, and decisions on applications (coordinators only)."""
+
+from django.db.models import Count, Prefetch
+from django.shortcuts import get_object_or_404
+from django.urls import path
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import generics, serializers, status
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.permissions import BasePermission
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from applications.enums import ApplicationStatus
+from applications.models import Application
+from applications.services import DECISION_CHOICES, decide_application
+from incubator.enums import Region, ServiceKind, Track
+from incubator.models import Round
+from incubator.permissions import is_coordinator
+from reviews.enums import RankingMethod
+from reviews.exports import XLSX_CONTENT_TYPE, export_response
+from reviews.models import Shortlist, ShortlistEntry
+from reviews.shortlists import (
+    add_to_shortlist,
+    create_shortlist,
+    publish_shortlist,
+    remove_from_shortlist,
+)
+
+
+class IsCoordinator(BasePermission):
+    message = "Only coordinators may do this."
+
+    def has_permission(self, request, view) -> bool:
+        return is_coordinator(request.user)
+
+
+class FileRenderer(BaseRenderer):
+    """Lets a client ask for the file's own type; errors still answer as JSON text."""
+
+    charset = None
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if isinstance(data, bytes):
+            return data
+        return JSONRenderer().render(data)
+
+
+class CSVRenderer(FileRenderer):
+    media_type = "text/csv"
+    format = "csv"
+
+
+class XLSXRenderer(FileRenderer):
+    media_type = XLSX_CONTENT_TYPE
+    format = "xlsx"
+
+
+class CoordinatorAPIView:
+    # Token first: an anonymous request then gets 401 with `WWW-Authenticate: Token`, not 403.
+    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    permission_classes = [IsCoordinator]
+
+
+# --- serializers ---------------------------------------------------------------------------
+
+
+class ShortlistEntrySerializer(serializers.ModelSerializer):
+    startup_name = serializers.CharField(source="application.startup.name", read_only=True)
+    project_name = serializers.CharField(source="application.project_name", read_only=True)
+    status = serializers.ChoiceField(
+        source="application.status", choices=ApplicationStatus.choices, read_only=True
+    )
+
+    class Meta:
+        model = ShortlistEntry
+        fields = [
+            "rank",
+            "application",
+            "startup_name",
+            "project_name",
+            "raw_score",
+            "normalized_score",
+            "spread",
+            "review_count",
+            "status",
+        ]
+        read_only_fields = fields
+
+
+class ShortlistSerializer(serializers.ModelSerializer):
+    entries = ShortlistEntrySerializer(many=True, read_only=True)
+    entry_count = serializers.IntegerField(read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    published_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Shortlist
+        fields = [
+            "id",
+            "round",
+            "name",
+            "method",
+            "size",
+            "min_score",
+            "filters",
+            "created_by",
+            "created_at",
+            "published_at",
+            "published_by",
+            "entry_count",
+            "entries",
+        ]
+        read_only_fields = fields
+
+
+class ShortlistCreateSerializer(serializers.Serializer):
+    round = serializers.PrimaryKeyRelatedField(queryset=Round.objects.all())
+    name = serializers.CharField(max_length=200)
+    method = serializers.ChoiceField(choices=RankingMethod.choices, default=RankingMethod.RAW)
+    size = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    min_score = serializers.FloatField(required=False, allow_null=True)
+    track = serializers.ChoiceField(choices=Track.choices, required=False, allow_null=True)
+    region = serializers.ChoiceField(choices=Region.choices, required=False, allow_null=True)
+    needs = serializers.ChoiceField(choices=ServiceKind.choices, required=False, allow_null=True)
+    min_reviews = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    status = serializers.ChoiceField(
+        choices=ApplicationStatus.choices, required=False, allow_null=True
+    )
+
+    def validate(self, attrs):
+        if attrs.get("size") is None and attrs.get("min_score") is None:
+            raise serializers.ValidationError(
+                {"size": ["Give a size (the top N), a minimum score, or both."]}
+            )
+        return attrs
+
+
+class EntryChangeSerializer(serializers.Serializer):
+    application = serializers.IntegerField(min_value=1)
+    reason = serializers.CharField(max_length=500)
+
+
+class DecisionSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=DECISION_CHOICES)
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class DecidedApplicationSerializer(serializers.ModelSerializer):
+    startup_name = serializers.CharField(source="startup.name", read_only=True)
+
+    class Meta:
+        model = Application
+        fields = [
+            "id",
+            "round",
+            "startup",
+            "startup_name",
+            "project_name",
+            "status",
+            "submitted_at",
+            "decided_at",
+        ]
+        read_only_fields = fields
+
+
+# --- documentation helpers -----------------------------------------------------------------
+
+DETAIL = inline_serializer("Detail", {"detail": serializers.CharField()})
+ERRORS = {
+    401: OpenApiResponse(DETAIL, description="Not logged in."),
+    403: OpenApiResponse(DETAIL, description="Logged in, but not a coordinator."),
+}
+NOT_FOUND = {404: OpenApiResponse(DETAIL, description="No such object.")}
+BAD_VALUE = {
+    400: OpenApiResponse(OpenApiTypes.OBJECT, description='A bad value: `{"field": ["message"]}`.')
+}
+CONFLICT = {
+    409: OpenApiResponse(DETAIL, description="A workflow rule forbids this now (says which).")
+}
+
+
+def shortlist_queryset():
+    entries = ShortlistEntry.objects.select_related("application__startup").order_by("rank", "id")
+    return (
+        Shortlist.objects.select_related("created_by", "published_by")
+        .annotate(entry_count=Count("entries"))
+        .prefetch_related(Prefetch("entries", queryset=entries))
+        .order_by("-created_at", "-id")
+    )
+
+
+def shortlist_response(shortlist: Shortlist, code: int = status.HTTP_200_OK) -> Response:
+    fresh = shortlist_queryset().get(pk=shortlist.pk)
+    return Response(ShortlistSerializer(fresh).data, status=code)
+
+
+# --- views ---------------------------------------------------------------------------------
+
+
+@extend_schema(tags=["shortlists"])
+class ShortlistListView(CoordinatorAPIView, generics.GenericAPIView):
+    serializer_class = ShortlistSerializer
+
+    def get_queryset(self):
+        queryset = shortlist_queryset()
+        round_id = self.request.query_params.get("round")
+        if round_id and round_id.isdigit():
+            queryset = queryset.filter(round_id=int(round_id))
+        return queryset
+
+    @extend_schema(
+        summary="List shortlists (newest first)",
+        parameters=[OpenApiParameter("round", int, description="only this round's shortlists")],
+        responses={200: ShortlistSerializer(many=True), **ERRORS},
+    )
+    def get(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(ShortlistSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Create a shortlist: a frozen snapshot of the round's ranking",
+        request=ShortlistCreateSerializer,
+        responses={201: ShortlistSerializer, **BAD_VALUE, **ERRORS},
+        examples=[
+            OpenApiExample(
+                "Top ten in finance",
+                value={"round": 1, "name": "Finance top 10", "size": 10, "track": "finance"},
+                request_only=True,
+            )
+        ],
+    )
+    def post(self, request):
+        data = ShortlistCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        shortlist = create_shortlist(actor=request.user, **data.validated_data)
+        return shortlist_response(shortlist, status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["shortlists"])
+class ShortlistDetailView(CoordinatorAPIView, APIView):
+    @extend_schema(
+        summary="A shortlist with its entries in rank order",
+        responses={200: ShortlistSerializer, **ERRORS, **NOT_FOUND},
+    )
+    def get(self, request, pk: int):
+        return Response(ShortlistSerializer(get_object_or_404(shortlist_queryset(), pk=pk)).data)
+
+
+@extend_schema(tags=["shortlists"])
+class ShortlistPublishView(CoordinatorAPIView, APIView):
+    @extend_schema(
+        summary="Publish: shortlist every entry's application and notify partners",
+        description="Publishing again answers 200 and changes and sends nothing.",
+        request=None,
+        responses={200: ShortlistSerializer, **ERRORS, **NOT_FOUND, **CONFLICT},
+    )
+    def post(self, request, pk: int):
+        shortlist = get_object_or_404(Shortlist, pk=pk)
+        return shortlist_response(publish_shortlist(shortlist=shortlist, actor=request.user))
+
+
+class _EntryChangeView(CoordinatorAPIView, APIView):
+    def change(self, request, pk: int, service) -> Response:
+        shortlist = get_object_or_404(Shortlist, pk=pk)
+        data = EntryChangeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        application = Application.objects.filter(pk=data.validated_data["application"]).first()
+        if application is None:
+            return Response(
+                {"application": ["There is no application with this id."]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        service(
+            shortlist=shortlist,
+            application=application,
+            reason=data.validated_data["reason"],
+            actor=request.user,
+        )
+        return shortlist_response(shortlist)
+
+
+@extend_schema(tags=["shortlists"])
+class ShortlistAddView(_EntryChangeView):
+    @extend_schema(
+        summary="Add an application to an unpublished shortlist, with a reason",
+        description="The entry takes its rank and scores from today's ranking; the change is "
+        "recorded with the reason. 409 once the shortlist is published or if already on it.",
+        request=EntryChangeSerializer,
+        responses={200: ShortlistSerializer, **BAD_VALUE, **ERRORS, **NOT_FOUND, **CONFLICT},
+    )
+    def post(self, request, pk: int):
+        return self.change(request, pk, add_to_shortlist)
+
+
+@extend_schema(tags=["shortlists"])
+class ShortlistRemoveView(_EntryChangeView):
+    @extend_schema(
+        summary="Remove an application from an unpublished shortlist, with a reason",
+        request=EntryChangeSerializer,
+        responses={200: ShortlistSerializer, **BAD_VALUE, **ERRORS, **NOT_FOUND, **CONFLICT},
+    )
+    def post(self, request, pk: int):
+        return self.change(request, pk, remove_from_shortlist)
+
+
+def _export_shortlist(pk: int) -> Shortlist:
+    return get_object_or_404(Shortlist.objects.select_related("round"), pk=pk)
+
+
+@extend_schema(tags=["shortlists"])
+class ShortlistCSVView(CoordinatorAPIView, APIView):
+    renderer_classes = [JSONRenderer, CSVRenderer]
+
+    @extend_schema(
+        summary="The shortlist as CSV (UTF-8 with a byte-order mark), streamed",
+        responses={
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description="The CSV file."),
+            **ERRORS,
+            **NOT_FOUND,
+        },
+    )
+    def get(self, request, pk: int):
+        return export_response(_export_shortlist(pk), "csv", language=request.LANGUAGE_CODE)
+
+
+@extend_schema(tags=["shortlists"])
+class ShortlistXLSXView(CoordinatorAPIView, APIView):
+    renderer_classes = [JSONRenderer, XLSXRenderer]
+
+    @extend_schema(
+        summary="The shortlist as an Excel workbook (XLSX)",
+        responses={
+            (200, XLSX_CONTENT_TYPE): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The XLSX file."
+            ),
+            **ERRORS,
+            **NOT_FOUND,
+        },
+    )
+    def get(self, request, pk: int):
+        return export_response(_export_shortlist(pk), "xlsx", language=request.LANGUAGE_CODE)
+
+
+@extend_schema(tags=["applications"])
+class ApplicationDecisionView(CoordinatorAPIView, APIView):
+    @extend_schema(
+        summary="Decide: shortlisted, accepted, waitlisted or rejected, with a note",
+        request=DecisionSerializer,
+        responses={
+            200: DecidedApplicationSerializer,
+            **BAD_VALUE,
+            **ERRORS,
+            **NOT_FOUND,
+            **CONFLICT,
+        },
+    )
+    def post(self, request, pk: int):
+        application = get_object_or_404(Application.objects.select_related("startup"), pk=pk)
+        data = DecisionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        decide_application(application=application, actor=request.user, **data.validated_data)
+        return Response(DecidedApplicationSerializer(application).data)
+
+
+urlpatterns = [
+    path("shortlists/", ShortlistListView.as_view(), name="shortlist-list"),
+    path("shortlists/<int:pk>/", ShortlistDetailView.as_view(), name="shortlist-detail"),
+    path("shortlists/<int:pk>/publish/", ShortlistPublishView.as_view(), name="shortlist-publish"),
+    path("shortlists/<int:pk>/add/", ShortlistAddView.as_view(), name="shortlist-add"),
+    path("shortlists/<int:pk>/remove/", ShortlistRemoveView.as_view(), name="shortlist-remove"),
+    path("shortlists/<int:pk>/export.csv", ShortlistCSVView.as_view(), name="shortlist-csv"),
+    path("shortlists/<int:pk>/export.xlsx", ShortlistXLSXView.as_view(), name="shortlist-xlsx"),
+    path(
+        "applications/<int:pk>/decision/",
+        ApplicationDecisionView.as_view(),
+        name="application-decision",
+    ),
+]

@@ -1,0 +1,140 @@
+"""The coordinator dashboard: its numbers, who reaches it, and a constant number of queries."""
+
+import pytest
+from django.test import Client
+
+from applications.enums import ApplicationStatus
+from incubator.enums import Region, Track
+from reviews.dashboard import round_dashboard
+from reviews.models import Assignment
+from tests.factories import (
+    ApplicationFactory,
+    ReviewerFactory,
+    RoundFactory,
+    StartupFactory,
+    UserFactory,
+)
+from tests.reviews.scoring import scored_application
+
+pytestmark = pytest.mark.django_db
+
+URL = "/admin/dashboard/"
+
+
+@pytest.fixture
+def round_():
+    round_ = RoundFactory(name="Spring")
+    harsh, kind = ReviewerFactory(username="harsh"), ReviewerFactory(username="kind")
+    scored_application(round_, [9, 2], reviewers=[harsh, kind], track=Track.HEALTHCARE)
+    scored_application(
+        round_,
+        [6, 6],
+        reviewers=[harsh, kind],
+        startup=StartupFactory(region=Region.HONG_KONG),
+    )
+    ApplicationFactory(round=round_, status=ApplicationStatus.DRAFT)
+    waiting = ApplicationFactory(round=round_, status=ApplicationStatus.UNDER_REVIEW)
+    Assignment.objects.create(application=waiting, reviewer=harsh, due_at=round_.review_deadline)
+    return round_
+
+
+def values(bars):
+    return {bar.key: bar.value for bar in bars if bar.value}
+
+
+def test_round_dashboard_counts(round_):
+    data = round_dashboard(round=round_)
+
+    assert data.total == 4
+    assert values(data.by_status) == {"draft": 1, "under_review": 3}
+    assert values(data.by_region) == {"guangzhou": 3, "hong_kong": 1}
+    assert values(data.by_track) == {"finance": 3, "healthcare": 1}
+    assert [(r.name, r.assigned, r.submitted) for r in data.reviewers] == [
+        ("harsh", 3, 2),
+        ("kind", 2, 2),
+    ]
+    assert values(data.score_bands) == {"50": 1, "60": 1}
+    assert (data.scored, data.flagged_count) == (2, 1)
+    assert [(f.raw_score, f.spread, f.review_count) for f in data.flagged] == [(55.0, 35.0, 2)]
+
+
+def test_dashboard_page_shows_the_charts(client, coordinator, round_):
+    client.force_login(coordinator)
+
+    response = client.get(URL)
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert content.count('<svg class="chart"') == 6
+    assert "Spring" in content
+    assert "harsh" in content
+
+
+def test_dashboard_unknown_round_is_404(client, coordinator, round_):
+    client.force_login(coordinator)
+
+    assert client.get(URL, {"round": 99999}).status_code == 404
+
+
+def test_dashboard_without_rounds_says_so(client, coordinator):
+    client.force_login(coordinator)
+
+    response = client.get(URL)
+
+    assert response.status_code == 200
+    assert "There is no round yet." in response.content.decode()
+
+
+def test_dashboard_anonymous_is_sent_to_log_in(round_):
+    response = Client().get(URL)
+
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/login/?next=/admin/dashboard/"
+
+
+def test_dashboard_is_forbidden_to_other_roles(round_):
+    member = UserFactory()
+    StartupFactory(members=[member])
+    for user in (ReviewerFactory(), member):
+        client = Client()
+        client.force_login(user)
+        assert client.get(URL).status_code == 403
+
+
+def test_admin_index_links_the_dashboard_for_coordinators_only(client, coordinator):
+    client.force_login(coordinator)
+    assert 'href="/admin/dashboard/"' in client.get("/admin/").content.decode()
+
+    client.force_login(ReviewerFactory())
+    assert 'href="/admin/dashboard/"' not in client.get("/admin/").content.decode()
+
+
+def test_dashboard_query_count_is_constant(client, coordinator, django_assert_num_queries):
+    round_ = RoundFactory()
+    reviewers = [ReviewerFactory(), ReviewerFactory()]
+    scored_application(round_, [5, 9], reviewers=reviewers)
+    client.force_login(coordinator)
+    with django_assert_num_queries(12) as one:
+        client.get(URL)
+
+    for index in range(15):
+        scored_application(
+            round_,
+            [1 + index % 10, 10 - index % 10],
+            reviewers=reviewers,
+            track=Track.values[index % 8],
+            startup=StartupFactory(region=Region.values[index % 12]),
+        )
+    with django_assert_num_queries(12) as many:
+        client.get(URL)
+
+    assert len(one.captured_queries) == len(many.captured_queries)
+
+
+def test_dashboard_in_the_coordinators_language(client, coordinator, round_):
+    client.force_login(coordinator)
+
+    content = client.get(URL, HTTP_ACCEPT_LANGUAGE="zh-hant").content.decode()
+
+    assert "協調員儀表板" in content
+    assert "按地區統計的申請" in content
