@@ -21,7 +21,10 @@ from django.utils.translation import gettext as _
 from incubator.enums import Region, ServiceKind
 from incubator.exceptions import WorkflowError
 from incubator.models import Round
-from incubator.notifications.services import notify_application_submitted
+from incubator.notifications.services import (
+    notify_application_decided,
+    notify_application_submitted,
+)
 from incubator.permissions import is_coordinator
 
 from .enums import ApplicationStatus as Status
@@ -667,6 +670,6 @@ def decide_application(
         transition_application(
             application=application, to_status=Status(status), actor=actor, note=note.strip()
         )
-        # Notifications join this transaction (the outbox): the integrator calls
-        # notify_application_decided(application=application) here.
+        # The outbox rows commit with the decision, or not at all.
+        notify_application_decided(application=application)
     return application

@@ -19,6 +19,7 @@ from applications.services import transition_application
 from incubator.enums import Region, ServiceKind, Track
 from incubator.exceptions import WorkflowError
 from incubator.models import Round
+from incubator.notifications.services import notify_shortlist_published
 from incubator.permissions import is_coordinator
 
 from .enums import RankingMethod, ShortlistChangeKind
@@ -301,6 +302,6 @@ def publish_shortlist(*, shortlist: Shortlist, actor: AbstractBaseUser) -> Short
         locked.published_at = timezone.now()
         locked.published_by = actor
         locked.save(update_fields=["published_at", "published_by"])
-        # Notifications join this transaction (the outbox), first publication only: the
-        # integrator calls notify_shortlist_published(shortlist=locked) here.
+        # Providers and applicants are told in this transaction (the outbox), once.
+        notify_shortlist_published(shortlist=locked)
     return locked

@@ -14,15 +14,16 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.utils import timezone
 from rest_framework.test import APIClient
 from standardwebhooks import Webhook
 
 from applications.enums import ApplicationStatus
+from applications.services import InvalidTransition, decide_application
 from incubator.celery import app as celery_app
 from incubator.enums import NotificationStatus, ServiceKind
 from incubator.models import Notification, NotificationAttempt, ServiceProvider
 from incubator.notifications import services
+from reviews.shortlists import publish_shortlist
 from tests.factories import CoordinatorFactory, ServiceProviderFactory, ShortlistEntryFactory
 from tests.notifications.receiver import Received, WebhookReceiver
 
@@ -42,18 +43,13 @@ FAST = {
 
 
 def publish(shortlist) -> None:
-    """Stands in for reviews' publish_shortlist service (one line to switch to it)."""
-    with transaction.atomic():
-        services.notify_shortlist_published(shortlist=shortlist)
+    publish_shortlist(shortlist=shortlist, actor=CoordinatorFactory())
 
 
 def accept(application) -> None:
-    """Stands in for the decision service."""
-    with transaction.atomic():
-        application.status = ApplicationStatus.ACCEPTED
-        application.decided_at = timezone.now()
-        application.save(update_fields=["status", "decided_at"])
-        services.notify_application_decided(application=application)
+    decide_application(
+        application=application, status=ApplicationStatus.ACCEPTED, actor=CoordinatorFactory()
+    )
 
 
 def worker_database_url() -> str:
@@ -281,6 +277,8 @@ def test_publishing_twice_and_accepting_twice_write_and_send_nothing_new(live, r
     wait_until(all_settled)
     rows = set(Notification.objects.values_list("pk", flat=True))
     publish(entry.shortlist)
+    with pytest.raises(InvalidTransition):
+        accept(entry.application)
     with transaction.atomic():
         services.notify_application_decided(application=entry.application)
     time.sleep(1.5)  # a beat tick or two: nothing to send
