@@ -53,6 +53,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "needs",
             "status",
             "submitted_at",
+            "decided_at",
             "created_at",
             "updated_at",
             "attachments",

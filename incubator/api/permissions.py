@@ -6,6 +6,8 @@ from incubator.permissions import is_coordinator
 class IsCoordinator(BasePermission):
     """Logged in (else 401) and a coordinator (else 403)."""
 
+    message = "Only coordinators may do this."
+
     def has_permission(self, request, view) -> bool:
         return is_coordinator(request.user)
 

@@ -12,18 +12,17 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import generics, serializers, status
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
-from rest_framework.permissions import BasePermission
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from applications.api.serializers import ApplicationSerializer
 from applications.enums import ApplicationStatus
 from applications.models import Application
 from applications.services import DECISION_CHOICES, decide_application
+from incubator.api.permissions import IsCoordinator
 from incubator.enums import Region, ServiceKind, Track
 from incubator.models import Round
-from incubator.permissions import is_coordinator
 from reviews.enums import RankingMethod
 from reviews.exports import XLSX_CONTENT_TYPE, export_response
 from reviews.models import Shortlist, ShortlistEntry
@@ -33,13 +32,6 @@ from reviews.shortlists import (
     publish_shortlist,
     remove_from_shortlist,
 )
-
-
-class IsCoordinator(BasePermission):
-    message = "Only coordinators may do this."
-
-    def has_permission(self, request, view) -> bool:
-        return is_coordinator(request.user)
 
 
 class FileRenderer(BaseRenderer):
@@ -64,8 +56,6 @@ class XLSXRenderer(FileRenderer):
 
 
 class CoordinatorAPIView:
-    # Token first: an anonymous request then gets 401 with `WWW-Authenticate: Token`, not 403.
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
     permission_classes = [IsCoordinator]
 
 
@@ -151,24 +141,6 @@ class EntryChangeSerializer(serializers.Serializer):
 class DecisionSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=DECISION_CHOICES)
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
-
-
-class DecidedApplicationSerializer(serializers.ModelSerializer):
-    startup_name = serializers.CharField(source="startup.name", read_only=True)
-
-    class Meta:
-        model = Application
-        fields = [
-            "id",
-            "round",
-            "startup",
-            "startup_name",
-            "project_name",
-            "status",
-            "submitted_at",
-            "decided_at",
-        ]
-        read_only_fields = fields
 
 
 # --- documentation helpers -----------------------------------------------------------------
@@ -355,7 +327,7 @@ class ApplicationDecisionView(CoordinatorAPIView, APIView):
         summary="Decide: shortlisted, accepted, waitlisted or rejected, with a note",
         request=DecisionSerializer,
         responses={
-            200: DecidedApplicationSerializer,
+            200: ApplicationSerializer,
             **BAD_VALUE,
             **ERRORS,
             **NOT_FOUND,
@@ -363,11 +335,13 @@ class ApplicationDecisionView(CoordinatorAPIView, APIView):
         },
     )
     def post(self, request, pk: int):
-        application = get_object_or_404(Application.objects.select_related("startup"), pk=pk)
+        application = get_object_or_404(
+            Application.objects.select_related("startup").prefetch_related("attachments"), pk=pk
+        )
         data = DecisionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         decide_application(application=application, actor=request.user, **data.validated_data)
-        return Response(DecidedApplicationSerializer(application).data)
+        return Response(ApplicationSerializer(application).data)
 
 
 urlpatterns = [

@@ -2,14 +2,14 @@
 
 import django_filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import authentication, mixins, permissions, serializers, status, viewsets
+from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from incubator.api.permissions import IsCoordinator
 from incubator.enums import NotificationStatus
 from incubator.models import Notification, ServiceProvider
-from incubator.permissions import is_coordinator
 
 from .. import services
 from .serializers import (
@@ -18,17 +18,6 @@ from .serializers import (
     ProviderSerializer,
     ProviderWithSecretSerializer,
 )
-
-
-class IsCoordinator(permissions.BasePermission):
-    message = "Only coordinators may manage providers and notifications."
-
-    def has_permission(self, request, view) -> bool:
-        return is_coordinator(request.user)
-
-
-# Token first: its WWW-Authenticate challenge makes DRF answer 401, not 403, to anonymous calls.
-AUTHENTICATION = [authentication.TokenAuthentication, authentication.SessionAuthentication]
 
 
 class NotificationsErrorSerializer(serializers.Serializer):
@@ -63,7 +52,6 @@ BAD_REQUEST = {
 class ProviderViewSet(viewsets.ReadOnlyModelViewSet):
     """Fund, training and testing providers that hear of matching start-ups."""
 
-    authentication_classes = AUTHENTICATION
     permission_classes = [permissions.IsAuthenticated, IsCoordinator]
     serializer_class = ProviderSerializer
     # Any id reaches the view, so a malformed one answers a JSON 404, not the router's HTML one.
@@ -123,7 +111,6 @@ class NotificationFilter(django_filters.FilterSet):
 class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """The outbox: every message to an applicant, reviewer or provider, and how it went."""
 
-    authentication_classes = AUTHENTICATION
     permission_classes = [permissions.IsAuthenticated, IsCoordinator]
     serializer_class = NotificationSerializer
     lookup_value_regex = r"[^/]+"
