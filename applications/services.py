@@ -9,11 +9,9 @@ import filetype
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
-from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,6 +24,7 @@ from incubator.notifications.services import (
     notify_application_submitted,
 )
 from incubator.permissions import is_coordinator
+from incubator.services import new_account_errors
 
 from .enums import ApplicationStatus as Status
 from .enums import AttachmentKind
@@ -565,22 +564,10 @@ def register_startup(
         ("password", password),
     ):
         _check_text(field, value)
-    errors: dict[str, list] = {}
     username = (username or "").strip()
     email = (email or "").strip()
     startup_name = (startup_name or "").strip()
-    try:
-        user_model.username_validator(username)
-        if not username or len(username) > 150:
-            raise ValidationError(_("Enter a user name of 1 to 150 characters."))
-    except ValidationError as error:
-        errors["username"] = error.messages
-    if "username" not in errors and user_model.objects.filter(username__iexact=username).exists():
-        errors["username"] = [_("This user name is taken.")]
-    try:
-        validate_email(email)
-    except ValidationError:
-        errors["email"] = [_("Enter a valid e-mail address.")]
+    errors = new_account_errors(username=username, email=email, password=password)
     if not startup_name or len(startup_name) > 200:
         errors["startup_name"] = [_("Enter the start-up's name (at most 200 characters).")]
     if region not in Region.values:
@@ -588,10 +575,6 @@ def register_startup(
             _("Unknown region “%(region)s”. Choose among: %(known)s.")
             % {"region": region, "known": ", ".join(Region.values)}
         ]
-    try:
-        validate_password(password or "", user=user_model(username=username, email=email))
-    except ValidationError as error:
-        errors["password"] = error.messages
     if errors:
         raise ValidationError(errors)
     if language not in {code for code, _name in settings.LANGUAGES}:

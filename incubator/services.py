@@ -197,6 +197,29 @@ def update_round(
     return locked
 
 
+def new_account_errors(*, username: str, email: str, password: str) -> dict[str, list]:
+    """What is wrong with the fields of a new login, by field; empty when it may be made."""
+    user_model = get_user_model()
+    errors: dict[str, list] = {}
+    try:
+        user_model.username_validator(username)
+        if not username or len(username) > 150:
+            raise ValidationError(_("Enter a user name of 1 to 150 characters."))
+    except ValidationError as error:
+        errors["username"] = error.messages
+    if "username" not in errors and user_model.objects.filter(username__iexact=username).exists():
+        errors["username"] = [_("This user name is taken.")]
+    try:
+        validate_email(email)
+    except ValidationError:
+        errors["email"] = [_("Enter a valid e-mail address.")]
+    try:
+        validate_password(password or "", user=user_model(username=username, email=email))
+    except ValidationError as error:
+        errors["password"] = error.messages
+    return errors
+
+
 def create_reviewer(
     *,
     actor: AbstractBaseUser,
@@ -211,19 +234,8 @@ def create_reviewer(
     _ensure_coordinator(actor)
     user_model = get_user_model()
     username = (username or "").strip()
-    errors: dict[str, list] = {}
-    try:
-        user_model.username_validator(username)
-        if not username:
-            raise ValidationError(_("This field is required."))
-    except ValidationError as error:
-        errors["username"] = error.messages
-    if "username" not in errors and user_model.objects.filter(username__iexact=username).exists():
-        errors["username"] = [_("This user name is taken.")]
-    try:
-        validate_email(email)
-    except ValidationError:
-        errors["email"] = [_("Enter a valid e-mail address.")]
+    email = (email or "").strip()
+    errors = new_account_errors(username=username, email=email, password=password)
     expertise = list(dict.fromkeys(expertise))
     unknown = [t for t in expertise if t not in Track.values]
     if unknown:
@@ -232,10 +244,6 @@ def create_reviewer(
         ]
     if not 1 <= int(max_load) <= 1000:
         errors["max_load"] = [_("Enter a number from 1 to 1000.")]
-    try:
-        validate_password(password or "", user=user_model(username=username, email=email))
-    except ValidationError as error:
-        errors["password"] = error.messages
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
