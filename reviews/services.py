@@ -39,7 +39,7 @@ from django.utils import timezone
 
 from applications.enums import ApplicationStatus
 from applications.models import Application, Startup
-from applications.services import transition_application
+from applications.services import transition_applications
 from incubator.exceptions import WorkflowError
 from incubator.models import Round
 from incubator.notifications.services import notify_assignments_created
@@ -139,15 +139,14 @@ def _create_assignments(
         [Review(assignment=assignment) for assignment in assignments], batch_size=2000
     )
     application_ids = {application_id for application_id, _ in pairs}
-    for application in Application.objects.filter(
-        pk__in=application_ids, status=ApplicationStatus.SUBMITTED
-    ).order_by("pk"):
-        transition_application(
-            application=application,
-            to_status=ApplicationStatus.UNDER_REVIEW,
-            actor=actor,
-            note="First reviewer assigned.",
-        )
+    transition_applications(
+        application_ids=Application.objects.filter(
+            pk__in=application_ids, status=ApplicationStatus.SUBMITTED
+        ).values_list("pk", flat=True),
+        to_status=ApplicationStatus.UNDER_REVIEW,
+        actor=actor,
+        note="First reviewer assigned.",
+    )
     notify_assignments_created(assignments=assignments)
     return assignments
 

@@ -4,7 +4,12 @@ import pytest
 
 from applications.enums import ApplicationStatus as Status
 from applications.models import Application, StatusChange
-from applications.services import ALLOWED_TRANSITIONS, InvalidTransition, transition_application
+from applications.services import (
+    ALLOWED_TRANSITIONS,
+    InvalidTransition,
+    transition_application,
+    transition_applications,
+)
 from tests.factories import ApplicationFactory, CoordinatorFactory
 
 pytestmark = pytest.mark.django_db
@@ -115,4 +120,36 @@ def test_transition_check_refusal_changes_nothing():
             application=application, to_status=Status.SUBMITTED, actor=None, check=forbid
         )
     assert Application.objects.get(pk=application.pk).status == Status.DRAFT
+    assert not StatusChange.objects.exists()
+
+
+def test_transition_applications_moves_each_with_its_status_change():
+    applications = [ApplicationFactory(status=Status.SUBMITTED) for _ in range(3)]
+    actor = CoordinatorFactory()
+
+    moved = transition_applications(
+        application_ids=[a.pk for a in applications],
+        to_status=Status.UNDER_REVIEW,
+        actor=actor,
+        note="First reviewer assigned.",
+    )
+
+    assert moved == 3
+    assert set(Application.objects.values_list("status", flat=True)) == {Status.UNDER_REVIEW}
+    assert sorted(
+        StatusChange.objects.values_list("application_id", "from_status", "to_status", "actor")
+    ) == sorted((a.pk, Status.SUBMITTED, Status.UNDER_REVIEW, actor.pk) for a in applications)
+
+
+def test_transition_applications_refuses_all_when_one_cannot_move():
+    movable = ApplicationFactory(status=Status.UNDER_REVIEW)
+    final = ApplicationFactory(status=Status.REJECTED)
+
+    with pytest.raises(InvalidTransition) as refusal:
+        transition_applications(
+            application_ids=[movable.pk, final.pk], to_status=Status.SHORTLISTED, actor=None
+        )
+
+    assert "a final status" in refusal.value.message
+    assert Application.objects.get(pk=movable.pk).status == Status.UNDER_REVIEW
     assert not StatusChange.objects.exists()
