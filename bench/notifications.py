@@ -211,8 +211,9 @@ def wait_drained(redis_client, queue: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--deliveries", type=int, default=2000, help="webhook deliveries")
-    parser.add_argument("--pool", default="threads", choices=["threads", "prefork", "solo"])
-    parser.add_argument("--concurrency", type=int, default=8)
+    # Celery's own defaults: processes, one per core (delivery is CPU-bound under the GIL).
+    parser.add_argument("--pool", default="prefork", choices=["threads", "prefork", "solo"])
+    parser.add_argument("--concurrency", type=int, default=os.cpu_count() or 2)
     parser.add_argument(
         "--broker", default=os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/4")
     )

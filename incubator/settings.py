@@ -230,8 +230,8 @@ NOTIFICATIONS_REDISPATCH_SECONDS = env.float("NOTIFICATIONS_REDISPATCH_SECONDS",
 NOTIFICATIONS_REDISPATCH_BATCH = env.int("NOTIFICATIONS_REDISPATCH_BATCH", default=500)
 # Rows per Celery message: a fan-out pays the broker's per-message cost once per chunk, while a
 # slow endpoint holds up at most the few rows that share its message. 1 = a message per row.
-# Keep chunk × (connect + read timeout) below CELERY_TASK_SOFT_TIME_LIMIT (8 × 13 s < 240 s).
-NOTIFICATIONS_DISPATCH_CHUNK = env.int("NOTIFICATIONS_DISPATCH_CHUNK", default=8)
+# Keep chunk × (connect + read timeout) below CELERY_TASK_SOFT_TIME_LIMIT (16 × 13 s < 240 s).
+NOTIFICATIONS_DISPATCH_CHUNK = env.int("NOTIFICATIONS_DISPATCH_CHUNK", default=16)
 WEBHOOK_CONNECT_TIMEOUT = env.float("WEBHOOK_CONNECT_TIMEOUT", default=3)
 WEBHOOK_READ_TIMEOUT = env.float("WEBHOOK_READ_TIMEOUT", default=10)
 # Publishing to a broker that is down must not hold up the request that caused the message.
