@@ -2,7 +2,8 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-DEMO_ENV := DJANGO_DEBUG=1 WEBHOOK_ALLOW_PRIVATE_ADDRESSES=1
+# The demo's e-mails (receipts, assignments, decisions) are written to files in sent-emails/.
+DEMO_ENV := DJANGO_DEBUG=1 WEBHOOK_ALLOW_PRIVATE_ADDRESSES=1 EMAIL_URL=filemail:///sent-emails
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
@@ -33,6 +34,7 @@ demo: $(VENV)/.runtime messages
 	@echo "  The site:      http://$(HOST):$(PORT)/"
 	@echo "  The admin:     http://$(HOST):$(PORT)/admin/"
 	@echo "  The API docs:  http://$(HOST):$(PORT)/api/docs/"
+	@echo "  E-mails sent:  sent-emails/ (one file per e-mail)"
 	@echo "  (Ctrl-C stops the server.)"
 	@echo
 	$(DEMO_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)

@@ -170,8 +170,16 @@ DEMO_PDF = (
 class Command(BaseCommand):
     help = "Load demonstration data (a round, start-ups, reviewers, providers); safe to repeat."
 
-    @transaction.atomic
     def handle(self, *args, **options) -> None:
+        # All or nothing; the e-mails it causes go out when the transaction commits, before the
+        # logins are printed, so the logins are the last thing on the screen.
+        with transaction.atomic():
+            self._seed()
+        self.stdout.write(self.style.SUCCESS("Demonstration data is ready. Logins:"))
+        for username, password, what in DEMO_LOGINS:
+            self.stdout.write(f"  {username:<12} {password:<18} {what}")
+
+    def _seed(self) -> None:
         rng = random.Random(2026)  # noqa: S311 (demo data, not security)
         now = timezone.now()
         programme = Programme.objects.get(name=DEFAULT_PROGRAMME_NAME)
@@ -192,18 +200,13 @@ class Command(BaseCommand):
         targets = [Status.DRAFT] + [status for status, count in STATUS_PLAN for _ in range(count)]
         for startup, target in zip(startups, targets, strict=True):
             self._application(round_, startup, target, reviewers, coordinator, rng)
-        existing = set(ServiceProvider.objects.values_list("name", flat=True))
-
         if not round_.shortlists.filter(name=DEMO_SHORTLIST).exists():
             # An unpublished shortlist made through the service, ready to review and publish.
             create_shortlist(round=round_, name=DEMO_SHORTLIST, actor=coordinator, size=8)
+        existing = set(ServiceProvider.objects.values_list("name", flat=True))
         for name, kind, email, tracks in PROVIDERS:
             if name not in existing:
                 create_provider(actor=coordinator, name=name, kind=kind, email=email, tracks=tracks)
-
-        self.stdout.write(self.style.SUCCESS("Demonstration data is ready. Logins:"))
-        for username, password, what in DEMO_LOGINS:
-            self.stdout.write(f"  {username:<12} {password:<18} {what}")
 
     def _user(self, username, password, group_name, first_name, last_name):
         user, created = get_user_model().objects.get_or_create(
