@@ -22,3 +22,6 @@ STORAGES = {
     **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Persistent connections outlive the live server's request threads and keep the test database
+# busy at teardown; tests gain nothing from them.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 from tests.conftest import UNDER_CI
 
@@ -55,6 +56,9 @@ def page(browser, live_server) -> Iterator:
     page.set_default_timeout(15_000)
     yield page
     context.close()
+    # The test's queries ran in Playwright's context, on a connection of their own: close it, or
+    # it keeps the test database busy when it is dropped.
+    connections.close_all()
 
 
 @pytest.fixture
