@@ -9,7 +9,8 @@ import socket
 from urllib.parse import urlparse
 
 import pytest
-from django.db import connection
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections, connection
 
 from incubator.permissions import COORDINATORS_GROUP, REVIEWERS_GROUP
 
@@ -82,3 +83,13 @@ def reviewer_group():
     from django.contrib.auth.models import Group
 
     return Group.objects.get(name=REVIEWERS_GROUP)
+
+
+@pytest.fixture
+def keep_test_connection():
+    """Like Django's test client: a request must not close the test's database connection."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)

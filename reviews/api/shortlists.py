@@ -9,7 +9,6 @@ from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
-    inline_serializer,
 )
 from rest_framework import generics, serializers, status
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -21,6 +20,7 @@ from applications.enums import ApplicationStatus
 from applications.models import Application
 from applications.services import DECISION_CHOICES, decide_application
 from incubator.api.permissions import IsCoordinator
+from incubator.api.schema import error_responses
 from incubator.enums import Region, ServiceKind, Track
 from incubator.models import Round
 from reviews.enums import RankingMethod
@@ -88,8 +88,12 @@ class ShortlistEntrySerializer(serializers.ModelSerializer):
 class ShortlistSerializer(serializers.ModelSerializer):
     entries = ShortlistEntrySerializer(many=True, read_only=True)
     entry_count = serializers.IntegerField(read_only=True)
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    published_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    published_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Shortlist
@@ -145,18 +149,10 @@ class DecisionSerializer(serializers.Serializer):
 
 # --- documentation helpers -----------------------------------------------------------------
 
-DETAIL = inline_serializer("Detail", {"detail": serializers.CharField()})
-ERRORS = {
-    401: OpenApiResponse(DETAIL, description="Not logged in."),
-    403: OpenApiResponse(DETAIL, description="Logged in, but not a coordinator."),
-}
-NOT_FOUND = {404: OpenApiResponse(DETAIL, description="No such object.")}
-BAD_VALUE = {
-    400: OpenApiResponse(OpenApiTypes.OBJECT, description='A bad value: `{"field": ["message"]}`.')
-}
-CONFLICT = {
-    409: OpenApiResponse(DETAIL, description="A workflow rule forbids this now (says which).")
-}
+ERRORS = error_responses(401, 403)
+NOT_FOUND = error_responses(404)
+BAD_VALUE = error_responses(400)
+CONFLICT = error_responses(409)
 
 
 def shortlist_queryset():
@@ -191,7 +187,7 @@ class ShortlistListView(CoordinatorAPIView, generics.GenericAPIView):
     @extend_schema(
         summary="List shortlists (newest first)",
         parameters=[OpenApiParameter("round", int, description="only this round's shortlists")],
-        responses={200: ShortlistSerializer(many=True), **ERRORS},
+        responses={200: ShortlistSerializer(many=True), **ERRORS, **NOT_FOUND},
     )
     def get(self, request):
         page = self.paginate_queryset(self.get_queryset())

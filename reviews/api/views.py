@@ -6,14 +6,15 @@ from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
-    inline_serializer,
 )
-from rest_framework import generics, permissions, serializers, status
+from rest_framework import generics, permissions, status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from applications.models import Startup
+from incubator.api.permissions import IsCoordinator
+from incubator.api.schema import error_responses
 from incubator.models import Round
 from incubator.permissions import REVIEWERS_GROUP, is_coordinator
 from reviews import permissions as rules
@@ -32,13 +33,9 @@ from .serializers import (
     ReviewSerializer,
 )
 
-ERROR = inline_serializer("Error", fields={"detail": serializers.CharField()})
-ANONYMOUS = OpenApiResponse(ERROR, description="Not logged in.")
-FORBIDDEN = OpenApiResponse(ERROR, description="Logged in, but this role may not do it.")
-NOT_FOUND = OpenApiResponse(ERROR, description="No such object, or not visible to this user.")
-CONFLICT = OpenApiResponse(ERROR, description="A rule of the workflow forbids it now.")
-BAD_VALUE = OpenApiResponse(
-    description='A bad value: {"field": ["message"]}, naming the field and the rule.'
+_ERRORS = error_responses(400, 401, 403, 404, 409)
+BAD_VALUE, ANONYMOUS, FORBIDDEN, NOT_FOUND, CONFLICT = (
+    _ERRORS[code] for code in (400, 401, 403, 404, 409)
 )
 
 
@@ -47,13 +44,6 @@ class ReviewsRole(permissions.BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return rules.works_on_reviews(request.user)
-
-
-class CoordinatorRole(permissions.BasePermission):
-    message = "Only coordinators may do this."
-
-    def has_permission(self, request, view) -> bool:
-        return is_coordinator(request.user)
 
 
 class ReviewingView:
@@ -69,10 +59,14 @@ class AssignmentList(ReviewingView, generics.ListAPIView):
             OpenApiParameter("reviewer", int, description="Coordinators: only this reviewer."),
         ],
         responses={
-            200: CoordinatorAssignmentSerializer(many=True),
+            200: OpenApiResponse(
+                AssignmentSerializer(many=True),
+                description="A coordinator's rows also carry `reviewer`, the reviewer's user id.",
+            ),
             400: BAD_VALUE,
             401: ANONYMOUS,
             403: FORBIDDEN,
+            404: NOT_FOUND,  # a page past the end
         },
     )
     def get(self, request, *args, **kwargs):
@@ -268,7 +262,7 @@ class ConflictCreate(ReviewingView, APIView):
 
 
 class RoundAssign(ReviewingView, APIView):
-    permission_classes = [permissions.IsAuthenticated, CoordinatorRole]
+    permission_classes = [permissions.IsAuthenticated, IsCoordinator]
 
     @extend_schema(
         operation_id="rounds_assign",
@@ -288,7 +282,7 @@ class RoundAssign(ReviewingView, APIView):
 
 
 class RoundRanking(ReviewingView, generics.ListAPIView):
-    permission_classes = [permissions.IsAuthenticated, CoordinatorRole]
+    permission_classes = [permissions.IsAuthenticated, IsCoordinator]
     serializer_class = RankingRowSerializer
     filter_backends = []
 

@@ -2,19 +2,8 @@
 the schema does not document, for a coordinator and for a start-up member."""
 
 import pytest
-import schemathesis
-from django.core.signals import request_finished, request_started
-from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections
-from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
+from tests.api_fuzz import CHECKS, FUZZ, schema, token_headers
 from tests.factories import (
     CoordinatorFactory,
     NotificationFactory,
@@ -23,34 +12,8 @@ from tests.factories import (
     UserFactory,
 )
 
-# Loaded at import time: schemathesis' pytest fixture loader breaks under pytest 9 (ENVIRONMENT.md).
-schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application())
 notifications = schema.include(path_regex=r"^/api/v1/(providers|notifications)/")
-
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_schema_conformance,
-]
-FUZZ = settings(
-    max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True
-)
-
-
-@pytest.fixture(autouse=True)
-def _keep_test_connection():
-    """Like Django's test client: a request must not close the test's database connection."""
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
-
-
-def token_headers(user) -> dict[str, str]:
-    token, _ = Token.objects.get_or_create(user=user)
-    return {"Authorization": f"Token {token.key}"}
+pytestmark = pytest.mark.usefixtures("keep_test_connection")
 
 
 @pytest.fixture

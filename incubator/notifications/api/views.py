@@ -1,13 +1,14 @@
 """Coordinators manage providers and watch and retry notifications (DESIGN.md §8)."""
 
 import django_filters
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, permissions, serializers, status, viewsets
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from incubator.api.permissions import IsCoordinator
+from incubator.api.schema import error_responses
 from incubator.enums import NotificationStatus
 from incubator.models import Notification, ServiceProvider
 
@@ -19,28 +20,9 @@ from .serializers import (
     ProviderWithSecretSerializer,
 )
 
-
-class NotificationsErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-
-
-class NotificationsFieldErrorsSerializer(serializers.Serializer):
-    field = serializers.ListField(child=serializers.CharField(), required=False)
-
-
-ERRORS = {
-    401: OpenApiResponse(NotificationsErrorSerializer, description="Not logged in."),
-    403: OpenApiResponse(NotificationsErrorSerializer, description="Not a coordinator."),
-}
-NOT_FOUND = {404: OpenApiResponse(NotificationsErrorSerializer, description="No such object.")}
-NO_PAGE = {
-    404: OpenApiResponse(NotificationsErrorSerializer, description="No such page of results.")
-}
-BAD_REQUEST = {
-    400: OpenApiResponse(
-        NotificationsFieldErrorsSerializer, description="A field is invalid: {field: [message]}."
-    )
-}
+ERRORS = error_responses(401, 403)
+NOT_FOUND = NO_PAGE = error_responses(404)
+BAD_REQUEST = error_responses(400)
 
 
 @extend_schema_view(
@@ -121,7 +103,7 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         request=None,
         responses={
             200: NotificationSerializer,
-            409: OpenApiResponse(NotificationsErrorSerializer, description="Already sent."),
+            **error_responses(409),
             **ERRORS,
             **NOT_FOUND,
         },
