@@ -11,7 +11,7 @@ from incubator.models import Round
 
 from ..enums import ApplicationStatus, AttachmentKind
 from ..models import Application, Attachment, Startup
-from ..services import MAX_TEAM_SIZE
+from ..services import MAX_TEAM_SIZE, STARTUP_FIELDS
 
 
 class AttachmentSerializer(serializers.ModelSerializer):
@@ -112,16 +112,8 @@ class StartupSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Startup
-        fields = [
-            "id",
-            "name",
-            "region",
-            "founded_on",
-            "website",
-            "team_size",
-            "description",
-            "contact_email",
-        ]
+        # The same fields the profile service lets members change, plus the id.
+        fields = ["id", *STARTUP_FIELDS]
         read_only_fields = fields
 
 

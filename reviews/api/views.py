@@ -18,6 +18,7 @@ from incubator.api.schema import error_responses
 from incubator.models import Round
 from incubator.permissions import REVIEWERS_GROUP, is_coordinator
 from reviews import permissions as rules
+from reviews.models import Review
 from reviews.selectors import other_reviews, review_detail, round_ranking
 from reviews.services import assign_reviewers, declare_conflict, save_review, submit_review
 
@@ -124,20 +125,30 @@ def review_payload(review, user) -> dict:
     }
 
 
-class ReviewDetail(ReviewingView, APIView):
-    def get_review(self, request, pk: int):
-        visible = rules.reviews_visible_to(request.user)
-        if not visible.filter(pk=pk).exists():
-            raise_not_found()
-        return review_detail(pk=pk)
+def visible_review(request, pk: int) -> Review:
+    """The review if this user may open it (one query); 404 whether missing or forbidden."""
+    try:
+        return review_detail(pk=pk, queryset=rules.reviews_visible_to(request.user))
+    except Review.DoesNotExist:
+        raise_not_found()
 
+
+def own_review(request, pk: int) -> Review:
+    """A review its reviewer may write: coordinators read reviews but never write them."""
+    review = visible_review(request, pk)
+    if review.assignment.reviewer_id != request.user.pk:
+        raise PermissionDenied("Coordinators read reviews; only the assigned reviewer writes one.")
+    return review
+
+
+class ReviewDetail(ReviewingView, APIView):
     @extend_schema(
         operation_id="reviews_retrieve",
         summary="A review: its scores, and the others' (anonymous) once it is submitted",
         responses={200: ReviewSerializer, 401: ANONYMOUS, 403: FORBIDDEN, 404: NOT_FOUND},
     )
     def get(self, request, pk: int):
-        review = self.get_review(request, pk)
+        review = visible_review(request, pk)
         return Response(ReviewSerializer(review_payload(review, request.user)).data)
 
     @extend_schema(
@@ -154,9 +165,7 @@ class ReviewDetail(ReviewingView, APIView):
         },
     )
     def put(self, request, pk: int):
-        review = self.get_review(request, pk)
-        if review.assignment.reviewer_id != request.user.pk:
-            raise PermissionDenied("Coordinators read reviews; only the reviewer writes one.")
+        review = own_review(request, pk)
         data = ReviewInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = data.validated_data
@@ -197,11 +206,7 @@ class ReviewSubmit(ReviewingView, APIView):
         },
     )
     def post(self, request, pk: int):
-        if not rules.reviews_visible_to(request.user).filter(pk=pk).exists():
-            raise_not_found()
-        review = review_detail(pk=pk)
-        if review.assignment.reviewer_id != request.user.pk:
-            raise PermissionDenied("Only the assigned reviewer submits a review.")
+        review = own_review(request, pk)
         submit_review(review=review, actor=request.user)
         review = review_detail(pk=pk)
         return Response(ReviewSerializer(review_payload(review, request.user)).data)
