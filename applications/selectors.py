@@ -1,39 +1,53 @@
 """Reads of start-ups and applications, with visibility decided in one place for every role."""
 
+from collections.abc import Callable
+
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from incubator.models import Round
 from incubator.permissions import is_coordinator, is_reviewer
-from reviews.models import Assignment, ConflictOfInterest
 
 from .models import Application, Attachment, Startup, StatusChange
 
 User = AbstractBaseUser | AnonymousUser
 
+# Roles defined above this app see applications by rules of their own: a reviewer, those
+# assigned to them and not conflicted (reviews). Such an app grants access at start-up
+# (its AppConfig.ready) with a function from a user to a condition on Application rows, or None
+# when it grants that user nothing; this app asks without knowing the apps above it.
+AccessRule = Callable[[AbstractBaseUser], Q | None]
+_access_rules: list[AccessRule] = []
+
+
+def grant_application_access(rule: AccessRule) -> None:
+    if rule not in _access_rules:
+        _access_rules.append(rule)
+
 
 def applications_visible_to(*, user: User) -> QuerySet[Application]:
     """Applications `user` may know exist (DESIGN.md section 6).
 
-    Start-up members: their start-ups' own. Reviewers: those assigned to them, unless they
-    declared a conflict with the start-up. Coordinators and superusers: all. Anonymous: none.
+    Start-up members: their start-ups' own. Reviewers: what the reviewing app grants (those
+    assigned to them, unless they declared a conflict with the start-up). Coordinators and
+    superusers: all. Anonymous: none.
     """
     applications = Application.objects.all()
     if not user.is_authenticated:
         return applications.none()
     if is_coordinator(user):
         return applications
-    member = Exists(Startup.members.through.objects.filter(startup=OuterRef("startup"), user=user))
-    if not is_reviewer(user):
-        return applications.filter(member)
-    assigned = Exists(Assignment.objects.filter(application=OuterRef("pk"), reviewer=user))
-    conflicted = Exists(
-        ConflictOfInterest.objects.filter(startup=OuterRef("startup"), reviewer=user)
+    visible = Q(
+        Exists(Startup.members.through.objects.filter(startup=OuterRef("startup"), user=user))
     )
-    return applications.filter(member | (assigned & ~conflicted))
+    for rule in _access_rules:
+        granted = rule(user)
+        if granted is not None:
+            visible |= granted
+    return applications.filter(visible)
 
 
 def get_visible_application(*, user: User, pk: object) -> Application:

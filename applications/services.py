@@ -19,13 +19,10 @@ from django.utils.translation import gettext as _
 from incubator.enums import Region, ServiceKind
 from incubator.exceptions import WorkflowError
 from incubator.models import Round
-from incubator.notifications.services import (
-    notify_application_decided,
-    notify_application_submitted,
-)
 from incubator.permissions import is_coordinator
 from incubator.services import new_account_errors
 
+from . import notifications
 from .enums import ApplicationStatus as Status
 from .enums import AttachmentKind
 from .models import Application, Attachment, Startup, StatusChange
@@ -419,7 +416,7 @@ def submit_application(*, actor: AbstractBaseUser, application: Application) -> 
         transition_application(
             application=application, to_status=Status.SUBMITTED, actor=actor, check=check
         )
-        notify_application_submitted(application=application)
+        notifications.application_submitted(application=application)
     return application
 
 
@@ -699,5 +696,5 @@ def decide_application(
             application=application, to_status=Status(status), actor=actor, note=note.strip()
         )
         # The outbox rows commit with the decision, or not at all.
-        notify_application_decided(application=application)
+        notifications.application_decided(application=application)
     return application

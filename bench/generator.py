@@ -24,10 +24,10 @@ from django.utils import timezone
 from applications.enums import ApplicationStatus
 from applications.models import Application, Startup
 from incubator.enums import Currency, Region, Stage, Track
-from incubator.models import DEFAULT_PROGRAMME_NAME, Programme, Round
+from incubator.models import DEFAULT_PROGRAMME_NAME, Criterion, Programme, Round
 from incubator.permissions import REVIEWERS_GROUP
 from reviews.enums import Recommendation, ReviewStatus
-from reviews.models import Assignment, Criterion, Review, ReviewerProfile, Score
+from reviews.models import Assignment, Review, ReviewerProfile, Score
 
 BATCH = 5000
 

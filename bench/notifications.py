@@ -101,12 +101,12 @@ def build_fan_out(providers: int, receiver_url: str):
     from applications.models import Application, Startup
     from incubator.models import (
         DEFAULT_PROGRAMME_NAME,
-        Notification,
         Programme,
         Round,
         ServiceProvider,
         new_webhook_secret,
     )
+    from notifications.models import Notification
     from reviews.models import Shortlist, ShortlistEntry
 
     Notification.objects.all().delete()
@@ -237,10 +237,10 @@ def main() -> None:
     from django.db import transaction
 
     from incubator.celery import app
-    from incubator.enums import NotificationStatus
-    from incubator.models import Notification
-    from incubator.notifications.services import notify_shortlist_published
     from incubator.tasks import ping
+    from notifications.enums import NotificationStatus
+    from notifications.models import Notification
+    from reviews.notifications import shortlist_published
 
     call_command("migrate", verbosity=0)
     receiver = KeepAliveReceiver()
@@ -263,7 +263,7 @@ def main() -> None:
 
         started = time.perf_counter()
         with transaction.atomic():
-            notify_shortlist_published(shortlist=shortlist)
+            shortlist_published(shortlist=shortlist)
         published = time.perf_counter() - started
         while Notification.objects.filter(status=NotificationStatus.PENDING).exists():
             time.sleep(0.02)

@@ -30,7 +30,7 @@ WITH totals AS (
     SELECT a.reviewer_id, a.application_id,
            SUM(c.weight::float8 * s.value / c.max_score) / SUM(c.weight::float8) * 100 AS total
     FROM reviews_score s
-    JOIN reviews_criterion c ON c.id = s.criterion_id
+    JOIN incubator_criterion c ON c.id = s.criterion_id
     JOIN reviews_review r ON r.id = s.review_id
     JOIN reviews_assignment a ON a.id = r.assignment_id
     JOIN applications_application app ON app.id = a.application_id

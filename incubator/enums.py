@@ -51,14 +51,3 @@ class Currency(models.TextChoices):
     HKD = "HKD", _("Hong Kong dollar (HKD)")
     MOP = "MOP", _("Macanese pataca (MOP)")
     USD = "USD", _("US dollar (USD)")
-
-
-class NotificationChannel(models.TextChoices):
-    EMAIL = "email", _("E-mail")
-    WEBHOOK = "webhook", _("Webhook")
-
-
-class NotificationStatus(models.TextChoices):
-    PENDING = "pending", _("Pending")
-    SENT = "sent", _("Sent")
-    FAILED = "failed", _("Failed")

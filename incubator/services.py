@@ -1,23 +1,21 @@
-"""Writes of the programme's own data: rounds with their rubric, and reviewer accounts."""
+"""Writes of the programme's own data: rounds with their rubric; and the checks of a new login's
+fields that every kind of account shares."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, Group
+from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from reviews.models import Criterion, ReviewerProfile, Score
-
-from .enums import Track
 from .exceptions import WorkflowError
-from .models import DEFAULT_PROGRAMME_NAME, Programme, Round
-from .permissions import REVIEWERS_GROUP, is_coordinator
+from .models import DEFAULT_PROGRAMME_NAME, Criterion, Programme, Round
+from .permissions import is_coordinator
 
 ROUND_FIELDS = ("name", "opens_at", "closes_at", "review_deadline", "reviews_per_application")
 # Changing these on a criterion that has scores would change what the scores mean.
@@ -26,6 +24,26 @@ SCORED_CRITERION_FIELDS = ("weight", "max_score")
 
 class RubricLocked(WorkflowError):
     """The rubric already has scores: a change would invalidate them."""
+
+
+# Whether a criterion has been scored is known to the reviewing above this layer. It names, at
+# start-up (ReviewsConfig.ready), a function giving the ids of a round's scored criteria, so the
+# rubric's owner can refuse a change that would alter what those scores mean.
+ScoredCriteria = Callable[[Round], set[int]]
+_scored_criteria_sources: list[ScoredCriteria] = []
+
+
+def provide_scored_criteria(source: ScoredCriteria) -> None:
+    if source not in _scored_criteria_sources:
+        _scored_criteria_sources.append(source)
+
+
+def scored_criteria(round_: Round) -> set[int]:
+    """Ids of the round's criteria that reviewers have scored."""
+    scored: set[int] = set()
+    for source in _scored_criteria_sources:
+        scored |= source(round_)
+    return scored
 
 
 def _ensure_coordinator(actor: AbstractBaseUser) -> None:
@@ -81,9 +99,7 @@ def _write_criteria(*, round_: Round, criteria: list[dict]) -> None:
     """Make the round's rubric equal to `criteria`: update by id, create new, delete missing."""
     _check_criteria(criteria)
     existing = {c.pk: c for c in Criterion.objects.select_for_update().filter(round=round_)}
-    scored = set(
-        Score.objects.filter(criterion__round=round_).values_list("criterion_id", flat=True)
-    )
+    scored = scored_criteria(round_)
     kept_ids = {item["id"] for item in criteria if item.get("id") is not None}
     unknown = kept_ids - set(existing)
     if unknown:
@@ -218,38 +234,3 @@ def new_account_errors(*, username: str, email: str, password: str) -> dict[str,
     except ValidationError as error:
         errors["password"] = error.messages
     return errors
-
-
-def create_reviewer(
-    *,
-    actor: AbstractBaseUser,
-    username: str,
-    email: str,
-    password: str,
-    expertise: Iterable[str] = (),
-    max_load: int = 10,
-    language: str = "en",
-) -> AbstractBaseUser:
-    """A staff user in the Reviewers group with a reviewer profile."""
-    _ensure_coordinator(actor)
-    user_model = get_user_model()
-    username = (username or "").strip()
-    email = (email or "").strip()
-    errors = new_account_errors(username=username, email=email, password=password)
-    expertise = list(dict.fromkeys(expertise))
-    unknown = [t for t in expertise if t not in Track.values]
-    if unknown:
-        errors["expertise"] = [
-            _("Unknown tracks: %(unknown)s.") % {"unknown": ", ".join(map(str, unknown))}
-        ]
-    if not 1 <= int(max_load) <= 1000:
-        errors["max_load"] = [_("Enter a number from 1 to 1000.")]
-    if errors:
-        raise ValidationError(errors)
-    with transaction.atomic():
-        user = user_model.objects.create_user(username, email, password, is_staff=True)
-        user.groups.add(Group.objects.get(name=REVIEWERS_GROUP))
-        ReviewerProfile.objects.create(
-            user=user, expertise=expertise, max_load=max_load, language=language
-        )
-    return user

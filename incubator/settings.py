@@ -45,10 +45,11 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    # The house, bottom to top (DESIGN.md §3).
     "incubator.apps.IncubatorConfig",
+    "notifications.apps.NotificationsConfig",
     "applications.apps.ApplicationsConfig",
     "reviews.apps.ReviewsConfig",
-    "incubator.notifications.apps.NotificationsConfig",
 ]
 
 MIDDLEWARE = [
@@ -101,10 +102,11 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", "简体中文"), ("zh-hant", "繁體中文")]
 # App folders' locale/ are found by Django; notifications keep their own catalogue.
 LOCALE_PATHS = [
-    BASE_DIR / "incubator" / "notifications" / "locale",
     # Ours before django.contrib.admin's, which would otherwise win for common words ("Summary").
+    BASE_DIR / "notifications" / "locale",
     BASE_DIR / "applications" / "locale",
     BASE_DIR / "incubator" / "locale",
+    BASE_DIR / "reviews" / "locale",
 ]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
@@ -178,9 +180,9 @@ SPECTACULAR_SETTINGS = {
         "CurrencyEnum": "incubator.enums.Currency",
         "ApplicationStatusEnum": "applications.enums.ApplicationStatus",
         "AttachmentKindEnum": "applications.enums.AttachmentKind",
-        "NotificationStatusEnum": "incubator.enums.NotificationStatus",
-        "NotificationChannelEnum": "incubator.enums.NotificationChannel",
-        "NotificationEventEnum": "incubator.notifications.services.EVENTS",
+        "NotificationStatusEnum": "notifications.enums.NotificationStatus",
+        "NotificationChannelEnum": "notifications.enums.NotificationChannel",
+        "NotificationEventEnum": "notifications.enums.EVENTS",
         "DecisionStatusEnum": "applications.services.DECISION_CHOICES",
         "ReviewStatusEnum": "reviews.enums.ReviewStatus",
     },
@@ -244,13 +246,13 @@ CELERY_BEAT_SCHEDULE.update(
             "schedule": NOTIFICATIONS_REDISPATCH_SECONDS,
             "options": {"queue": NOTIFICATIONS_QUEUE, "expires": NOTIFICATIONS_REDISPATCH_SECONDS},
         },
-        "notifications-review-reminders": {
-            "task": "notifications.send_review_reminders",
+        "reviews-review-reminders": {
+            "task": "reviews.send_review_reminders",
             "schedule": crontab(minute=0, hour=9),
             "options": {"queue": NOTIFICATIONS_QUEUE},
         },
-        "notifications-weekly-provider-digest": {
-            "task": "notifications.send_provider_digests",
+        "reviews-weekly-provider-digest": {
+            "task": "reviews.send_provider_digests",
             "schedule": crontab(minute=0, hour=9, day_of_week="mon"),
             "options": {"queue": NOTIFICATIONS_QUEUE},
         },

@@ -1,6 +1,8 @@
+"""The site's URLs: the composition root, which may import every app (DESIGN.md §3)."""
+
 from django.contrib import admin
-from django.http import HttpRequest, JsonResponse
-from django.urls import include, path
+from django.http import HttpRequest, HttpResponsePermanentRedirect, JsonResponse
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 
@@ -8,7 +10,26 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
+# Admin pages of models that moved to another app answer at their new address; old bookmarks
+# and links in e-mails follow.
+MOVED_ADMIN_PAGES = {
+    "incubator/notification": "notifications/notification",
+    "incubator/notificationattempt": "notifications/notificationattempt",
+    "reviews/criterion": "incubator/criterion",
+}
+
+
+def moved_admin_page(request: HttpRequest, old: str, rest: str) -> HttpResponsePermanentRedirect:
+    query = request.META.get("QUERY_STRING", "")
+    target = f"/admin/{MOVED_ADMIN_PAGES[old]}/{rest}"
+    return HttpResponsePermanentRedirect(f"{target}?{query}" if query else target)
+
+
 urlpatterns = [
+    re_path(
+        r"^admin/(?P<old>{})/(?P<rest>.*)$".format("|".join(MOVED_ADMIN_PAGES)),
+        moved_admin_page,
+    ),
     path("admin/dashboard/", include("reviews.urls")),  # before the admin's catch-all
     path("admin/", admin.site.urls),
     path("api/v1/", include("incubator.api.urls")),

@@ -17,7 +17,6 @@ from incubator.permissions import is_coordinator
 
 from .exports import export_response
 from .models import (
-    Criterion,
     ReviewerProfile,
     Score,
     Shortlist,
@@ -36,14 +35,6 @@ from .shortlists import (
 
 # The admin index links coordinators to their dashboard (reviews/views.py).
 admin.site.index_template = "admin/reviews/index.html"
-
-
-@admin.register(Criterion)
-class CriterionAdmin(admin.ModelAdmin):
-    list_display = ["name", "round", "weight", "max_score", "order"]
-    list_filter = ["round"]
-    list_select_related = ["round"]
-    search_fields = ["name", "description"]
 
 
 class ReviewerProfileForm(forms.ModelForm):

@@ -29,13 +29,13 @@ from applications.enums import ApplicationStatus
 from applications.models import Application
 from incubator.enums import Region, ServiceKind, Track
 from incubator.exceptions import WorkflowError
-from incubator.models import Round
+from incubator.models import Criterion, Round
 from incubator.permissions import REVIEWERS_GROUP, is_coordinator, is_reviewer
 
 from . import permissions as rules
 from .enums import RankingMethod, ReviewStatus
 from .forms import ReviewForm, criterion_field_name
-from .models import Assignment, ConflictOfInterest, Criterion, Review
+from .models import Assignment, ConflictOfInterest, Review
 from .selectors import other_reviews, review_detail, reviewer_statistics, round_ranking
 from .services import (
     assign_reviewer,

@@ -3,8 +3,9 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from incubator.models import Criterion
+
 from .enums import Recommendation
-from .models import Criterion
 
 
 def criterion_field_name(criterion: Criterion) -> str:

@@ -1,4 +1,4 @@
-"""Rubrics, reviewers, conflicts, assignments, reviews, scores and shortlists."""
+"""Reviewers, conflicts, assignments, reviews, scores and shortlists."""
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -7,35 +7,9 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import Application, Startup
-from incubator.models import Round
+from incubator.models import Criterion, Round
 
 from .enums import RankingMethod, Recommendation, ReviewStatus, ShortlistChangeKind
-
-
-class Criterion(models.Model):
-    """A line of a round's rubric, scored 1..max_score and weighted."""
-
-    round = models.ForeignKey(
-        Round, on_delete=models.CASCADE, related_name="criteria", verbose_name=_("round")
-    )
-    name = models.CharField(_("name"), max_length=200)
-    description = models.TextField(_("description"), blank=True)
-    weight = models.DecimalField(_("weight"), max_digits=6, decimal_places=2, default=1)
-    max_score = models.PositiveSmallIntegerField(_("maximum score"), default=10)
-    order = models.PositiveSmallIntegerField(_("order"), default=0)
-
-    class Meta:
-        ordering = ["round", "order", "id"]
-        verbose_name = _("criterion")
-        verbose_name_plural = _("criteria")
-        constraints = [
-            models.UniqueConstraint(fields=["round", "name"], name="criterion_unique_name"),
-            models.CheckConstraint(condition=Q(weight__gt=0), name="criterion_weight_positive"),
-            models.CheckConstraint(condition=Q(max_score__gte=1), name="criterion_max_score_min"),
-        ]
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class ReviewerProfile(models.Model):

@@ -7,7 +7,7 @@ visible rows all ask these; the rules are written here once.
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from applications.models import Application
 from incubator.permissions import is_coordinator, is_reviewer
@@ -50,6 +50,18 @@ def reviews_visible_to(user: User) -> QuerySet[Review]:
 def applications_reviewable_by(user: User) -> QuerySet[Application]:
     """Applications a reviewer is assigned to and not conflicted with."""
     return Application.objects.filter(pk__in=assignments_visible_to(user).values("application_id"))
+
+
+def reviewer_application_access(user: AbstractBaseUser) -> Q | None:
+    """What a reviewer sees among applications: those assigned to them, unless they declared a
+    conflict with the start-up. Granted to `applications.selectors` at start-up."""
+    if not is_reviewer(user):
+        return None
+    assigned = Exists(Assignment.objects.filter(application=OuterRef("pk"), reviewer=user))
+    conflicted = Exists(
+        ConflictOfInterest.objects.filter(startup=OuterRef("startup"), reviewer=user)
+    )
+    return Q(assigned & ~conflicted)
 
 
 def can_review(user: User, application: Application) -> bool:

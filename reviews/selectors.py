@@ -54,10 +54,10 @@ from django_cte import CTE, with_cte
 from applications.enums import ApplicationStatus
 from applications.models import Application
 from incubator.enums import Region, ServiceKind, Track
-from incubator.models import Round
+from incubator.models import Criterion, Round
 
 from .enums import RankingMethod, ReviewStatus
-from .models import Assignment, Criterion, Review, Score
+from .models import Assignment, Review, Score
 
 # An application with at least this many submitted reviews and at least this spread is flagged
 # for discussion (DESIGN.md section 8).
@@ -370,3 +370,13 @@ def reviewer_label(*, review: Review) -> str:
         application_id=review.assignment.application_id, pk__lte=review.assignment_id
     ).count()
     return f"Reviewer {position}"
+
+
+def scored_criteria(round_: Round) -> set[int]:
+    """Ids of the round's criteria that a reviewer has scored (their weight and scale are then
+    fixed). Given to `incubator.services` at start-up."""
+    return set(
+        Score.objects.filter(criterion__round=round_)
+        .values_list("criterion_id", flat=True)
+        .distinct()
+    )

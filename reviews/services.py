@@ -31,22 +31,25 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from applications.enums import ApplicationStatus
 from applications.models import Application, Startup
 from applications.services import transition_applications
+from incubator.enums import Track
 from incubator.exceptions import WorkflowError
-from incubator.models import Round
-from incubator.notifications.services import notify_assignments_created
+from incubator.models import Criterion, Round
 from incubator.permissions import REVIEWERS_GROUP, is_coordinator
+from incubator.services import new_account_errors
 
+from . import notifications
 from .enums import Recommendation, ReviewStatus
-from .models import Assignment, ConflictOfInterest, Criterion, Review, ReviewerProfile, Score
+from .models import Assignment, ConflictOfInterest, Review, ReviewerProfile, Score
 
 # Applications that take reviewers: handed in and not yet decided.
 ASSIGNABLE_STATUSES = (ApplicationStatus.SUBMITTED, ApplicationStatus.UNDER_REVIEW)
@@ -147,7 +150,7 @@ def _create_assignments(
         actor=actor,
         note="First reviewer assigned.",
     )
-    notify_assignments_created(assignments=assignments)
+    notifications.assignments_created(assignments=assignments)
     return assignments
 
 
@@ -651,3 +654,42 @@ def _as_int(value) -> int | None:
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
         return int(value.strip())
     return None
+
+
+# --- Reviewer accounts -------------------------------------------------------------------------
+
+
+def create_reviewer(
+    *,
+    actor: AbstractBaseUser,
+    username: str,
+    email: str,
+    password: str,
+    expertise: Iterable[str] = (),
+    max_load: int = 10,
+    language: str = "en",
+) -> AbstractBaseUser:
+    """A staff user in the Reviewers group with a reviewer profile."""
+    if not is_coordinator(actor):
+        raise PermissionDenied(_("Only coordinators may do this."))
+    user_model = get_user_model()
+    username = (username or "").strip()
+    email = (email or "").strip()
+    errors = new_account_errors(username=username, email=email, password=password)
+    expertise = list(dict.fromkeys(expertise))
+    unknown = [t for t in expertise if t not in Track.values]
+    if unknown:
+        errors["expertise"] = [
+            _("Unknown tracks: %(unknown)s.") % {"unknown": ", ".join(map(str, unknown))}
+        ]
+    if not 1 <= int(max_load) <= 1000:
+        errors["max_load"] = [_("Enter a number from 1 to 1000.")]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        user = user_model.objects.create_user(username, email, password, is_staff=True)
+        user.groups.add(Group.objects.get(name=REVIEWERS_GROUP))
+        ReviewerProfile.objects.create(
+            user=user, expertise=expertise, max_load=max_load, language=language
+        )
+    return user

@@ -19,9 +19,9 @@ from applications.services import transition_application
 from incubator.enums import Region, ServiceKind, Track
 from incubator.exceptions import WorkflowError
 from incubator.models import Round
-from incubator.notifications.services import notify_shortlist_published
 from incubator.permissions import is_coordinator
 
+from . import notifications
 from .enums import RankingMethod, ShortlistChangeKind
 from .models import Shortlist, ShortlistChange, ShortlistEntry
 from .selectors import round_ranking
@@ -303,5 +303,5 @@ def publish_shortlist(*, shortlist: Shortlist, actor: AbstractBaseUser) -> Short
         locked.published_by = actor
         locked.save(update_fields=["published_at", "published_by"])
         # Providers and applicants are told in this transaction (the outbox), once.
-        notify_shortlist_published(shortlist=locked)
+        notifications.shortlist_published(shortlist=locked)
     return locked

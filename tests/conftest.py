@@ -9,6 +9,7 @@ import socket
 from urllib.parse import urlparse
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, connection
 
@@ -69,7 +70,6 @@ def _media_root(settings, tmp_path):
 
 @pytest.fixture
 def coordinator(django_user_model):
-    from django.contrib.auth.models import Group
 
     user = django_user_model.objects.create_user(
         "coordinator", "coordinator@example.org", "pw", is_staff=True
@@ -80,7 +80,6 @@ def coordinator(django_user_model):
 
 @pytest.fixture
 def reviewer_group():
-    from django.contrib.auth.models import Group
 
     return Group.objects.get(name=REVIEWERS_GROUP)
 

@@ -11,9 +11,9 @@ from django.utils import timezone
 from applications.enums import ApplicationStatus
 from applications.models import Application, Startup
 from incubator.enums import Currency, Region, ServiceKind, Stage, Track
-from incubator.models import DEFAULT_PROGRAMME_NAME, Programme, Round, ServiceProvider
+from incubator.models import DEFAULT_PROGRAMME_NAME, Criterion, Programme, Round, ServiceProvider
 from incubator.permissions import COORDINATORS_GROUP, REVIEWERS_GROUP
-from reviews.models import Assignment, ConflictOfInterest, Criterion, Review, ReviewerProfile
+from reviews.models import Assignment, ConflictOfInterest, Review, ReviewerProfile
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -206,7 +206,7 @@ class ShortlistEntryFactory(factory.django.DjangoModelFactory):
 
 class NotificationFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = "incubator.Notification"
+        model = "notifications.Notification"
 
     event = "application.submitted"
     channel = "email"

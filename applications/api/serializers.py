@@ -134,3 +134,34 @@ class StartupUpdateSerializer(serializers.Serializer):
 
 
 STATUS_CHOICES = ApplicationStatus.choices
+
+
+# --- Registration (POST /api/v1/auth/register/) ---
+
+
+class RegisterSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(
+        max_length=128, write_only=True, trim_whitespace=False, style={"input_type": "password"}
+    )
+    startup_name = serializers.CharField(max_length=200)
+    region = serializers.ChoiceField(choices=Region.choices)
+
+
+class UserSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    email = serializers.EmailField()
+
+
+class StartupSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    region = serializers.ChoiceField(choices=Region.choices)
+
+
+class RegisteredSerializer(serializers.Serializer):
+    user = UserSummarySerializer()
+    startup = StartupSummarySerializer()
+    token = serializers.CharField()

@@ -1,9 +1,13 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from .views import ApplicationViewSet, StartupViewSet
+from .views import ApplicationViewSet, RegisterView, StartupViewSet
 
 router = SimpleRouter(trailing_slash=True)
 router.register("applications", ApplicationViewSet, basename="application")
 router.register("startups", StartupViewSet, basename="startup")
 
-urlpatterns = [*router.urls]
+urlpatterns = [
+    path("auth/register/", RegisterView.as_view(), name="auth-register"),
+    *router.urls,
+]

@@ -1,13 +1,17 @@
 """Start-up and application endpoints: authenticate, check, validate, call one service."""
 
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
+from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from incubator.api.schema import error_responses
 
@@ -21,6 +25,8 @@ from .serializers import (
     ApplicationSerializer,
     AttachmentSerializer,
     AttachmentUploadSerializer,
+    RegisteredSerializer,
+    RegisterSerializer,
     StartupSerializer,
     StartupUpdateSerializer,
     WithdrawSerializer,
@@ -212,3 +218,28 @@ class StartupViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             actor=request.user, startup=startup, **serializer.validated_data
         )
         return Response(StartupSerializer(startup).data)
+
+
+class RegisterView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(
+        summary="Register a start-up and its first user",
+        request=RegisterSerializer,
+        responses={201: RegisteredSerializer, **error_responses(400, 415)},
+        auth=[],
+    )
+    def post(self, request: Request) -> Response:
+        serializer = RegisterSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user, startup = services.register_startup(
+            **serializer.validated_data, language=get_language()
+        )
+        token, _created = Token.objects.get_or_create(user=user)
+        body = {
+            "user": {"id": user.pk, "username": user.username, "email": user.email},
+            "startup": {"id": startup.pk, "name": startup.name, "region": startup.region},
+            "token": token.key,
+        }
+        return Response(body, status=status.HTTP_201_CREATED)

@@ -1,42 +1,10 @@
-"""Shapes of the programme-level endpoints: registration, tokens, rounds, reviewers."""
+"""Shapes of the programme-level endpoints: tokens, and rounds with their rubric."""
 
 from decimal import Decimal
 
-from django.contrib.auth import get_user_model
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from incubator.enums import Region, Track
-from incubator.models import Programme, Round
-from reviews.models import Criterion
-
-
-class RegisterSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
-    email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(
-        max_length=128, write_only=True, trim_whitespace=False, style={"input_type": "password"}
-    )
-    startup_name = serializers.CharField(max_length=200)
-    region = serializers.ChoiceField(choices=Region.choices)
-
-
-class UserSummarySerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    username = serializers.CharField()
-    email = serializers.EmailField()
-
-
-class StartupSummarySerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-    region = serializers.ChoiceField(choices=Region.choices)
-
-
-class RegisteredSerializer(serializers.Serializer):
-    user = UserSummarySerializer()
-    startup = StartupSummarySerializer()
-    token = serializers.CharField()
+from incubator.models import Criterion, Programme, Round
 
 
 class TokenCredentialsSerializer(serializers.Serializer):
@@ -105,35 +73,3 @@ class RoundWriteSerializer(serializers.Serializer):
     review_deadline = serializers.DateTimeField()
     reviews_per_application = serializers.IntegerField(min_value=1, max_value=20, required=False)
     criteria = CriterionSerializer(many=True, required=False, max_length=50)
-
-
-class ReviewerSerializer(serializers.ModelSerializer):
-    expertise = serializers.SerializerMethodField()
-    max_load = serializers.SerializerMethodField()
-
-    class Meta:
-        model = get_user_model()
-        fields = ["id", "username", "email", "expertise", "max_load"]
-        read_only_fields = fields
-
-    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(Track.choices)))
-    def get_expertise(self, user) -> list[str]:
-        profile = getattr(user, "reviewer_profile", None)
-        return list(profile.expertise) if profile else []
-
-    @extend_schema_field(serializers.IntegerField())
-    def get_max_load(self, user) -> int | None:
-        profile = getattr(user, "reviewer_profile", None)
-        return profile.max_load if profile else None
-
-
-class ReviewerCreateSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
-    email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(
-        max_length=128, write_only=True, trim_whitespace=False, style={"input_type": "password"}
-    )
-    expertise = serializers.ListField(
-        child=serializers.ChoiceField(choices=Track.choices), required=False, max_length=8
-    )
-    max_load = serializers.IntegerField(min_value=1, max_value=1000, required=False)

@@ -1,60 +1,25 @@
-"""Programme-level endpoints: registration, tokens, rounds with rubrics, reviewer accounts."""
+"""Programme-level endpoints: tokens, and rounds with their rubric."""
 
-from django.contrib.auth import get_user_model
 from django.db.models import Prefetch
 from django.http import JsonResponse
-from django.utils.translation import get_language
 from django.views.defaults import page_not_found
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
-from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
-from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from applications.services import register_startup
 from incubator import services
-from incubator.models import Round
-from incubator.permissions import REVIEWERS_GROUP
-from reviews.models import Criterion
+from incubator.models import Criterion, Round
 
-from .permissions import IsCoordinator, ReadAnyoneWriteCoordinator
+from .permissions import ReadAnyoneWriteCoordinator
 from .schema import error_responses
 from .serializers import (
-    RegisteredSerializer,
-    RegisterSerializer,
-    ReviewerCreateSerializer,
-    ReviewerSerializer,
     RoundSerializer,
     RoundWriteSerializer,
     TokenCredentialsSerializer,
     TokenSerializer,
 )
-
-
-class RegisterView(APIView):
-    permission_classes = [AllowAny]
-    authentication_classes = []
-
-    @extend_schema(
-        summary="Register a start-up and its first user",
-        request=RegisterSerializer,
-        responses={201: RegisteredSerializer, **error_responses(400, 415)},
-        auth=[],
-    )
-    def post(self, request: Request) -> Response:
-        serializer = RegisterSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        user, startup = register_startup(**serializer.validated_data, language=get_language())
-        token, _created = Token.objects.get_or_create(user=user)
-        body = {
-            "user": {"id": user.pk, "username": user.username, "email": user.email},
-            "startup": {"id": startup.pk, "name": startup.name, "region": startup.region},
-            "token": token.key,
-        }
-        return Response(body, status=status.HTTP_201_CREATED)
 
 
 class TokenView(ObtainAuthToken):
@@ -122,37 +87,6 @@ class RoundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             actor=request.user, round=round_, **serializer.validated_data
         )
         return self._answer(round_)
-
-
-@extend_schema_view(
-    list=extend_schema(
-        summary="Reviewers (coordinators)",
-        responses={200: ReviewerSerializer(many=True), **error_responses(401, 403, 404)},
-    ),
-    create=extend_schema(
-        summary="Create a reviewer (coordinators)",
-        request=ReviewerCreateSerializer,
-        responses={201: ReviewerSerializer, **error_responses(400, 401, 403, 415)},
-    ),
-)
-class ReviewerViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    serializer_class = ReviewerSerializer
-    permission_classes = [IsCoordinator]
-
-    def get_queryset(self):
-        return (
-            get_user_model()
-            .objects.filter(groups__name=REVIEWERS_GROUP)
-            .select_related("reviewer_profile")
-            .order_by("username", "pk")
-        )
-
-    def create(self, request: Request) -> Response:
-        serializer = ReviewerCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        user = services.create_reviewer(actor=request.user, **serializer.validated_data)
-        user = self.get_queryset().get(pk=user.pk)
-        return Response(ReviewerSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
 def not_found(request, exception=None):

@@ -2,8 +2,10 @@ from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
 from . import views
+from .reviewers import ReviewerViewSet
 
 router = SimpleRouter(trailing_slash=True)
+router.register("reviewers", ReviewerViewSet, basename="reviewer")
 
 urlpatterns = [
     *router.urls,

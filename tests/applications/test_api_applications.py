@@ -4,6 +4,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from applications.enums import ApplicationStatus
@@ -121,8 +123,6 @@ def test_list_query_count_same_for_1_and_50(
     AssignmentFactory(application=first, reviewer=reviewer)
     client = client_for(viewer)
     client.get(LIST)  # warm the token
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as one:
         assert client.get(LIST).json()["count"] == 1

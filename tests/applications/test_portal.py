@@ -1,11 +1,17 @@
 """The applicant portal's pages: each step, each refusal shown next to its field, translations."""
 
+from datetime import timedelta
+
 import pytest
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from applications.models import Application, Attachment, Startup, StatusChange
+from applications.services import submit_application
 from tests.applications.conftest import html_bytes, pdf_bytes
 from tests.factories import ApplicationFactory, AttachmentFactory, RoundFactory
 
@@ -92,7 +98,6 @@ def test_dashboard_requires_login(client):
 
 def test_dashboard_shows_status_and_history(logged_in, draft, founder):
     AttachmentFactory(application=draft)
-    from applications.services import submit_application
 
     submit_application(actor=founder, application=draft)
     response = logged_in.get("/dashboard/")
@@ -101,8 +106,6 @@ def test_dashboard_shows_status_and_history(logged_in, draft, founder):
 
 
 def test_dashboard_query_count_does_not_grow(logged_in, startup, django_assert_max_num_queries):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
     ApplicationFactory(startup=startup)
     with CaptureQueriesContext(connection) as one:
@@ -279,9 +282,6 @@ def test_coordinator_dashboard_explains_no_startup(client, coordinator_user):
 
 
 def test_round_in_the_future_not_offered(logged_in):
-    from datetime import timedelta
-
-    from django.utils import timezone
 
     RoundFactory(
         name="Next year",

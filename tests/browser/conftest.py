@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.db import connections
+from playwright.sync_api import sync_playwright
 
 from tests.conftest import UNDER_CI
 
@@ -39,7 +40,6 @@ def browser(transactional_db) -> Iterator:
         if UNDER_CI:
             pytest.fail(reason, pytrace=False)
         pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(

@@ -3,7 +3,13 @@
 import pytest
 
 from applications.models import Application, Startup
-from tests.factories import MINIMAL_PDF, RoundFactory
+from tests.factories import (
+    MINIMAL_PDF,
+    ApplicationFactory,
+    RoundFactory,
+    StartupFactory,
+    UserFactory,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -88,7 +94,6 @@ def test_applicant_journey_signup_to_submitted(
 
 
 def test_submit_confirmation_lists_what_is_missing(page, screenshot, live_server):
-    from tests.factories import ApplicationFactory, StartupFactory, UserFactory
 
     user = UserFactory(username="lin")
     application = ApplicationFactory(

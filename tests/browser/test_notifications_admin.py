@@ -6,8 +6,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from incubator.models import Notification, NotificationAttempt, ServiceProvider
-from incubator.notifications.delivery import render_email
+from incubator.models import ServiceProvider
+from notifications.delivery import render_email
+from notifications.models import Notification, NotificationAttempt
 from tests.factories import CoordinatorFactory, NotificationFactory
 from tests.notifications.test_templates import PROGRAMME, SHORTLIST, message
 
@@ -55,11 +56,11 @@ def test_admin_delivery_log_and_retry(page, screenshot, mailoutbox):
             error="HTTP 503: busy",
         )
     log_in(page)
-    page.goto(f"/admin/incubator/notification/{failed.pk}/change/")
+    page.goto(f"/admin/notifications/notification/{failed.pk}/change/")
     assert page.locator("text=HTTP 503: busy").first.is_visible()
     screenshot(page, "delivery-log")
 
-    page.goto("/admin/incubator/notification/")
+    page.goto("/admin/notifications/notification/")
     page.check(f"input[name=_selected_action][value='{failed.pk}']")
     page.select_option("select[name=action]", "retry")
     page.click("button[name=index]")

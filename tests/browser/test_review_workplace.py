@@ -4,12 +4,14 @@ import pytest
 
 from applications.enums import ApplicationStatus
 from applications.models import Attachment
+from incubator.models import Criterion
 from reviews.enums import ReviewStatus
-from reviews.models import Criterion, Review
-from reviews.services import save_review, submit_review
+from reviews.models import Review
+from reviews.services import assign_reviewers, save_review, submit_review
 from tests.factories import (
     ApplicationFactory,
     AssignmentFactory,
+    CoordinatorFactory,
     ReviewerFactory,
     ReviewFactory,
     RoundFactory,
@@ -117,8 +119,6 @@ def test_reviewer_scores_submits_and_sees_others_anonymised(page, screenshot):
 
 
 def test_coordinator_reads_ranking_and_reviewer_statistics(page, screenshot):
-    from reviews.services import assign_reviewers
-    from tests.factories import CoordinatorFactory
 
     round_ = RoundFactory(name="2026 Autumn intake", reviews_per_application=2)
     rubric = [

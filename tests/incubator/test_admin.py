@@ -12,7 +12,7 @@ from tests.factories import ApplicationFactory, CoordinatorFactory
 
 pytestmark = pytest.mark.django_db
 
-OUR_APPS = {"incubator", "applications", "reviews"}
+OUR_APPS = {"incubator", "notifications", "applications", "reviews"}
 
 
 def registered_models():
@@ -77,3 +77,27 @@ def test_admin_decision_action_goes_through_the_status_service(client):
     )
     messages = [str(m) for m in response.context["messages"]]
     assert any("a final status" in m for m in messages)
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("/admin/incubator/notification/", "/admin/notifications/notification/"),
+        ("/admin/incubator/notification/7/change/", "/admin/notifications/notification/7/change/"),
+        (
+            "/admin/incubator/notificationattempt/?succeeded__exact=0",
+            "/admin/notifications/notificationattempt/?succeeded__exact=0",
+        ),
+        ("/admin/reviews/criterion/3/change/", "/admin/incubator/criterion/3/change/"),
+    ],
+)
+def test_admin_pages_of_moved_models_redirect_to_their_new_address(client, old, new):
+    response = client.get(old)
+
+    assert response.status_code == 301
+    assert response["Location"] == new
+
+
+def test_admin_pages_of_models_that_stayed_are_not_redirected(admin_client):
+    assert admin_client.get("/admin/incubator/round/").status_code == 200
+    assert admin_client.get("/admin/reviews/review/").status_code == 200

@@ -9,8 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from applications.models import Startup
-from incubator.models import Round
-from reviews.models import Criterion, ReviewerProfile
+from incubator.models import Criterion, Round
+from reviews.models import ReviewerProfile
 from tests.applications.conftest import client_for
 from tests.factories import (
     CriterionFactory,

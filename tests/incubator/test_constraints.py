@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, transaction
 
-from incubator.models import Notification
+from notifications.models import Notification
 from reviews.models import Assignment, Review, Score
 from tests.factories import (
     ApplicationFactory,

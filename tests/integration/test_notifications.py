@@ -17,12 +17,15 @@ from django.db import connection, transaction
 from rest_framework.test import APIClient
 from standardwebhooks import Webhook
 
+from applications import notifications as application_notifications
 from applications.enums import ApplicationStatus
 from applications.services import InvalidTransition, decide_application
 from incubator.celery import app as celery_app
-from incubator.enums import NotificationStatus, ServiceKind
-from incubator.models import Notification, NotificationAttempt, ServiceProvider
-from incubator.notifications import services
+from incubator.enums import ServiceKind
+from incubator.models import ServiceProvider
+from notifications import services
+from notifications.enums import NotificationStatus
+from notifications.models import Notification, NotificationAttempt
 from reviews.shortlists import publish_shortlist
 from tests.factories import CoordinatorFactory, ServiceProviderFactory, ShortlistEntryFactory
 from tests.notifications.receiver import Received, WebhookReceiver
@@ -280,7 +283,7 @@ def test_publishing_twice_and_accepting_twice_write_and_send_nothing_new(live, r
     with pytest.raises(InvalidTransition):
         accept(entry.application)
     with transaction.atomic():
-        services.notify_application_decided(application=entry.application)
+        application_notifications.application_decided(application=entry.application)
     time.sleep(1.5)  # a beat tick or two: nothing to send
 
     assert set(Notification.objects.values_list("pk", flat=True)) == rows

@@ -4,8 +4,9 @@ import pytest
 from django.contrib.messages import get_messages
 from standardwebhooks import Webhook
 
-from incubator.enums import NotificationStatus
-from incubator.models import Notification, ServiceProvider
+from incubator.models import ServiceProvider
+from notifications.enums import NotificationStatus
+from notifications.models import Notification
 from tests.factories import NotificationFactory, ServiceProviderFactory
 
 pytestmark = pytest.mark.django_db
@@ -107,7 +108,7 @@ def test_notification_admin_retry_action_requeues_failed_and_refuses_sent(
 
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client_.post(
-            "/admin/incubator/notification/",
+            "/admin/notifications/notification/",
             {"action": "retry", "_selected_action": [failed.pk, sent.pk]},
             follow=True,
         )
@@ -124,7 +125,7 @@ def test_notification_admin_retry_action_requeues_failed_and_refuses_sent(
 def test_notification_admin_shows_the_delivery_log(admin_client_):
     notification = NotificationFactory()
 
-    response = admin_client_.get(f"/admin/incubator/notification/{notification.pk}/change/")
+    response = admin_client_.get(f"/admin/notifications/notification/{notification.pk}/change/")
 
     assert response.status_code == 200
     assert "delivery attempts" in response.content.decode().lower()

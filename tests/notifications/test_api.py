@@ -5,8 +5,9 @@ from rest_framework.fields import DateTimeField
 from rest_framework.test import APIClient
 from standardwebhooks import Webhook
 
-from incubator.enums import NotificationStatus
-from incubator.models import Notification, ServiceProvider
+from incubator.models import ServiceProvider
+from notifications.enums import NotificationStatus
+from notifications.models import Notification
 from tests.factories import (
     NotificationFactory,
     ReviewerFactory,

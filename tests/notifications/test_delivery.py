@@ -7,11 +7,11 @@ import pytest
 from django.core import mail
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from incubator.enums import NotificationStatus
-from incubator.models import Notification, NotificationAttempt
-from incubator.notifications import services
-from incubator.notifications.delivery import sign
-from incubator.notifications.urlsafety import (
+from notifications import outbox
+from notifications.delivery import sign
+from notifications.enums import NotificationStatus
+from notifications.models import Notification, NotificationAttempt
+from notifications.urlsafety import (
     UnsafeWebhookURL,
     is_public_address,
     resolve_webhook_target,
@@ -36,7 +36,7 @@ def test_deliver_notification_webhook_is_signed_per_standard_webhooks(receiver):
     provider = ServiceProviderFactory(webhook_url=receiver.url)
     row = webhook_row(provider)
 
-    assert services.deliver_notification(notification_id=row.pk) == "sent"
+    assert outbox.deliver_notification(notification_id=row.pk) == "sent"
 
     [request] = receiver.received()
     assert request.path == "/hooks"
@@ -62,7 +62,7 @@ def test_deliver_notification_failure_is_recorded_and_rescheduled(receiver, sett
     receiver.default_status = 503
     row = webhook_row(ServiceProviderFactory(webhook_url=receiver.url))
 
-    assert services.deliver_notification(notification_id=row.pk) == "pending"
+    assert outbox.deliver_notification(notification_id=row.pk) == "pending"
 
     row.refresh_from_db()
     assert (row.status, row.attempts, row.last_error) == ("pending", 1, "HTTP 503: ok")
@@ -70,7 +70,7 @@ def test_deliver_notification_failure_is_recorded_and_rescheduled(receiver, sett
     assert (attempt.succeeded, attempt.http_status, attempt.error) == (False, 503, "HTTP 503: ok")
     assert 80 <= (row.next_attempt_at - attempt.started_at).total_seconds() <= 121
 
-    assert services.deliver_notification(notification_id=row.pk) == "failed"
+    assert outbox.deliver_notification(notification_id=row.pk) == "failed"
     row.refresh_from_db()
     assert (row.status, row.attempts, row.next_attempt_at) == ("failed", 2, None)
 
@@ -79,7 +79,7 @@ def test_deliver_notification_does_not_follow_redirects(receiver):
     receiver.default_status = 302
     row = webhook_row(ServiceProviderFactory(webhook_url=receiver.url))
 
-    services.deliver_notification(notification_id=row.pk)
+    outbox.deliver_notification(notification_id=row.pk)
 
     row.refresh_from_db()
     assert len(receiver.received()) == 1
@@ -91,8 +91,8 @@ def test_deliver_notification_skips_a_row_already_sent(receiver):
         ServiceProviderFactory(webhook_url=receiver.url), status=NotificationStatus.SENT
     )
 
-    assert services.deliver_notification(notification_id=row.pk) == "skipped"
-    assert services.deliver_notification(notification_id=row.pk + 1000) == "skipped"
+    assert outbox.deliver_notification(notification_id=row.pk) == "skipped"
+    assert outbox.deliver_notification(notification_id=row.pk + 1000) == "skipped"
     assert receiver.received() == []
 
 
@@ -102,7 +102,7 @@ def test_deliver_notification_connection_refused_is_a_transient_failure():
         port = probe.getsockname()[1]
     row = webhook_row(ServiceProviderFactory(webhook_url=f"http://127.0.0.1:{port}/x"))
 
-    services.deliver_notification(notification_id=row.pk)
+    outbox.deliver_notification(notification_id=row.pk)
 
     row.refresh_from_db()
     assert row.status == "pending"
@@ -113,7 +113,7 @@ def test_deliver_notification_to_deactivated_provider_fails_without_retry(receiv
     provider = ServiceProviderFactory(webhook_url=receiver.url, active=False)
     row = webhook_row(provider)
 
-    assert services.deliver_notification(notification_id=row.pk) == "failed"
+    assert outbox.deliver_notification(notification_id=row.pk) == "failed"
     assert receiver.received() == []
 
 
@@ -122,7 +122,7 @@ def test_deliver_notification_refuses_a_private_address_at_delivery(receiver, se
     row = webhook_row(ServiceProviderFactory(webhook_url=receiver.url))
     settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
 
-    services.deliver_notification(notification_id=row.pk)
+    outbox.deliver_notification(notification_id=row.pk)
 
     row.refresh_from_db()
     assert receiver.received() == []
@@ -133,7 +133,7 @@ def test_deliver_notification_refuses_a_private_address_at_delivery(receiver, se
 def test_deliver_notification_email_has_text_and_html(mailoutbox):
     row = NotificationFactory(recipient="ceo@acme.example", language="zh-hans")
 
-    services.deliver_notification(notification_id=row.pk)
+    outbox.deliver_notification(notification_id=row.pk)
 
     [message] = mailoutbox
     assert message.to == ["ceo@acme.example"]
@@ -151,7 +151,7 @@ def test_deliver_notification_smtp_error_is_recorded(settings):
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 2
     row = NotificationFactory()
 
-    services.deliver_notification(notification_id=row.pk)
+    outbox.deliver_notification(notification_id=row.pk)
 
     attempt = NotificationAttempt.objects.get(notification=row)
     assert attempt.succeeded is False
@@ -243,7 +243,7 @@ def test_deliver_notification_connects_to_the_checked_address_without_resolving_
     provider = ServiceProviderFactory(webhook_url=f"http://hooks.partner.example:{port}/in")
     row = webhook_row(provider)
 
-    assert services.deliver_notification(notification_id=row.pk) == "sent"
+    assert outbox.deliver_notification(notification_id=row.pk) == "sent"
 
     [request] = receiver.received()
     assert asked == ["hooks.partner.example"]  # resolved once, for the check

@@ -7,9 +7,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from incubator.celery import app
-from incubator.enums import NotificationStatus
-from incubator.models import Notification
-from incubator.notifications import tasks
+from notifications import tasks
+from notifications.enums import NotificationStatus
+from notifications.models import Notification
 from tests.factories import NotificationFactory
 
 pytestmark = pytest.mark.django_db
@@ -21,8 +21,8 @@ def test_notification_tasks_are_registered_under_their_names():
     assert {
         "notifications.deliver",
         "notifications.redispatch_due",
-        "notifications.send_review_reminders",
-        "notifications.send_provider_digests",
+        "reviews.send_review_reminders",
+        "reviews.send_provider_digests",
     } <= set(app.tasks)
 
 
@@ -31,8 +31,8 @@ def test_beat_schedule_runs_redispatch_reminders_and_digests_on_the_notification
 
     assert schedule["notifications-redispatch-due"]["task"] == "notifications.redispatch_due"
     assert schedule["notifications-redispatch-due"]["schedule"] == 60
-    reminders = schedule["notifications-review-reminders"]["schedule"]
-    digests = schedule["notifications-weekly-provider-digest"]["schedule"]
+    reminders = schedule["reviews-review-reminders"]["schedule"]
+    digests = schedule["reviews-weekly-provider-digest"]["schedule"]
     assert (reminders.hour, reminders.minute) == ({9}, {0})
     assert (digests.day_of_week, digests.hour) == ({1}, {9})
     for entry in schedule.values():

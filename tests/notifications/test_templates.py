@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from incubator.models import Notification
-from incubator.notifications.delivery import render_email
+from notifications.delivery import render_email
+from notifications.models import Notification
 
 PROGRAMME = "Greater Bay Area Blockchain Blue Chip Project Joint Incubator Plan"
 STARTUP = {

@@ -6,7 +6,7 @@ from django.core import mail
 from applications.enums import ApplicationStatus
 from applications.services import decide_application, submit_application
 from incubator.enums import ServiceKind
-from incubator.models import Notification
+from notifications.models import Notification
 from reviews.services import assign_reviewers
 from reviews.shortlists import publish_shortlist
 from tests.factories import (

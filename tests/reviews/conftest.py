@@ -2,7 +2,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from applications.enums import ApplicationStatus
-from reviews.models import Criterion
+from incubator.models import Criterion
 from tests.factories import (
     ApplicationFactory,
     AssignmentFactory,

@@ -1,8 +1,9 @@
 """Build scored applications in a few lines: one criterion of 1..10, so a total is score × 10."""
 
 from applications.enums import ApplicationStatus
+from incubator.models import Criterion
 from reviews.enums import ReviewStatus
-from reviews.models import Assignment, Criterion, Review, Score
+from reviews.models import Assignment, Review, Score
 from tests.factories import ApplicationFactory, ReviewerFactory
 
 

@@ -8,8 +8,9 @@ from hypothesis import strategies as st
 
 from applications.enums import ApplicationStatus
 from incubator.enums import Region, ServiceKind, Track
+from incubator.models import Criterion
 from reviews.enums import ReviewStatus
-from reviews.models import Assignment, Criterion, Review, Score
+from reviews.models import Assignment, Review, Score
 from reviews.selectors import reviewer_statistics, reviews_with_totals, round_ranking
 from tests.factories import (
     ApplicationFactory,

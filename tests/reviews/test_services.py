@@ -4,8 +4,9 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from applications.enums import ApplicationStatus
+from incubator.models import Criterion
 from reviews.enums import ReviewStatus
-from reviews.models import Assignment, ConflictOfInterest, Criterion, Review, Score
+from reviews.models import Assignment, ConflictOfInterest, Review, Score
 from reviews.services import (
     ReviewLocked,
     declare_conflict,

@@ -5,6 +5,7 @@ import io
 
 import pytest
 from django.test import Client
+from openpyxl import load_workbook
 from rest_framework.authtoken.models import Token
 
 from applications.enums import ApplicationStatus
@@ -275,7 +276,6 @@ def test_shortlist_export_csv_accepts_text_csv(as_coordinator, shortlist):
 
 
 def test_shortlist_export_xlsx(as_coordinator, shortlist):
-    from openpyxl import load_workbook
 
     response = as_coordinator.get(f"/api/v1/shortlists/{shortlist.pk}/export.xlsx")
 

@@ -22,11 +22,17 @@ from applications.enums import AttachmentKind
 from applications.models import Application, Attachment, Startup
 from applications.services import transition_application
 from incubator.enums import Currency, Region, ServiceKind, Stage, Track
-from incubator.models import DEFAULT_PROGRAMME_NAME, Programme, Round, ServiceProvider
-from incubator.notifications.services import create_provider
+from incubator.models import (
+    DEFAULT_PROGRAMME_NAME,
+    Criterion,
+    Programme,
+    Round,
+    ServiceProvider,
+)
 from incubator.permissions import COORDINATORS_GROUP, REVIEWERS_GROUP
+from notifications.services import create_provider
 from reviews.enums import Recommendation
-from reviews.models import Assignment, ConflictOfInterest, Criterion, ReviewerProfile
+from reviews.models import Assignment, ConflictOfInterest, ReviewerProfile
 from reviews.services import assign_reviewer, declare_conflict, save_review, submit_review
 from reviews.shortlists import create_shortlist
 

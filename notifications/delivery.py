@@ -21,8 +21,8 @@ from django.utils import translation
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from incubator.enums import NotificationChannel
-from incubator.models import Notification
+from notifications.enums import NotificationChannel
+from notifications.models import Notification
 
 from .urlsafety import UnsafeWebhookURL, WebhookTarget, resolve_webhook_target
 

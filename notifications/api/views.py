@@ -9,8 +9,9 @@ from rest_framework.response import Response
 
 from incubator.api.permissions import IsCoordinator
 from incubator.api.schema import error_responses
-from incubator.enums import NotificationStatus
-from incubator.models import Notification, ServiceProvider
+from incubator.models import ServiceProvider
+from notifications.enums import EVENTS, NotificationStatus
+from notifications.models import Notification
 
 from .. import services
 from .serializers import (
@@ -76,7 +77,7 @@ class ProviderViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class NotificationFilter(django_filters.FilterSet):
-    event = django_filters.ChoiceFilter(choices=[(event, event) for event in services.EVENTS])
+    event = django_filters.ChoiceFilter(choices=[(event, event) for event in EVENTS])
     status = django_filters.ChoiceFilter(choices=NotificationStatus.choices)
     provider = django_filters.ModelChoiceFilter(queryset=ServiceProvider.objects.all())
 

@@ -3,10 +3,12 @@
 from django.conf import settings
 from rest_framework import serializers
 
-from incubator.enums import NotificationChannel, NotificationStatus, ServiceKind, Track
-from incubator.models import Notification, ServiceProvider
+from incubator.enums import ServiceKind, Track
+from incubator.models import ServiceProvider
+from notifications.enums import NotificationChannel, NotificationStatus
+from notifications.models import Notification
 
-from ..services import EVENTS
+from ..enums import EVENTS
 
 LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
 

@@ -1,12 +1,16 @@
 """The outbox's mechanics: writing rows once, handing them to Celery, re-dispatching the due ones,
-and delivering one row with its bookkeeping (DESIGN.md §7). The public entry points are
-re-exported by `services`."""
+and delivering rows with their bookkeeping (DESIGN.md §7).
+
+It knows nothing of the apps above it: each app's `notifications.py` builds rows with
+`email_row` / `provider_rows`, freezing into them what the message needs (template, language,
+data), and passes them to `write_outbox` inside its own transaction."""
 
 import logging
 import random
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from celery import current_app
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -14,10 +18,16 @@ from django.db import transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
-from incubator.enums import NotificationStatus
-from incubator.models import Notification, NotificationAttempt, ServiceProvider
+from incubator.models import ServiceProvider
+
+from . import delivery
+from .enums import NotificationChannel, NotificationStatus
+from .models import Notification, NotificationAttempt
 
 logger = logging.getLogger(__name__)
+
+# The Celery task that delivers a chunk of rows (tasks.deliver_notifications).
+DELIVER_TASK = "notifications.deliver"
 
 
 def dedup_key(*, event: str, subject: str, recipient: str, channel: str) -> str:
@@ -53,6 +63,66 @@ def build_row(
     )
 
 
+def email_row(
+    *,
+    event: str,
+    subject: str,
+    recipient: str,
+    language: str,
+    payload: dict,
+    now: datetime,
+    provider: ServiceProvider | None = None,
+    user: AbstractBaseUser | None = None,
+) -> Notification:
+    return build_row(
+        event=event,
+        subject=subject,
+        channel=NotificationChannel.EMAIL,
+        recipient=recipient,
+        language=language,
+        payload=payload,
+        provider=provider,
+        user=user,
+        now=now,
+    )
+
+
+def provider_rows(
+    *, provider: ServiceProvider, event: str, subject: str, payload: dict, now: datetime
+) -> list[Notification]:
+    """An e-mail to the provider's inbox and, where it has an endpoint, a signed webhook."""
+    rows = [
+        email_row(
+            event=event,
+            subject=subject,
+            recipient=provider.email,
+            language=provider.language,
+            payload=payload,
+            provider=provider,
+            now=now,
+        )
+    ]
+    if provider.webhook_url:
+        rows.append(
+            build_row(
+                event=event,
+                subject=subject,
+                channel=NotificationChannel.WEBHOOK,
+                recipient=provider.webhook_url,
+                language=provider.language,
+                payload=payload,
+                provider=provider,
+                now=now,
+            )
+        )
+    return rows
+
+
+def active_providers() -> list[ServiceProvider]:
+    # Tens of providers: matching in Python works the same on every database.
+    return list(ServiceProvider.objects.filter(active=True).order_by("pk"))
+
+
 def write_outbox(rows: list[Notification]) -> list[int]:
     """Insert the rows whose key is new and schedule their delivery after commit."""
     if not rows:
@@ -83,17 +153,18 @@ def write_outbox(rows: list[Notification]) -> list[int]:
 def dispatch_notifications(*, notification_ids: Iterable[int]) -> int:
     """Hand rows to the broker, a few per message; when the broker is down, log and leave them
     to beat's re-dispatch. Returns how many rows were handed over."""
-    from .tasks import deliver_notifications
-
     notification_ids = list(notification_ids)
     size = max(1, settings.NOTIFICATIONS_DISPATCH_CHUNK)
     sent = 0
     try:
         # One producer (one broker connection) for the whole batch of a fan-out.
-        with deliver_notifications.app.producer_or_acquire() as producer:
+        # Looked up by name, not imported: tasks.py sits on top of this module. The registered
+        # task (unlike send_task) still runs in-process when no broker is configured.
+        deliver = current_app.tasks[DELIVER_TASK]
+        with deliver.app.producer_or_acquire() as producer:
             for start in range(0, len(notification_ids), size):
                 chunk = notification_ids[start : start + size]
-                deliver_notifications.apply_async(
+                deliver.apply_async(
                     args=[chunk],
                     queue=settings.NOTIFICATIONS_QUEUE,
                     retry=False,
@@ -148,8 +219,6 @@ def deliver_notifications(*, notification_ids: Iterable[int]) -> dict[int, str]:
     that dies mid-chunk rolls the chunk back and beat sends it again, with the same webhook-id.
     Returns each id's outcome: "sent", "pending" (to be retried), "failed" or "skipped".
     """
-    from . import delivery
-
     notification_ids = list(notification_ids)
     outcomes = dict.fromkeys(notification_ids, "skipped")
     with transaction.atomic():

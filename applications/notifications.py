@@ -1,0 +1,171 @@
+"""Who is told what about an application's own events, as outbox rows (DESIGN.md §7).
+
+The functions here are called by this app's services inside their transaction; they freeze
+everything a message needs into its row (template, language, data) and hand the rows to the
+outbox below, which knows nothing of applications.
+"""
+
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+
+from django.utils import timezone
+
+from incubator.models import ServiceProvider
+from notifications import enums as events
+from notifications.models import Notification
+from notifications.outbox import active_providers, email_row, provider_rows, write_outbox
+
+from .enums import ApplicationStatus
+from .models import Application
+
+# The scores a provider reads beside a start-up are those of its latest shortlist entry, which
+# the reviewing above this app keeps. It names where to find them at start-up
+# (ReviewsConfig.ready); until it does, providers get the start-up without scores.
+ScoreLookup = Callable[[Application], tuple[Decimal | float | None, Decimal | float | None]]
+_score_lookups: list[ScoreLookup] = []
+
+
+def provide_shortlist_scores(lookup: ScoreLookup) -> None:
+    """Register the function that gives an application's (raw, normalised) shortlist scores."""
+    if lookup not in _score_lookups:
+        _score_lookups.append(lookup)
+
+
+def shortlist_scores(application: Application) -> tuple[Decimal | float | None, ...]:
+    for lookup in _score_lookups:
+        return lookup(application)
+    return None, None
+
+
+def provider_matches(provider: ServiceProvider, application: Application) -> bool:
+    """A provider hears of a start-up that needs its kind, in a track it follows (none = all)."""
+    return (
+        provider.active
+        and provider.kind in application.needs
+        and (not provider.tracks or application.track in provider.tracks)
+    )
+
+
+def _number(value: float | Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def startup_payload(
+    application: Application,
+    *,
+    raw_score: float | Decimal | None = None,
+    normalized_score: float | Decimal | None = None,
+) -> dict:
+    """The start-up as providers receive it (DESIGN.md §8), with the scores it was ranked by."""
+    return {
+        "application": application.pk,
+        "startup": application.startup.name,
+        "project_name": application.project_name,
+        "region": application.startup.region,
+        "track": application.track,
+        "stage": application.stage,
+        "needs": application.needs,
+        "funding_amount": (
+            None if application.funding_amount is None else str(application.funding_amount)
+        ),
+        "funding_currency": application.funding_currency,
+        "raw_score": _number(raw_score),
+        "normalized_score": _number(normalized_score),
+        "contact_email": application.startup.contact_email,
+    }
+
+
+def applicant_row(
+    *, application: Application, event: str, template: str, now: datetime, extra=None
+) -> Notification:
+    """An e-mail to the start-up about its application, in the start-up's language."""
+    startup = application.startup
+    data = {
+        "application": application.pk,
+        "startup": startup.name,
+        "project_name": application.project_name,
+        "round": application.round.name,
+        **(extra or {}),
+    }
+    return email_row(
+        event=event,
+        subject=f"application:{application.pk}",
+        recipient=startup.contact_email,
+        language=startup.language,
+        payload={
+            "template": template,
+            "programme": application.round.programme.name,
+            "data": data,
+        },
+        now=now,
+    )
+
+
+def _load(application: Application) -> Application:
+    return Application.objects.select_related("startup", "round__programme").get(pk=application.pk)
+
+
+def application_submitted(*, application: Application) -> None:
+    """A receipt to the applicant."""
+    application = _load(application)
+    submitted_at = application.submitted_at or timezone.now()
+    row = applicant_row(
+        application=application,
+        event=events.APPLICATION_SUBMITTED,
+        template="application_submitted",
+        now=timezone.now(),
+        extra={"submitted_at": submitted_at.isoformat()},
+    )
+    write_outbox([row])
+
+
+APPLICANT_DECISION_EVENTS = {
+    ApplicationStatus.WAITLISTED: (events.APPLICATION_WAITLISTED, "application_waitlisted"),
+    ApplicationStatus.REJECTED: (events.APPLICATION_REJECTED, "application_rejected"),
+    ApplicationStatus.SHORTLISTED: (events.APPLICATION_SHORTLISTED, "application_shortlisted"),
+}
+
+
+def application_decided(*, application: Application) -> None:
+    """Tell whoever needs to know of the application's current status: the applicant, and on
+    acceptance every matching provider."""
+    application = _load(application)
+    now = timezone.now()
+    status = application.status
+    if status == ApplicationStatus.ACCEPTED:
+        raw_score, normalized_score = shortlist_scores(application)
+        payload = {
+            "template": "application_accepted_provider",
+            "programme": application.round.programme.name,
+            "data": {
+                "startup": startup_payload(
+                    application, raw_score=raw_score, normalized_score=normalized_score
+                )
+            },
+        }
+        rows: list[Notification] = []
+        for provider in active_providers():
+            if provider_matches(provider, application):
+                rows += provider_rows(
+                    provider=provider,
+                    event=events.APPLICATION_ACCEPTED,
+                    subject=f"application:{application.pk}",
+                    payload=payload,
+                    now=now,
+                )
+        rows.append(
+            applicant_row(
+                application=application,
+                event=events.APPLICATION_ACCEPTED,
+                template="application_accepted",
+                now=now,
+            )
+        )
+        write_outbox(rows)
+        return
+    if status in APPLICANT_DECISION_EVENTS:
+        event, template = APPLICANT_DECISION_EVENTS[status]
+        write_outbox(
+            [applicant_row(application=application, event=event, template=template, now=now)]
+        )

@@ -1,0 +1,45 @@
+"""The outbox's vocabulary: channels, delivery statuses and the names of the events it carries."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class NotificationChannel(models.TextChoices):
+    EMAIL = "email", _("E-mail")
+    WEBHOOK = "webhook", _("Webhook")
+
+
+class NotificationStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+# The events the outbox carries, as stored in Notification.event and sent as a webhook's "type".
+# The app that owns an event writes its rows (applications/notifications.py,
+# reviews/notifications.py, provider tests in notifications/services.py); the names are listed
+# here as shared vocabulary, like the kernel's enums, so the outbox's API can document and filter
+# them without knowing the apps.
+APPLICATION_SUBMITTED = "application.submitted"
+ASSIGNMENT_CREATED = "assignment.created"
+REVIEW_REMINDER = "review.reminder"
+SHORTLIST_PUBLISHED = "shortlist.published"
+APPLICATION_SHORTLISTED = "application.shortlisted"
+APPLICATION_ACCEPTED = "application.accepted"
+APPLICATION_WAITLISTED = "application.waitlisted"
+APPLICATION_REJECTED = "application.rejected"
+PROVIDER_DIGEST = "provider.digest"
+# Sent on a coordinator's request, so a provider can check its endpoint and signature check.
+PROVIDER_TEST = "provider.test"
+EVENTS = [
+    APPLICATION_SUBMITTED,
+    ASSIGNMENT_CREATED,
+    REVIEW_REMINDER,
+    SHORTLIST_PUBLISHED,
+    APPLICATION_SHORTLISTED,
+    APPLICATION_ACCEPTED,
+    APPLICATION_WAITLISTED,
+    APPLICATION_REJECTED,
+    PROVIDER_DIGEST,
+    PROVIDER_TEST,
+]

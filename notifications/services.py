@@ -1,0 +1,169 @@
+"""The outbox's own writes: provider endpoints (their webhook URL and signing secret), a
+coordinator's retry of a row, and a test webhook (DESIGN.md §7).
+
+The events themselves are written by the apps that own them (`applications/notifications.py`,
+`reviews/notifications.py`) through `outbox`.
+"""
+
+import logging
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from incubator.enums import Track
+from incubator.exceptions import WorkflowError
+from incubator.models import ServiceProvider, new_webhook_secret
+
+from .enums import PROVIDER_TEST, NotificationChannel, NotificationStatus
+from .models import Notification
+from .outbox import build_row, dispatch_notifications, write_outbox
+from .urlsafety import validate_webhook_url
+
+logger = logging.getLogger(__name__)
+
+PROVIDER_FIELDS = {"name", "kind", "email", "webhook_url", "tracks", "language", "active"}
+
+
+class NotificationAlreadySent(WorkflowError):
+    """A sent notification cannot be retried."""
+
+
+# --- Providers ---------------------------------------------------------------------------------
+
+
+def _clean_provider(provider: ServiceProvider) -> None:
+    errors: dict[str, list[str]] = {}
+    if not isinstance(provider.tracks, list) or any(
+        track not in Track.values for track in provider.tracks
+    ):
+        errors["tracks"] = [
+            _("Give a list of tracks, each one of: %(tracks)s.")
+            % {"tracks": ", ".join(Track.values)}
+        ]
+    else:
+        provider.tracks = [track for track in Track.values if track in provider.tracks]
+    try:
+        provider.full_clean(exclude=["tracks"])
+    except ValidationError as error:
+        for field, messages in error.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    if "webhook_url" not in errors:
+        try:
+            validate_webhook_url(provider.webhook_url)
+        except ValidationError as error:
+            errors.update(error.message_dict)
+    if errors:
+        raise ValidationError(errors)
+
+
+def create_provider(
+    *,
+    actor: AbstractBaseUser | None,
+    name: str,
+    kind: str,
+    email: str,
+    webhook_url: str = "",
+    tracks: Iterable[str] = (),
+    language: str = "en",
+    active: bool = True,
+) -> ServiceProvider:
+    """A new provider with a fresh signing secret (the caller shows it once)."""
+    provider = ServiceProvider(
+        name=name,
+        kind=kind,
+        email=email,
+        webhook_url=webhook_url or "",
+        tracks=list(tracks) if not isinstance(tracks, str) else tracks,
+        language=language,
+        active=active,
+        webhook_secret=new_webhook_secret(),
+    )
+    _clean_provider(provider)
+    with transaction.atomic():
+        provider.save()
+    logger.info("provider %s created by %s", provider.pk, getattr(actor, "pk", None))
+    return provider
+
+
+def update_provider(
+    *, actor: AbstractBaseUser | None, provider: ServiceProvider, **changes: object
+) -> ServiceProvider:
+    """Change any of name, kind, email, webhook_url, tracks, language, active."""
+    unknown = set(changes) - PROVIDER_FIELDS
+    if unknown:
+        raise ValidationError({field: [_("This field cannot be changed.")] for field in unknown})
+    with transaction.atomic():
+        locked = ServiceProvider.objects.select_for_update().get(pk=provider.pk)
+        for field, value in changes.items():
+            setattr(locked, field, "" if field == "webhook_url" and value is None else value)
+        _clean_provider(locked)
+        locked.save(update_fields=sorted(changes))
+    logger.info("provider %s changed by %s", locked.pk, getattr(actor, "pk", None))
+    return locked
+
+
+def rotate_provider_secret(
+    *, actor: AbstractBaseUser | None, provider: ServiceProvider
+) -> ServiceProvider:
+    """Replace the signing secret; webhooks sent from now on are signed with the new one."""
+    with transaction.atomic():
+        locked = ServiceProvider.objects.select_for_update().get(pk=provider.pk)
+        locked.webhook_secret = new_webhook_secret()
+        locked.save(update_fields=["webhook_secret"])
+    logger.info("provider %s secret rotated by %s", locked.pk, getattr(actor, "pk", None))
+    return locked
+
+
+def retry_notification(
+    *, actor: AbstractBaseUser | None, notification: Notification
+) -> Notification:
+    """Send a pending or failed row now, with a fresh series of attempts; a sent one is final."""
+    with transaction.atomic():
+        locked = Notification.objects.select_for_update().get(pk=notification.pk)
+        if locked.status == NotificationStatus.SENT:
+            raise NotificationAlreadySent(
+                _("This notification was already sent; it cannot be sent again.")
+            )
+        locked.status = NotificationStatus.PENDING
+        locked.attempts = 0
+        locked.next_attempt_at = timezone.now() + timedelta(
+            seconds=settings.NOTIFICATIONS_DISPATCH_LEASE_SECONDS
+        )
+        locked.save(update_fields=["status", "attempts", "next_attempt_at"])
+        notification_id = locked.pk
+        transaction.on_commit(lambda: dispatch_notifications(notification_ids=[notification_id]))
+    logger.info("notification %s retried by %s", locked.pk, getattr(actor, "pk", None))
+    return locked
+
+
+def send_test_webhook(*, actor: AbstractBaseUser | None, provider: ServiceProvider) -> Notification:
+    """Queue a `provider.test` webhook to the provider's endpoint; its delivery log shows whether
+    the endpoint answered 2xx."""
+    if not provider.webhook_url:
+        raise ValidationError(
+            {"webhook_url": [_("This provider has no webhook URL to send a test to.")]}
+        )
+    now = timezone.now()
+    row = build_row(
+        event=PROVIDER_TEST,
+        subject=f"test:{now.isoformat()}",
+        channel=NotificationChannel.WEBHOOK,
+        recipient=provider.webhook_url,
+        language=provider.language,
+        provider=provider,
+        payload={
+            "template": "provider_test",
+            "data": {"provider": {"id": provider.pk, "name": provider.name}, "test": True},
+        },
+        now=now,
+    )
+    with transaction.atomic():
+        [notification_id] = write_outbox([row])
+    logger.info("test webhook to provider %s by %s", provider.pk, getattr(actor, "pk", None))
+    return Notification.objects.get(pk=notification_id)

@@ -1,0 +1,25 @@
+"""Periodic tasks of reviewing: thin adapters around its notification builders."""
+
+import logging
+
+from celery import shared_task
+
+from . import notifications
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="reviews.send_review_reminders", ignore_result=True)
+def send_review_reminders() -> int:
+    """Daily (beat): remind reviewers of unsubmitted reviews due within 48 hours."""
+    count = notifications.send_review_reminders()
+    logger.info("queued %d review reminders", count)
+    return count
+
+
+@shared_task(name="reviews.send_provider_digests", ignore_result=True)
+def send_provider_digests() -> int:
+    """Weekly (beat): tell each provider of the matching start-ups accepted this week."""
+    count = notifications.send_provider_digests()
+    logger.info("queued %d provider digests", count)
+    return count

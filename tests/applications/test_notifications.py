@@ -1,0 +1,123 @@
+"""Who an application's own events tell: the receipt of a submission, and decisions."""
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from applications import notifications as application_notifications
+from applications.enums import ApplicationStatus
+from incubator.enums import ServiceKind
+from notifications.enums import NotificationChannel
+from notifications.models import Notification
+from tests.factories import (
+    ApplicationFactory,
+    ServiceProviderFactory,
+    ShortlistEntryFactory,
+    StartupFactory,
+)
+from tests.notifications.outbox_rows import decide, rows
+
+pytestmark = pytest.mark.django_db
+
+
+def test_application_decided_accepted_tells_matching_providers_and_applicant():
+    application = ApplicationFactory(
+        status=ApplicationStatus.SHORTLISTED, needs_fund=False, needs_testing=True
+    )
+    entry = ShortlistEntryFactory(application=application, raw_score=91.0)
+    tester = ServiceProviderFactory(
+        kind=ServiceKind.TESTING, webhook_url="http://127.0.0.1:9/t", email="lab@t.example"
+    )
+    ServiceProviderFactory(kind=ServiceKind.FUND)
+
+    decide(application, ApplicationStatus.ACCEPTED)
+
+    assert rows() == [
+        ("application.accepted", "email", application.startup.contact_email),
+        ("application.accepted", "email", "lab@t.example"),
+        ("application.accepted", "webhook", "http://127.0.0.1:9/t"),
+    ]
+    webhook = Notification.objects.get(channel=NotificationChannel.WEBHOOK)
+    assert webhook.provider == tester
+    assert webhook.payload["data"]["startup"]["raw_score"] == entry.raw_score
+    assert webhook.payload["data"]["startup"]["needs"] == ["testing"]
+
+
+def test_application_decided_accepted_without_entry_has_null_scores():
+    application = ApplicationFactory(status=ApplicationStatus.WAITLISTED)
+    ServiceProviderFactory()
+
+    decide(application, ApplicationStatus.ACCEPTED)
+
+    payload = Notification.objects.get(provider__isnull=False).payload
+    assert payload["data"]["startup"]["raw_score"] is None
+    assert payload["data"]["startup"]["normalized_score"] is None
+
+
+def test_application_decided_accepting_twice_writes_nothing_new():
+    application = ApplicationFactory(status=ApplicationStatus.SHORTLISTED)
+    ServiceProviderFactory()
+    decide(application, ApplicationStatus.ACCEPTED)
+    before = Notification.objects.count()
+
+    with transaction.atomic():
+        application_notifications.application_decided(application=application)
+
+    assert Notification.objects.count() == before == 2
+
+
+@pytest.mark.parametrize(
+    ("status", "event", "template"),
+    [
+        (ApplicationStatus.WAITLISTED, "application.waitlisted", "application_waitlisted"),
+        (ApplicationStatus.REJECTED, "application.rejected", "application_rejected"),
+        (ApplicationStatus.SHORTLISTED, "application.shortlisted", "application_shortlisted"),
+    ],
+)
+def test_application_decided_tells_only_the_applicant(status, event, template):
+    application = ApplicationFactory(
+        status=ApplicationStatus.UNDER_REVIEW, startup__language="zh-hant"
+    )
+    ServiceProviderFactory()
+
+    decide(application, status)
+
+    row = Notification.objects.get()
+    assert (row.event, row.channel, row.recipient, row.language, row.provider) == (
+        event,
+        "email",
+        application.startup.contact_email,
+        "zh-hant",
+        None,
+    )
+    assert row.payload["template"] == template
+
+
+def test_application_decided_other_statuses_tell_nobody():
+    application = ApplicationFactory(status=ApplicationStatus.WITHDRAWN)
+
+    with transaction.atomic():
+        application_notifications.application_decided(application=application)
+
+    assert Notification.objects.count() == 0
+
+
+def test_application_submitted_sends_a_receipt_in_the_startup_language():
+    application = ApplicationFactory(
+        status=ApplicationStatus.SUBMITTED,
+        submitted_at=timezone.now(),
+        startup=StartupFactory(language="zh-hans", contact_email="ceo@s.example"),
+    )
+
+    with transaction.atomic():
+        application_notifications.application_submitted(application=application)
+        application_notifications.application_submitted(application=application)
+
+    row = Notification.objects.get()
+    assert (row.event, row.recipient, row.language, row.subject, row.dedup_key) == (
+        "application.submitted",
+        "ceo@s.example",
+        "zh-hans",
+        f"application:{application.pk}",
+        f"application.submitted|application:{application.pk}|ceo@s.example|email",
+    )
