@@ -8,3 +8,8 @@ class NotificationsConfig(AppConfig):
 
     name = "notifications"
     verbose_name = _("Notifications")
+
+    def ready(self) -> None:
+        # The outbox hands rows to its delivery task by name (tasks.py sits above outbox.py), so
+        # the task must be registered in every process that writes rows, not only in workers.
+        from . import tasks  # noqa: F401

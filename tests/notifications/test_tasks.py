@@ -1,5 +1,8 @@
 """The Celery wiring: task names, the beat schedule, and the tasks run in-process (eager)."""
 
+import os
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
@@ -67,3 +70,22 @@ def test_deliver_notifications_task_records_a_template_bug_and_fails_the_row():
 
     row.refresh_from_db()
     assert row.last_error.startswith("TemplateDoesNotExist")
+
+
+def test_delivery_task_is_registered_in_a_process_that_only_set_django_up():
+    # Web processes and management commands never import tasks.py themselves; the outbox finds
+    # its delivery task by name in Celery's registry.
+    script = (
+        "import django; django.setup(); from celery import current_app; "
+        "print('notifications.deliver' in current_app.tasks)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.stdout.strip() == "True", result.stderr
