@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "notifications.apps.NotificationsConfig",
     "applications.apps.ApplicationsConfig",
     "reviews.apps.ReviewsConfig",
+    "demo.apps.DemoConfig",
 ]
 
 MIDDLEWARE = [
