@@ -1,18 +1,21 @@
 """The Celery wiring: task names, the beat schedule, and the tasks run in-process (eager)."""
 
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from incubator.celery import app
+from incubator.celery import app, consume_redispatch_with_deliveries
 from notifications import tasks
 from notifications.enums import NotificationStatus
 from notifications.models import Notification
 from tests.factories import NotificationFactory
 
 pytestmark = pytest.mark.django_db
+
+REDISPATCH_QUEUE = settings.NOTIFICATIONS_REDISPATCH_QUEUE
 
 
 def test_notification_tasks_are_registered_under_their_names():
@@ -26,17 +29,58 @@ def test_notification_tasks_are_registered_under_their_names():
     } <= set(app.tasks)
 
 
-def test_beat_schedule_runs_redispatch_reminders_and_digests_on_the_notifications_queue():
+def test_beat_schedule_runs_reminders_and_digests_on_the_notifications_queue():
     schedule = settings.CELERY_BEAT_SCHEDULE
 
-    assert schedule["notifications-redispatch-due"]["task"] == "notifications.redispatch_due"
-    assert schedule["notifications-redispatch-due"]["schedule"] == 60
     reminders = schedule["reviews-review-reminders"]["schedule"]
     digests = schedule["reviews-weekly-provider-digest"]["schedule"]
     assert (reminders.hour, reminders.minute) == ({9}, {0})
     assert (digests.day_of_week, digests.hour) == ({1}, {9})
-    for entry in schedule.values():
-        assert entry["options"]["queue"] == settings.NOTIFICATIONS_QUEUE
+    for name in ["reviews-review-reminders", "reviews-weekly-provider-digest"]:
+        assert schedule[name]["options"] == {"queue": settings.NOTIFICATIONS_QUEUE}
+
+
+def test_beat_schedule_runs_redispatch_every_minute_on_its_own_queue_without_expiry():
+    entry = settings.CELERY_BEAT_SCHEDULE["notifications-redispatch-due"]
+
+    assert (entry["task"], entry["schedule"]) == ("notifications.redispatch_due", 60)
+    # No "expires": a run that waited behind other work still runs.
+    assert entry["options"] == {"queue": REDISPATCH_QUEUE}
+    assert f"{settings.NOTIFICATIONS_QUEUE}.redispatch" == REDISPATCH_QUEUE
+
+
+def test_worker_without_queue_option_consumes_deliveries_and_redispatch():
+    declared = app.amqp.queues
+
+    # What `celery worker` without -Q consumes: every declared queue.
+    assert set(declared.consume_from) == {"celery", settings.NOTIFICATIONS_QUEUE, REDISPATCH_QUEUE}
+    route = app.amqp.router.route
+    assert route({}, "notifications.redispatch_due")["queue"].name == REDISPATCH_QUEUE
+
+
+def test_worker_told_to_consume_the_notifications_queue_consumes_redispatch_too():
+    queues = app.amqp.queues
+    queues.select([settings.NOTIFICATIONS_QUEUE])  # what `celery worker -Q <queue>` does
+    try:
+        consume_redispatch_with_deliveries(sender="worker@test", instance=SimpleNamespace(app=app))
+        consumed = set(queues.consume_from)
+    finally:
+        queues._consume_from = None  # back to every declared queue
+
+    assert consumed == {settings.NOTIFICATIONS_QUEUE, REDISPATCH_QUEUE}
+
+
+def test_worker_told_to_consume_other_queues_only_is_left_alone():
+    queues = app.amqp.queues
+    queues.select(["reports"])  # declared on the fly, as the worker does
+    try:
+        consume_redispatch_with_deliveries(sender="worker@test", instance=SimpleNamespace(app=app))
+        consumed = set(queues.consume_from)
+    finally:
+        queues._consume_from = None
+        del queues["reports"]
+
+    assert consumed == {"reports"}
 
 
 def test_redispatch_due_task_delivers_due_rows(mailoutbox, django_capture_on_commit_callbacks):
