@@ -6,6 +6,7 @@ PostgreSQL, and an HTTP receiver on 127.0.0.1.
   beat's re-dispatch delivers them once the broker is back.
 - Re-dispatch never starves behind a backlog of deliveries: it has a queue of its own, which a
   plain `celery worker` consumes next to the deliveries.
+- The health endpoint says "broker": "error" about a hung broker, within seconds.
 """
 
 import os
@@ -18,6 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.db import connection, transaction
+from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -155,6 +157,28 @@ def test_paused_broker_publish_answers_within_seconds_and_beat_delivers_later(
     webhooks = set(Notification.objects.filter(channel="webhook").values_list("pk", flat=True))
     assert len(webhooks) == 2
     assert {int(r.headers["webhook-id"]) for r in receiver.received()} == webhooks
+
+
+def test_paused_broker_health_says_broker_error_within_seconds(on_own_broker, redis_server):
+    assert Client().get("/healthz/").json()["broker"] == "ok"
+    redis_server.pause()
+    watchdog = threading.Timer(20, redis_server.resume)
+    watchdog.start()
+    try:
+        started = time.monotonic()
+        response = Client().get("/healthz/")
+        took = time.monotonic() - started
+    finally:
+        watchdog.cancel()
+        redis_server.resume()
+
+    assert response.status_code == 503
+    assert response.json() == {
+        "database": "ok",
+        "broker": "error",
+        "outbox": {"pending": 0, "stale": 0, "failed": 0},
+    }
+    assert took < REQUEST_BOUND
 
 
 def webhook_row(provider, subject: str, now) -> Notification:
