@@ -8,3 +8,9 @@ class NotificationsConfig(AppConfig):
 
     name = "notifications"
     verbose_name = _("Notifications")
+
+    def ready(self) -> None:
+        # The outbox publishes its delivery task by name (tasks.py sits above outbox.py), and
+        # Celery imports task modules only in a worker: a web process registers them here, or
+        # every after-commit dispatch would fail with NotRegistered.
+        from . import tasks  # noqa: F401 (imported to register the tasks)

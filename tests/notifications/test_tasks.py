@@ -1,6 +1,10 @@
 """The Celery wiring: task names, the beat schedule, and the tasks run in-process (eager)."""
 
+import os
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -16,6 +20,7 @@ from tests.factories import NotificationFactory
 pytestmark = pytest.mark.django_db
 
 REDISPATCH_QUEUE = settings.NOTIFICATIONS_REDISPATCH_QUEUE
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_notification_tasks_are_registered_under_their_names():
@@ -111,3 +116,23 @@ def test_deliver_notifications_task_records_a_template_bug_and_fails_the_row():
 
     row.refresh_from_db()
     assert row.last_error.startswith("TemplateDoesNotExist")
+
+
+def test_a_web_process_has_the_delivery_task_registered():
+    # A fresh process that only sets Django up, like gunicorn: Celery imports task modules only
+    # in a worker, and the after-commit dispatch looks the task up by name.
+    code = (
+        "import django; django.setup(); from celery import current_app; "
+        "print(sorted(n for n in current_app.tasks if n.startswith('notifications.')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+
+    assert result.stdout.strip() == "['notifications.deliver', 'notifications.redispatch_due']"
