@@ -12,6 +12,7 @@ import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from kombu import Exchange, Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -142,6 +143,8 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 if HTTPS:
     SECURE_SSL_REDIRECT = True
+    # A load balancer polls the health endpoint over plain HTTP inside the network.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz/?$"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
@@ -209,15 +212,48 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 4 * 60
 CELERY_TASK_TIME_LIMIT = 5 * 60
-# Longer than the longest task (the hard time limit), so Redis never redelivers a running task.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
+# A broker that stops answering (paused, failing over, a connection dropped by a firewall)
+# must not hold up the request that caused a message: connecting and every command wait at most
+# BROKER_TIMEOUT seconds, then the publisher gives up and the rows wait for beat's re-dispatch.
+# Without a socket timeout a paused Redis blocks a publish forever once the connection is made.
+BROKER_TIMEOUT = env.float("BROKER_TIMEOUT", default=2)
+if BROKER_TIMEOUT <= 1:
+    # An idle worker waits one second for a message (kombu's BRPOP): a shorter socket timeout
+    # would break its every poll.
+    raise ImproperlyConfigured("BROKER_TIMEOUT must be more than 1 second.")
+CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_TIMEOUT
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Longer than the longest task (the hard time limit): Redis never redelivers a running task.
+    "visibility_timeout": 60 * 60,
+    "socket_connect_timeout": BROKER_TIMEOUT,
+    "socket_timeout": BROKER_TIMEOUT,
+    "socket_keepalive": True,
+}
+# The same for the result backend (only the worker health check `incubator.ping` keeps one).
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = BROKER_TIMEOUT
+CELERY_REDIS_SOCKET_TIMEOUT = BROKER_TIMEOUT
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
 
-# Notifications (DESIGN.md section 7). The queue their tasks go to: "celery" is what a plain
-# `celery worker` consumes; a deployment (or a test) may give notifications their own workers.
+# Notifications (DESIGN.md section 7). The queue their deliveries and periodic jobs go to:
+# "celery" is the default queue; a deployment (or a test) may give notifications their own.
 NOTIFICATIONS_QUEUE = env.str("NOTIFICATIONS_QUEUE", default="celery")
+# Beat's re-dispatch has a queue of its own, so it never waits behind a backlog of deliveries.
+# A worker consumes every queue declared below unless told otherwise with -Q, and one told to
+# consume NOTIFICATIONS_QUEUE consumes this one too (incubator/celery.py).
+NOTIFICATIONS_REDISPATCH_QUEUE = env.str(
+    "NOTIFICATIONS_REDISPATCH_QUEUE", default=f"{NOTIFICATIONS_QUEUE}.redispatch"
+)
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = [
+    # The exchange and routing key Celery gives a queue it creates itself (direct, by name).
+    Queue(name, Exchange(name), routing_key=name)
+    for name in dict.fromkeys(
+        [CELERY_TASK_DEFAULT_QUEUE, NOTIFICATIONS_QUEUE, NOTIFICATIONS_REDISPATCH_QUEUE]
+    )
+]
+CELERY_TASK_ROUTES = {"notifications.redispatch_due": {"queue": NOTIFICATIONS_REDISPATCH_QUEUE}}
 # Seconds between failed attempts (with ±20 % jitter); one attempt more than delays, then failed.
 NOTIFICATIONS_RETRY_DELAYS = [
     float(delay)
@@ -238,14 +274,13 @@ NOTIFICATIONS_REDISPATCH_BATCH = env.int("NOTIFICATIONS_REDISPATCH_BATCH", defau
 NOTIFICATIONS_DISPATCH_CHUNK = env.int("NOTIFICATIONS_DISPATCH_CHUNK", default=16)
 WEBHOOK_CONNECT_TIMEOUT = env.float("WEBHOOK_CONNECT_TIMEOUT", default=3)
 WEBHOOK_READ_TIMEOUT = env.float("WEBHOOK_READ_TIMEOUT", default=10)
-# Publishing to a broker that is down must not hold up the request that caused the message.
-CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BEAT_SCHEDULE.update(
     {
         "notifications-redispatch-due": {
             "task": "notifications.redispatch_due",
             "schedule": NOTIFICATIONS_REDISPATCH_SECONDS,
-            "options": {"queue": NOTIFICATIONS_QUEUE, "expires": NOTIFICATIONS_REDISPATCH_SECONDS},
+            # No expiry: a run that waited is still useful, and runs never overlap (a lock).
+            "options": {"queue": NOTIFICATIONS_REDISPATCH_QUEUE},
         },
         "reviews-review-reminders": {
             "task": "reviews.send_review_reminders",

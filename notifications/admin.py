@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -11,7 +12,7 @@ from incubator.enums import Track
 from incubator.exceptions import WorkflowError
 from incubator.models import ServiceProvider
 
-from . import services
+from . import selectors, services
 from .models import Notification, NotificationAttempt
 from .urlsafety import validate_webhook_url
 
@@ -127,6 +128,21 @@ class NotificationAttemptAdmin(admin.ModelAdmin):
         return False
 
 
+class StaleFilter(admin.SimpleListFilter):
+    """Pending rows that should have been attempted by now (notifications.selectors)."""
+
+    title = _("overdue")
+    parameter_name = "stale"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Stale: pending for too long"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(selectors.stale_filter(now=timezone.now()))
+        return queryset
+
+
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
     list_display = [
@@ -140,7 +156,7 @@ class NotificationAdmin(admin.ModelAdmin):
         "sent_at",
         "created_at",
     ]
-    list_filter = ["status", "event", "channel", "provider"]
+    list_filter = ["status", StaleFilter, "event", "channel", "provider"]
     list_select_related = ["provider"]
     search_fields = ["recipient", "subject", "dedup_key"]
     date_hierarchy = "created_at"

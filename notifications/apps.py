@@ -10,6 +10,7 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("Notifications")
 
     def ready(self) -> None:
-        # The outbox hands rows to its delivery task by name (tasks.py sits above outbox.py), so
-        # the task must be registered in every process that writes rows, not only in workers.
-        from . import tasks  # noqa: F401
+        # The outbox publishes its delivery task by name (tasks.py sits above outbox.py), and
+        # Celery imports task modules only in a worker: a web process registers them here, or
+        # every after-commit dispatch would fail with NotRegistered.
+        from . import tasks  # noqa: F401 (imported to register the tasks)

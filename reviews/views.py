@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from incubator.models import Round
 from incubator.permissions import is_coordinator
+from notifications.selectors import outbox_counts
 
 from . import charts
 from .dashboard import round_dashboard
@@ -31,6 +32,8 @@ def coordinator_dashboard(request: HttpRequest) -> HttpResponse:
         "title": _("Coordinator dashboard"),
         "rounds": rounds,
         "chosen": chosen,
+        # The outbox, whatever the round: messages that wait too long or gave up need a person.
+        "outbox": outbox_counts(),
     }
     if chosen is not None:
         data = round_dashboard(round=chosen)

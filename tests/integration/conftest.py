@@ -19,13 +19,22 @@ class WorkerProcess:
     """A `celery worker` subprocess consuming one private queue, so no other worker interferes."""
 
     def __init__(
-        self, *, broker_url: str, queue: str, extra_env: dict[str, str], beat: bool = False
+        self,
+        *,
+        broker_url: str,
+        queue: str,
+        extra_env: dict[str, str],
+        beat: bool = False,
+        all_queues: bool = False,
     ) -> None:
         self.broker_url = broker_url
         self.queue = queue
         self.extra_env = extra_env
         # With beat, the worker also runs the periodic schedule (notifications' re-dispatch).
         self.beat = beat
+        # Without -Q, as an operator starts it: every queue the settings declare (a test that
+        # wants this gives the worker a broker of its own).
+        self.all_queues = all_queues
         self.process: subprocess.Popen | None = None
         self.log_path = ROOT / "test-artifacts" / f"worker-{queue}.log"
 
@@ -51,8 +60,7 @@ class WorkerProcess:
                 "worker",
                 "--pool",
                 "solo",
-                "--queues",
-                self.queue,
+                *([] if self.all_queues else ["--queues", self.queue]),
                 "--without-gossip",
                 "--without-mingle",
                 "--without-heartbeat",

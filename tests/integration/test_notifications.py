@@ -62,8 +62,11 @@ def worker_database_url() -> str:
 
 
 def use_broker(url: str) -> None:
-    """Point this process's Celery app at another broker (drops its cached connections)."""
-    celery_app.conf.broker_url = url
+    """Point this process's Celery app at another broker (drops its cached connections).
+
+    The write URL: Celery prefers it to `broker_url`, which the environment's CELERY_BROKER_URL
+    overrides (setting only `broker_url` published to the configured Redis all along)."""
+    celery_app.conf.broker_write_url = url
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
 

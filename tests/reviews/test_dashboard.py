@@ -1,14 +1,20 @@
 """The coordinator dashboard: its numbers, who reaches it, and a constant number of queries."""
 
+from datetime import timedelta
+
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from applications.enums import ApplicationStatus
 from incubator.enums import Region, Track
+from notifications.enums import NotificationStatus
+from notifications.models import Notification
 from reviews.dashboard import round_dashboard
 from reviews.models import Assignment
 from tests.factories import (
     ApplicationFactory,
+    NotificationFactory,
     ReviewerFactory,
     RoundFactory,
     StartupFactory,
@@ -36,6 +42,13 @@ def round_():
     waiting = ApplicationFactory(round=round_, status=ApplicationStatus.UNDER_REVIEW)
     Assignment.objects.create(application=waiting, reviewer=harsh, due_at=round_.review_deadline)
     return round_
+
+
+def stale_notification() -> Notification:
+    """Never attempted, created long before its lease and three re-dispatch intervals ran out."""
+    row = NotificationFactory(next_attempt_at=timezone.now() - timedelta(hours=1))
+    Notification.objects.filter(pk=row.pk).update(created_at=timezone.now() - timedelta(hours=2))
+    return row
 
 
 def values(bars):
@@ -114,7 +127,8 @@ def test_dashboard_query_count_is_constant(client, coordinator, django_assert_nu
     reviewers = [ReviewerFactory(), ReviewerFactory()]
     scored_application(round_, [5, 9], reviewers=reviewers)
     client.force_login(coordinator)
-    with django_assert_num_queries(12) as one:
+    NotificationFactory()
+    with django_assert_num_queries(13) as one:
         client.get(URL)
 
     for index in range(15):
@@ -125,7 +139,10 @@ def test_dashboard_query_count_is_constant(client, coordinator, django_assert_nu
             track=Track.values[index % 8],
             startup=StartupFactory(region=Region.values[index % 12]),
         )
-    with django_assert_num_queries(12) as many:
+    for _ in range(5):
+        NotificationFactory(status=NotificationStatus.FAILED)
+        stale_notification()
+    with django_assert_num_queries(13) as many:
         client.get(URL)
 
     assert len(one.captured_queries) == len(many.captured_queries)
@@ -138,3 +155,52 @@ def test_dashboard_in_the_coordinators_language(client, coordinator, round_):
 
     assert "協調員儀表板" in content
     assert "按地區統計的申請" in content
+    assert '<span class="caption">等候發送</span>' in content
+
+
+OUTBOX = "/admin/notifications/notification/"
+
+
+def tile(count: int, caption: str, query: str, *, warn: bool) -> str:
+    css = "tile warn" if warn else "tile"
+    return (
+        f'<a class="{css}" href="{OUTBOX}?{query}"><span class="figure">{count}</span>'
+        f'<span class="caption">{caption}</span></a>'
+    )
+
+
+def test_dashboard_outbox_card_counts_and_links_to_the_filtered_list(client, coordinator):
+    stale_notification()
+    NotificationFactory(next_attempt_at=timezone.now() + timedelta(minutes=2))
+    NotificationFactory(status=NotificationStatus.FAILED)
+    NotificationFactory(status=NotificationStatus.FAILED)
+    NotificationFactory(status=NotificationStatus.SENT)
+    client.force_login(coordinator)
+
+    content = client.get(URL).content.decode()  # no round yet: the card shows all the same
+
+    assert tile(2, "waiting to be sent", "status__exact=pending", warn=False) in content
+    assert tile(1, "stale", "stale=yes", warn=True) in content
+    assert tile(2, "failed", "status__exact=failed", warn=True) in content
+    assert "There is no round yet." in content
+
+
+def test_dashboard_outbox_card_all_quiet_has_no_warning(client, coordinator, round_):
+    client.force_login(coordinator)
+
+    content = client.get(URL).content.decode()
+
+    assert tile(0, "stale", "stale=yes", warn=False) in content
+    assert tile(0, "failed", "status__exact=failed", warn=False) in content
+
+
+def test_notification_admin_stale_filter_lists_the_stale_rows_only(client, coordinator):
+    stale = stale_notification()
+    NotificationFactory(next_attempt_at=timezone.now() + timedelta(minutes=2))
+    NotificationFactory(status=NotificationStatus.FAILED)
+    client.force_login(coordinator)
+
+    response = client.get(OUTBOX, {"stale": "yes"})
+
+    assert response.status_code == 200
+    assert [row.pk for row in response.context["cl"].result_list] == [stale.pk]

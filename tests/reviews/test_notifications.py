@@ -5,7 +5,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import transaction
-from django.utils import timezone
 
 from applications.enums import ApplicationStatus
 from incubator.enums import ServiceKind, Track
@@ -26,6 +25,9 @@ from tests.factories import (
 from tests.notifications.outbox_rows import publish
 
 pytestmark = pytest.mark.django_db
+
+# TIME_ZONE: local days and weeks (reminders, digests) are counted here.
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def test_shortlist_published_gives_each_provider_exactly_its_startups():
@@ -172,7 +174,7 @@ def test_assignments_created_tells_the_reviewer_in_their_language():
 def test_send_review_reminders_reminds_unsubmitted_reviews_due_within_48_hours_once_a_day():
     # A fixed clock in the morning (Asia/Shanghai): the calls an hour apart fall on one day
     # whenever the suite runs.
-    now = datetime(2026, 12, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    now = datetime(2026, 12, 1, 9, 0, tzinfo=SHANGHAI)
     due_soon = AssignmentFactory(due_at=now + timedelta(hours=30))
     ReviewFactory(assignment=AssignmentFactory(due_at=now + timedelta(hours=20)))  # draft
     submitted = AssignmentFactory(due_at=now + timedelta(hours=10))
@@ -191,8 +193,21 @@ def test_send_review_reminders_reminds_unsubmitted_reviews_due_within_48_hours_o
     assert review_notifications.send_review_reminders(now=now + timedelta(days=1, hours=-12)) >= 1
 
 
+def test_send_review_reminders_a_new_local_day_at_midnight_reminds_again():
+    # 23:30 and 00:30 in Asia/Shanghai (15:30 and 16:30 UTC, one UTC day): two local days.
+    evening = datetime(2026, 12, 1, 23, 30, tzinfo=SHANGHAI)
+    assignment = AssignmentFactory(due_at=evening + timedelta(hours=30))
+
+    assert review_notifications.send_review_reminders(now=evening) == 1
+    assert review_notifications.send_review_reminders(now=evening + timedelta(hours=1)) == 1
+    assert sorted(
+        Notification.objects.filter(event="review.reminder").values_list("subject", flat=True)
+    ) == [f"assignment:{assignment.pk}:2026-12-01", f"assignment:{assignment.pk}:2026-12-02"]
+
+
 def test_send_provider_digests_lists_the_weeks_matching_acceptances_only_when_non_empty():
-    now = timezone.now()
+    # A fixed clock: Monday 09:00 in Asia/Shanghai, when beat sends the digest.
+    now = datetime(2026, 12, 7, 9, 0, tzinfo=SHANGHAI)
     this_week = ApplicationFactory(
         status=ApplicationStatus.ACCEPTED, decided_at=now - timedelta(days=2), needs_fund=True
     )
@@ -206,5 +221,23 @@ def test_send_provider_digests_lists_the_weeks_matching_acceptances_only_when_no
     assert review_notifications.send_provider_digests(now=now) == 0
 
     row = Notification.objects.get(event="provider.digest")
-    assert row.provider == fund
+    assert (row.provider, row.subject) == (fund, "week:2026-W50")
     assert [s["application"] for s in row.payload["data"]["startups"]] == [this_week.pk]
+
+
+def test_send_provider_digests_the_week_is_the_local_one_at_midnight():
+    # Sunday 23:30 and Monday 00:30 in Asia/Shanghai: one UTC week (Sunday 15:30 and 16:30
+    # UTC), two local ones, so two digests.
+    sunday_evening = datetime(2026, 12, 6, 23, 30, tzinfo=SHANGHAI)
+    ApplicationFactory(
+        status=ApplicationStatus.ACCEPTED,
+        decided_at=sunday_evening - timedelta(days=1),
+        needs_fund=True,
+    )
+    ServiceProviderFactory(kind=ServiceKind.FUND)
+
+    assert review_notifications.send_provider_digests(now=sunday_evening) == 1
+    assert review_notifications.send_provider_digests(now=sunday_evening + timedelta(hours=1)) == 1
+    assert sorted(
+        Notification.objects.filter(event="provider.digest").values_list("subject", flat=True)
+    ) == ["week:2026-W49", "week:2026-W50"]
