@@ -121,3 +121,7 @@ def test_application_submitted_sends_a_receipt_in_the_startup_language():
         f"application:{application.pk}",
         f"application.submitted|application:{application.pk}|ceo@s.example|email",
     )
+    assert (row.payload["data"]["startup"], row.payload["data"]["startup_name"]) == (
+        application.startup_id,
+        application.startup.name,
+    )

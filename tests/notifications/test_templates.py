@@ -13,7 +13,8 @@ from notifications.models import Notification
 PROGRAMME = "Greater Bay Area Blockchain Blue Chip Project Joint Incubator Plan"
 STARTUP = {
     "application": 7,
-    "startup": "Acme Chain",
+    "startup": 4,
+    "startup_name": "Acme Chain",
     "project_name": "Ledger",
     "region": "hong_kong",
     "track": "supply_chain",
@@ -25,7 +26,13 @@ STARTUP = {
     "normalized_score": -0.5,
     "contact_email": "ceo@acme.example",
 }
-APPLICANT = {"application": 7, "startup": "Acme Chain", "project_name": "Ledger", "round": "R1"}
+APPLICANT = {
+    "application": 7,
+    "startup": 4,
+    "startup_name": "Acme Chain",
+    "project_name": "Ledger",
+    "round": "R1",
+}
 REVIEWER = {**APPLICANT, "assignment": 3, "reviewer": "Mei", "due_at": "2026-12-01T02:00:00+00:00"}
 SHORTLIST = {"shortlist": {"id": 1, "name": "Top 10", "round": 1}, "startups": [STARTUP]}
 DIGEST = {

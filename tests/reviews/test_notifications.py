@@ -88,7 +88,8 @@ def test_shortlist_published_sends_the_startup_shape_of_design_section_8():
         "startups": [
             {
                 "application": entry.application_id,
-                "startup": entry.application.startup.name,
+                "startup": entry.application.startup_id,
+                "startup_name": entry.application.startup.name,
                 "project_name": entry.application.project_name,
                 "region": "hong_kong",
                 "track": "finance",
