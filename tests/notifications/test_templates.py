@@ -10,7 +10,15 @@ import pytest
 from notifications.delivery import render_email
 from notifications.models import Notification
 
+pytestmark = pytest.mark.django_db
+
 PROGRAMME = "Greater Bay Area Blockchain Blue Chip Project Joint Incubator Plan"
+# The default programme's name is in the catalogues: each e-mail shows it in its language.
+PROGRAMME_IN = {
+    "en": PROGRAMME,
+    "zh-hans": "粤港澳大湾区区块链蓝筹项目联合孵化计划",
+    "zh-hant": "粵港澳大灣區區塊鏈藍籌項目聯合孵化計劃",
+}
 STARTUP = {
     "application": 7,
     "startup": 4,
@@ -118,8 +126,8 @@ LANGUAGES = ["en", "zh-hans", "zh-hant"]
 # A phrase of the footer in each language: the body really is translated.
 FOOTER = {
     "en": f"You receive this message from {PROGRAMME}.",
-    "zh-hans": f"此消息来自{PROGRAMME}。",
-    "zh-hant": f"此訊息來自{PROGRAMME}。",
+    "zh-hans": f"此消息来自{PROGRAMME_IN['zh-hans']}。",
+    "zh-hant": f"此訊息來自{PROGRAMME_IN['zh-hant']}。",
 }
 
 
@@ -142,9 +150,9 @@ def test_render_email_subject_text_and_html_in_each_language(
     subject, text, html = render_email(message(template, data, language))
 
     assert subject == {"en": en, "zh-hans": hans, "zh-hant": hant}[language]
-    assert PROGRAMME in text
+    assert PROGRAMME_IN[language] in text
     assert FOOTER[language] in html
-    assert html.startswith("<!DOCTYPE html>")
+    assert html.startswith(f'<!DOCTYPE html>\n<html lang="{language}">')
     assert "{%" not in text + html
     assert "{{" not in text + html
 
