@@ -41,7 +41,28 @@ APPLICANT = {
     "project_name": "Ledger",
     "round": "R1",
 }
-REVIEWER = {**APPLICANT, "assignment": 3, "reviewer": "Mei", "due_at": "2026-12-01T02:00:00+00:00"}
+ASSIGNMENT = {
+    "assignment": 3,
+    "application": 7,
+    "project_name": "Ledger",
+    "round": "R1",
+    "due_at": "2026-12-01T02:00:00+00:00",
+}
+REVIEWER = {
+    "reviewer": "Mei",
+    "count": 2,
+    "due_at": "2026-12-01T02:00:00+00:00",
+    "workplace_url": "https://incubator.example.org/admin/reviews/review/",
+    "assignments": [
+        ASSIGNMENT,
+        {
+            **ASSIGNMENT,
+            "assignment": 4,
+            "project_name": "Harbour",
+            "due_at": "2026-12-02T02:00:00Z",
+        },
+    ],
+}
 SHORTLIST = {"shortlist": {"id": 1, "name": "Top 10", "round": 1}, "startups": [STARTUP]}
 DIGEST = {
     "since": "2026-11-15T01:00:00+00:00",
@@ -61,16 +82,16 @@ CASES = [
     (
         "assignment_created",
         REVIEWER,
-        "New application to review: “Ledger”",
-        "新的评审任务：“Ledger”",
-        "新的評審任務：「Ledger」",
+        "2 new applications to review",
+        "2 份新的申请待评审",
+        "2 份新的申請待評審",
     ),
     (
         "review_reminder",
         REVIEWER,
-        "Reminder: your review of “Ledger” is due by 2026-12-01 10:00",
-        "提醒：您对“Ledger”的评审须于 2026-12-01 10:00 前提交",
-        "提醒：您對「Ledger」的評審須於 2026-12-01 10:00 前提交",
+        "Reminder: 2 reviews due within 48 hours",
+        "提醒：2 份评审须于 48 小时内提交",
+        "提醒：2 份評審須於 48 小時內提交",
     ),
     (
         "shortlist_published_provider",
