@@ -116,14 +116,20 @@ class Rendered:
         return self.subject, self.text, self.html
 
 
+def _plain(value: str) -> str:
+    """A rendered text part as a plain string: Django marks whatever a template renders as
+    safe HTML, which a text part (with the data in it unescaped) is not."""
+    return str.__str__(value)
+
+
 def _finish(subject: str, text: str, html: str) -> Rendered:
-    return Rendered(" ".join(subject.split()), text.strip() + "\n", html)
+    return Rendered(_plain(" ".join(subject.split())), _plain(text.strip() + "\n"), html)
 
 
 def render_sources(*, subject: str, text_body: str, html_body: str, context: dict) -> Rendered:
     """An edited e-mail's three parts (raises TemplateProblem)."""
     subject = render(checked_template(subject, html=False), context, html=False)
-    text = render(checked_template(text_body, html=False), context, html=False)
+    text = _plain(render(checked_template(text_body, html=False), context, html=False))
     if html_body.strip():
         html = render(checked_template(html_body, html=True), context, html=True)
     else:
@@ -197,22 +203,52 @@ def validate_sources(
     fields = [("subject", subject, False), ("text_body", text_body, False)]
     if html_body.strip():
         fields.append(("html_body", html_body, True))
-    with translation.override(language):
-        for field, source, html in fields:
+    # Messages in the coordinator's language; only the rendering is in the e-mail's.
+    for field, source, html in fields:
+        try:
+            template = compile_template(source, html=html)
+        except TemplateProblem as problem:
+            errors[field] = [str(problem)]
+            continue
+        problems = check(template)
+        if not problems and context is not None:
             try:
-                template = compile_template(source, html=html)
-            except TemplateProblem as problem:
-                errors[field] = [str(problem)]
-                continue
-            problems = check(template)
-            if not problems and context is not None:
-                try:
+                with translation.override(language):
                     render(template, context, html=html)
-                except TemplateProblem as problem:
-                    problems = [problem]
-            if problems:
-                errors[field] = [str(problem) for problem in problems]
+            except TemplateProblem as problem:
+                problems = [problem]
+        if problems:
+            errors[field] = [str(problem) for problem in problems]
     return errors
+
+
+def preview(
+    *,
+    name: str,
+    language: str,
+    row: Notification,
+    subject: str | None = None,
+    text_body: str = "",
+    html_body: str = "",
+) -> Rendered:
+    """The e-mail as the row's recipient would get it in `language`: with the given texts,
+    or (`subject` None) with what is in force now, the edited text or the shipped one
+    (raises TemplateProblem)."""
+    context = row_context(row, language)
+    with translation.override(language):
+        if subject is not None:
+            return render_sources(
+                subject=subject, text_body=text_body, html_body=html_body, context=context
+            )
+        edited = EmailTemplate.objects.filter(name=name, language=language).first()
+        if edited is not None:
+            return render_sources(
+                subject=edited.subject,
+                text_body=edited.text_body,
+                html_body=edited.html_body,
+                context=context,
+            )
+        return render_shipped(name, context)
 
 
 @dataclass(frozen=True)
