@@ -215,8 +215,8 @@ LANGUAGE_CODES = [code for code, _label in settings.LANGUAGES]
 PLACEHOLDER_HELP = _(
     "What this e-mail's messages carry. Write {{ data.project_name }} for a value; a list is "
     "read item by item: {% for a in data.assignments %}{{ a.project_name }}{% endfor %} ([] "
-    "marks an item of a list). A date: {{ dates.due_at|date:\"Y-m-d H:i\" }}; a date inside a "
-    "list: {{ a.due_at|as_datetime|date:\"Y-m-d H:i\" }} (load notification_tags)."
+    'marks an item of a list). A date: {{ dates.due_at|date:"Y-m-d H:i" }}; a date inside a '
+    'list: {{ a.due_at|as_datetime|date:"Y-m-d H:i" }} (load notification_tags).'
 )
 
 
