@@ -253,7 +253,8 @@ class EmailTemplateAdmin(admin.ModelAdmin):
         return is_coordinator(request.user)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return is_coordinator(request.user)
+        # Every template already has its page: "adding" is editing one.
+        return False
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return is_coordinator(request.user)

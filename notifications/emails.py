@@ -13,6 +13,7 @@ import logging
 import re
 from dataclasses import dataclass
 
+from django.template import TemplateSyntaxError
 from django.template.base import Lexer, Token, TokenType
 from django.templatetags.i18n import BlockTranslateNode
 from django.utils import translation
@@ -350,7 +351,10 @@ def _message_body(message: str, expressions: dict[str, str]) -> str:
 
 def _localized_block(tokens: list[Token]) -> str:
     source = "".join(_token_source(token) for token in tokens)
-    compiled = engine(html=False).from_string("{% load i18n %}" + source)
+    try:
+        compiled = engine(html=False).from_string("{% load i18n notification_tags %}" + source)
+    except TemplateSyntaxError:
+        return source  # left as written: the coordinator's check will say what is wrong
     node = next(iter(compiled.nodelist.get_nodes_by_type(BlockTranslateNode)), None)
     if node is None or node.asvar or (node.message_context and node.message_context.is_var):
         return source
@@ -408,4 +412,20 @@ def localized_source(source: str, language: str, *, html: bool) -> str:
             else:
                 out.append(_token_source(token))
             index += 1
-    return "".join(out)
+    return _without_unused_i18n("".join(out))
+
+
+_I18N_TAGS = re.compile(r"\{%\s*(translate|trans|blocktranslate|blocktrans|get_\w+|language)\b")
+_LOAD = re.compile(r"\{%\s*load\s+([^%]*?)\s*%\}")
+
+
+def _without_unused_i18n(source: str) -> str:
+    """Drop `i18n` from `{% load %}` when nothing left in the text needs it."""
+    if _I18N_TAGS.search(source):
+        return source
+
+    def load(match: re.Match) -> str:
+        libraries = [name for name in match[1].split() if name != "i18n"]
+        return "{% load " + " ".join(libraries) + " %}" if libraries else ""
+
+    return _LOAD.sub(load, source)

@@ -241,8 +241,8 @@ def test_admin_edit_starts_from_the_shipped_text_written_out_in_its_language(coo
     response = coordinator_client.get(EDIT.format(name="application_submitted", language="zh-hant"))
 
     form = response.context["form"]
-    assert form.initial["subject"] == "{% load i18n %}我們已收到您的申請「{{ data.project_name }}」"
-    assert form.initial["text_body"].startswith("{% load i18n %}{{ data.startup_name }} 您好：")
+    assert form.initial["subject"] == "我們已收到您的申請「{{ data.project_name }}」"
+    assert form.initial["text_body"].startswith("{{ data.startup_name }} 您好：")
     assert "{% blocktranslate" not in form.initial["text_body"]
 
 
