@@ -283,6 +283,22 @@ def test_assignments_created_costs_the_same_queries_for_one_or_fourteen():
     assert queries_for(1) == queries_for(14)
 
 
+def test_send_review_reminders_costs_the_same_queries_for_one_or_many():
+    now = datetime(2026, 12, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+    def queries_for(reviewers: int, each: int, day: int) -> int:
+        for _ in range(reviewers):
+            reviewer = ReviewerFactory()
+            for hours in range(1, each + 1):
+                AssignmentFactory(reviewer=reviewer, due_at=now + timedelta(days=day, hours=hours))
+        with CaptureQueriesContext(connection) as captured:
+            written = review_notifications.send_review_reminders(now=now + timedelta(days=day))
+        assert written == reviewers
+        return len(captured)
+
+    assert queries_for(1, 1, day=0) == queries_for(5, 6, day=3)
+
+
 def test_send_review_reminders_one_email_per_reviewer_per_day_listing_what_is_due():
     # A fixed clock in the morning (Asia/Shanghai): the calls an hour apart fall on one day
     # whenever the suite runs.
