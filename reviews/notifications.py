@@ -8,10 +8,11 @@ periodic tasks (reminders, digests); every row carries what its message needs, f
 import hashlib
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -66,8 +67,12 @@ def _assignment_item(assignment: Assignment) -> dict:
     }
 
 
+# What a reviewer's e-mail is about, from the reviewer and the sorted ids of its assignments.
+SubjectOf = Callable[[AbstractBaseUser, list[int]], str]
+
+
 def _reviewer_rows(
-    *, assignments: list[Assignment], event: str, template: str, subject, now: datetime
+    *, assignments: list[Assignment], event: str, template: str, subject: SubjectOf, now: datetime
 ) -> list[Notification]:
     """One e-mail per reviewer listing their assignments (soonest due first), in the
     reviewer's language, with a link to the workplace. `subject(reviewer, ids)` names what the
@@ -108,7 +113,7 @@ def _reviewer_rows(
     return rows
 
 
-def assignment_batch_subject(reviewer, ids: list[int]) -> str:
+def assignment_batch_subject(reviewer: AbstractBaseUser, ids: list[int]) -> str:
     """What one assignment e-mail is about: exactly these assignments (first id, count and a
     digest of the sorted ids). The same assignments give the same key, so a repeated call writes
     nothing; assignments are created once, so a later run's new ones always form a new set."""
