@@ -2,14 +2,18 @@
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
+from django.utils import translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from incubator.enums import Currency, Region, ServiceKind, Stage, Track
+from incubator.models import DEFAULT_PROGRAMME_NAME
 
 from .enums import AttachmentKind
+from .selectors import startup_of
 
 
 def apply_service_errors(form: forms.Form, error: ValidationError, aliases=None) -> None:
@@ -159,3 +163,29 @@ class StartupProfileForm(DescribedErrorsMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 5}),
     )
     contact_email = forms.EmailField(label=_("Contact e-mail"))
+
+
+class LocalizedPasswordResetForm(PasswordResetForm):
+    """Django's password reset, with the e-mail in the user's language: the language of the
+    start-up they belong to, else the request's (already active)."""
+
+    def send_mail(
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
+        html_email_template_name=None,
+    ):
+        startup = startup_of(user=context["user"])
+        language = startup.language if startup else translation.get_language()
+        with translation.override(language or settings.LANGUAGE_CODE):
+            super().send_mail(
+                subject_template_name,
+                email_template_name,
+                {**context, "programme": gettext(DEFAULT_PROGRAMME_NAME)},
+                from_email,
+                to_email,
+                html_email_template_name=html_email_template_name,
+            )

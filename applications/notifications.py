@@ -57,10 +57,12 @@ def startup_payload(
     raw_score: float | Decimal | None = None,
     normalized_score: float | Decimal | None = None,
 ) -> dict:
-    """The start-up as providers receive it (DESIGN.md §8), with the scores it was ranked by."""
+    """The start-up as providers receive it (DESIGN.md §8), with the scores it was ranked by:
+    `application` and `startup` are ids, as everywhere in the API; `startup_name` is the name."""
     return {
         "application": application.pk,
-        "startup": application.startup.name,
+        "startup": application.startup_id,
+        "startup_name": application.startup.name,
         "project_name": application.project_name,
         "region": application.startup.region,
         "track": application.track,
@@ -83,7 +85,8 @@ def applicant_row(
     startup = application.startup
     data = {
         "application": application.pk,
-        "startup": startup.name,
+        "startup": startup.pk,
+        "startup_name": startup.name,
         "project_name": application.project_name,
         "round": application.round.name,
         **(extra or {}),

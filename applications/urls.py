@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from . import views
+from .forms import LocalizedPasswordResetForm
 
 portal_patterns = [
     path("", views.home, name="home"),
@@ -39,8 +40,11 @@ account_patterns = [
     path(
         "password-reset/",
         auth_views.PasswordResetView.as_view(
+            form_class=LocalizedPasswordResetForm,
             template_name=f"{ACCOUNT}/password_reset_form.html",
+            # Django's names: the plain-text body is the ".html" one, rendered unescaped.
             email_template_name=f"{ACCOUNT}/password_reset_email.html",
+            html_email_template_name=f"{ACCOUNT}/password_reset_email_body.html",
             subject_template_name=f"{ACCOUNT}/password_reset_subject.txt",
         ),
         name="password_reset",

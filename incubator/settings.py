@@ -135,6 +135,8 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="incubator@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Where the site is reached from outside: links in e-mails (the reviewer workplace) start here.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 # Security. DJANGO_HTTPS=0 serves plain HTTP (a private network with nothing in front).
 HTTPS = env.bool("DJANGO_HTTPS", default=not DEBUG)

@@ -1,9 +1,15 @@
-"""The outbox in the admin: providers' endpoints, notifications and their delivery log."""
+"""The outbox in the admin: providers' endpoints, notifications and their delivery log, and the
+e-mail texts coordinators edit (a page per template and language, with its placeholders, a
+preview with a real recent message's data and a reset to the shipped text)."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
-from django.http import HttpRequest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -11,9 +17,11 @@ from django.utils.translation import ngettext
 from incubator.enums import Track
 from incubator.exceptions import WorkflowError
 from incubator.models import ServiceProvider
+from incubator.permissions import is_coordinator
 
-from . import selectors, services
-from .models import Notification, NotificationAttempt
+from . import emails, selectors, services
+from .models import EmailTemplate, Notification, NotificationAttempt
+from .sandbox import TemplateProblem
 from .urlsafety import validate_webhook_url
 
 
@@ -215,3 +223,214 @@ class NotificationAdmin(admin.ModelAdmin):
                 )
                 % {"count": retried},
             )
+
+
+# --- E-mail texts ------------------------------------------------------------------------------
+
+LANGUAGE_CODES = [code for code, _label in settings.LANGUAGES]
+PLACEHOLDER_HELP = _(
+    "What this e-mail's messages carry. Write {{ data.project_name }} for a value; a list is "
+    "read item by item: {% for a in data.assignments %}{{ a.project_name }}{% endfor %} ([] "
+    'marks an item of a list). A date: {{ dates.due_at|date:"Y-m-d H:i" }}; a date inside a '
+    'list: {{ a.due_at|as_datetime|date:"Y-m-d H:i" }} (load notification_tags).'
+)
+
+
+class EmailTemplateForm(forms.Form):
+    subject = forms.CharField(
+        label=_("Subject"),
+        max_length=500,
+        widget=forms.TextInput(attrs={"class": "vLargeTextField"}),
+    )
+    text_body = forms.CharField(
+        label=_("Text body"),
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 18, "class": "email-source"}),
+    )
+    html_body = forms.CharField(
+        label=_("HTML body"),
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 10, "class": "email-source"}),
+        help_text=_(
+            "Optional. Left empty, the HTML part is the text body in the e-mail's frame. To "
+            'design it, start with {% extends "notifications/email/base.html" %} and fill '
+            "{% block content %}; the shipped HTML is shown below the form."
+        ),
+    )
+
+
+@admin.register(EmailTemplate)
+class EmailTemplateAdmin(admin.ModelAdmin):
+    """Not a list of rows: a page per shipped template and language, where a coordinator
+    writes the text (or keeps the shipped one). Only coordinators; reviewers get 403."""
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return is_coordinator(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Every template already has its page: "adding" is editing one.
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return is_coordinator(request.user)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        # "Reset to the shipped text" on the template's page removes an edited text.
+        return False
+
+    def get_urls(self):
+        return [
+            path(
+                "edit/<slug:name>/<slug:language>/",
+                self.admin_site.admin_view(self.edit_view),
+                name="notifications_emailtemplate_edit",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _allowed(self, request: HttpRequest) -> None:
+        if not is_coordinator(request.user):
+            raise PermissionDenied
+
+    def _context(self, request: HttpRequest, **context) -> dict:
+        return {**self.admin_site.each_context(request), "opts": self.opts, **context}
+
+    def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+        self._allowed(request)
+        edited = {
+            (template.name, template.language): template
+            for template in EmailTemplate.objects.select_related("updated_by")
+        }
+        rows = [
+            {
+                "name": name,
+                "cells": [
+                    {
+                        "language": code,
+                        "label": label,
+                        "edited": edited.get((name, code)),
+                        "url": reverse("admin:notifications_emailtemplate_edit", args=[name, code]),
+                    }
+                    for code, label in settings.LANGUAGES
+                ],
+            }
+            for name in emails.template_names()
+        ]
+        return TemplateResponse(
+            request,
+            "admin/notifications/emailtemplate/overview.html",
+            self._context(
+                request,
+                title=_("E-mail texts"),
+                rows=rows,
+                languages=settings.LANGUAGES,
+            ),
+        )
+
+    def add_view(self, request: HttpRequest, form_url="", extra_context=None) -> HttpResponse:
+        self._allowed(request)
+        return redirect("admin:notifications_emailtemplate_changelist")
+
+    def change_view(self, request: HttpRequest, object_id, form_url="", extra_context=None):
+        self._allowed(request)
+        template = EmailTemplate.objects.filter(pk=object_id).first()
+        if template is None:
+            raise Http404
+        return redirect("admin:notifications_emailtemplate_edit", template.name, template.language)
+
+    def edit_view(self, request: HttpRequest, name: str, language: str) -> HttpResponse:
+        self._allowed(request)
+        if name not in emails.template_names() or language not in LANGUAGE_CODES:
+            raise Http404
+        here = reverse("admin:notifications_emailtemplate_edit", args=[name, language])
+        if request.method == "POST" and "_reset" in request.POST:
+            if services.reset_email_template(actor=request.user, name=name, language=language):
+                self.message_user(request, _("The shipped text is used again."), messages.SUCCESS)
+            return redirect(here)
+        edited = EmailTemplate.objects.filter(name=name, language=language).first()
+        shipped = {
+            part: emails.localized_source(
+                emails.shipped_source(name, part), language, html=emails.PARTS[part][1]
+            )
+            for part in emails.PARTS
+        }
+        if edited is not None:
+            initial = {
+                "subject": edited.subject,
+                "text_body": edited.text_body,
+                "html_body": edited.html_body,
+            }
+        else:
+            initial = {
+                "subject": " ".join(shipped["subject"].split()),
+                "text_body": shipped["text"],
+                "html_body": "",
+            }
+        row = emails.recent_row(name=name, language=language)
+        form = EmailTemplateForm(request.POST or None, initial=initial)
+        preview = problem = None
+        if request.method == "POST" and form.is_valid():
+            sources = {
+                "subject": form.cleaned_data["subject"],
+                "text_body": form.cleaned_data["text_body"],
+                "html_body": form.cleaned_data["html_body"],
+            }
+            if "_preview" in request.POST:
+                errors = emails.validate_sources(name=name, language=language, **sources)
+                for field, messages_ in errors.items():
+                    form.add_error(field, messages_)
+                if not errors and row is not None:
+                    preview = emails.preview(name=name, language=language, row=row, **sources)
+            else:
+                try:
+                    template = services.save_email_template(
+                        actor=request.user, name=name, language=language, **sources
+                    )
+                except ValidationError as error:
+                    for field, messages_ in error.message_dict.items():
+                        form.add_error(field if field in form.fields else None, messages_)
+                else:
+                    if edited is None:
+                        self.log_addition(request, template, [{"added": {}}])
+                    else:
+                        self.log_change(request, template, [{"changed": {"fields": list(sources)}}])
+                    self.message_user(
+                        request,
+                        _("Saved: this e-mail is now sent with your text."),
+                        messages.SUCCESS,
+                    )
+                    return redirect(here)
+        elif request.method != "POST" and row is not None:
+            try:
+                preview = emails.preview(name=name, language=language, row=row)
+            except TemplateProblem as error:
+                problem = str(error)
+        return TemplateResponse(
+            request,
+            "admin/notifications/emailtemplate/edit.html",
+            self._context(
+                request,
+                title=_("E-mail “%(name)s” in %(language)s")
+                % {"name": name, "language": dict(settings.LANGUAGES)[language]},
+                name=name,
+                language=language,
+                edited=edited,
+                form=form,
+                row=row,
+                preview=preview,
+                problem=problem,
+                placeholders=emails.placeholders(name=name, row=row, language=language),
+                placeholder_help=PLACEHOLDER_HELP,
+                shipped_html=shipped["html"],
+                other_languages=[
+                    (
+                        code,
+                        label,
+                        reverse("admin:notifications_emailtemplate_edit", args=[name, code]),
+                    )
+                    for code, label in settings.LANGUAGES
+                    if code != language
+                ],
+            ),
+        )

@@ -16,18 +16,15 @@ from functools import lru_cache
 import urllib3
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
-from django.utils import translation
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from notifications.enums import NotificationChannel
 from notifications.models import Notification
 
+from . import emails
 from .urlsafety import UnsafeWebhookURL, WebhookTarget, resolve_webhook_target
 
 USER_AGENT = "BlueChipIncubator-Webhooks/1"
-DATE_KEYS = {"due_at", "submitted_at", "since", "until"}
 # Enough of a response body to explain a failure in the delivery log.
 MAX_ERROR_BODY = 500
 
@@ -171,26 +168,9 @@ def _send_webhook(notification: Notification) -> Outcome:
 
 
 def render_email(notification: Notification) -> tuple[str, str, str]:
-    """Subject, text and HTML bodies, in the recipient's language."""
-    template = notification.payload.get("template", notification.event.replace(".", "_"))
-    data = notification.payload.get("data", {})
-    # Payloads keep ISO 8601 strings (JSON); templates format them as dates.
-    dates = {
-        key: parse_datetime(value)
-        for key, value in data.items()
-        if key in DATE_KEYS and isinstance(value, str)
-    }
-    context = {
-        "programme": notification.payload.get("programme", ""),
-        "data": data,
-        "dates": dates,
-        "notification": notification,
-    }
-    with translation.override(notification.language or "en"):
-        subject = render_to_string(f"notifications/email/{template}.subject.txt", context)
-        text = render_to_string(f"notifications/email/{template}.txt", context)
-        html = render_to_string(f"notifications/email/{template}.html", context)
-    return " ".join(subject.split()), text.strip() + "\n", html
+    """Subject, text and HTML bodies, in the recipient's language: the coordinators' text of the
+    row's template where there is one, the shipped files otherwise (`emails.render_row`)."""
+    return emails.render_row(notification).parts()
 
 
 def _send_email(notification: Notification) -> Outcome:

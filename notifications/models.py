@@ -100,3 +100,48 @@ class NotificationAttempt(models.Model):
     def __str__(self) -> str:
         outcome = "ok" if self.succeeded else "failed"
         return f"{self.notification_id} at {self.started_at:%Y-%m-%d %H:%M:%S} {outcome}"
+
+
+class EmailTemplate(models.Model):
+    """A coordinator's text of one e-mail in one language, used instead of the shipped files.
+
+    `name` is the template a row's payload names (`application_submitted`); the text is a
+    Django template rendered in the sandbox (`notifications.sandbox`) with the row's
+    `programme`, `data` and `dates`. Without an HTML body the HTML part is made from the text.
+    """
+
+    name = models.CharField(_("template"), max_length=100)
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES)
+    subject = models.CharField(_("subject"), max_length=500)
+    text_body = models.TextField(_("text body"))
+    html_body = models.TextField(
+        _("HTML body"),
+        blank=True,
+        help_text=_("Optional: left empty, the HTML part is made from the text body."),
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("updated by"),
+    )
+
+    class Meta:
+        ordering = ["name", "language"]
+        verbose_name = _("e-mail text")
+        verbose_name_plural = _("e-mail texts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["name", "language"], name="email_template_one_per_language"
+            ),
+            models.CheckConstraint(
+                condition=Q(language__in=[code for code, _name in settings.LANGUAGES]),
+                name="email_template_language_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.language})"

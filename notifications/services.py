@@ -1,6 +1,8 @@
 """The outbox's own writes: provider endpoints (their webhook URL and signing secret), a
 coordinator's retry of a row, and a test webhook (DESIGN.md §7).
 
+Also the e-mail texts coordinators edit (`save_email_template`, `reset_email_template`).
+
 The events themselves are written by the apps that own them (`applications/notifications.py`,
 `reviews/notifications.py`) through `outbox`.
 """
@@ -20,8 +22,9 @@ from incubator.enums import Track
 from incubator.exceptions import WorkflowError
 from incubator.models import ServiceProvider, new_webhook_secret
 
+from . import emails
 from .enums import PROVIDER_TEST, NotificationChannel, NotificationStatus
-from .models import Notification
+from .models import EmailTemplate, Notification
 from .outbox import build_row, dispatch_notifications, write_outbox
 from .urlsafety import validate_webhook_url
 
@@ -167,3 +170,65 @@ def send_test_webhook(*, actor: AbstractBaseUser | None, provider: ServiceProvid
         [notification_id] = write_outbox([row])
     logger.info("test webhook to provider %s by %s", provider.pk, getattr(actor, "pk", None))
     return Notification.objects.get(pk=notification_id)
+
+
+# --- E-mail texts ------------------------------------------------------------------------------
+
+
+def save_email_template(
+    *,
+    actor: AbstractBaseUser | None,
+    name: str,
+    language: str,
+    subject: str,
+    text_body: str,
+    html_body: str = "",
+) -> EmailTemplate:
+    """Store the coordinators' text of one e-mail in one language; from now on it is sent
+    instead of the shipped one. Refused, naming the field and line, when a part does not
+    compile, names what the sandbox does not hold, or fails with a recent row's data."""
+    errors: dict[str, list[str]] = {}
+    if name not in emails.template_names():
+        errors["name"] = [_("There is no e-mail template “%(name)s”.") % {"name": name}]
+    if language not in {code for code, _label in settings.LANGUAGES}:
+        errors["language"] = [_("Unknown language “%(code)s”.") % {"code": language}]
+    for field, value in (("subject", subject), ("text_body", text_body)):
+        if not (value or "").strip():
+            errors[field] = [_("This field is required.")]
+    if errors:
+        raise ValidationError(errors)
+    html_body = html_body or ""
+    errors = emails.validate_sources(
+        name=name, language=language, subject=subject, text_body=text_body, html_body=html_body
+    )
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        template, created = EmailTemplate.objects.select_for_update().update_or_create(
+            name=name,
+            language=language,
+            defaults={
+                "subject": subject.strip(),
+                "text_body": text_body,
+                "html_body": html_body,
+                "updated_by": actor,
+            },
+        )
+    logger.info(
+        "e-mail text %s (%s) %s by %s",
+        name,
+        language,
+        "written" if created else "changed",
+        getattr(actor, "pk", None),
+    )
+    return template
+
+
+def reset_email_template(*, actor: AbstractBaseUser | None, name: str, language: str) -> bool:
+    """Go back to the shipped text of one e-mail in one language. Returns whether there was an
+    edited text to remove."""
+    with transaction.atomic():
+        deleted, _counts = EmailTemplate.objects.filter(name=name, language=language).delete()
+    if deleted:
+        logger.info("e-mail text %s (%s) reset by %s", name, language, getattr(actor, "pk", None))
+    return bool(deleted)

@@ -5,11 +5,16 @@ Called by this app's services inside their transaction (assignments, shortlists)
 periodic tasks (reminders, digests); every row carries what its message needs, frozen now.
 """
 
+import hashlib
 import logging
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from applications import notifications as application_notifications
@@ -46,52 +51,94 @@ def _reviewer_languages(reviewer_ids: Iterable[int]) -> dict[int, str]:
     )
 
 
-def _assignment_payload(assignment: Assignment, template: str) -> dict:
+def workplace_url() -> str:
+    """The reviewer workplace (the admin's list of reviews) as an absolute link for e-mails."""
+    return settings.SITE_URL.rstrip("/") + reverse("admin:reviews_review_changelist")
+
+
+def _assignment_item(assignment: Assignment) -> dict:
     application = assignment.application
     return {
-        "template": template,
-        "programme": application.round.programme.name,
-        "data": {
-            "assignment": assignment.pk,
-            "application": application.pk,
-            "project_name": application.project_name,
-            "round": application.round.name,
-            "reviewer": assignment.reviewer.get_full_name() or assignment.reviewer.get_username(),
-            "due_at": assignment.due_at.isoformat(),
-        },
+        "assignment": assignment.pk,
+        "application": application.pk,
+        "project_name": application.project_name,
+        "round": application.round.name,
+        "due_at": assignment.due_at.isoformat(),
     }
 
 
+# What a reviewer's e-mail is about, from the reviewer and the sorted ids of its assignments.
+SubjectOf = Callable[[AbstractBaseUser, list[int]], str]
+
+
+def _reviewer_rows(
+    *, assignments: list[Assignment], event: str, template: str, subject: SubjectOf, now: datetime
+) -> list[Notification]:
+    """One e-mail per reviewer listing their assignments (soonest due first), in the
+    reviewer's language, with a link to the workplace. `subject(reviewer, ids)` names what the
+    e-mail is about (the deduplication key is built from it)."""
+    by_reviewer: dict[int, list[Assignment]] = defaultdict(list)
+    for assignment in sorted(assignments, key=lambda a: (a.due_at, a.pk)):
+        by_reviewer[assignment.reviewer_id].append(assignment)
+    languages = _reviewer_languages(by_reviewer)
+    link = workplace_url()
+    rows = []
+    for reviewer_id, items in by_reviewer.items():
+        reviewer = items[0].reviewer
+        if not reviewer.email:
+            logger.warning("reviewer %s has no e-mail address: not told of %s", reviewer_id, event)
+            continue
+        ids = sorted(assignment.pk for assignment in items)
+        rows.append(
+            email_row(
+                event=event,
+                subject=subject(reviewer, ids),
+                recipient=reviewer.email,
+                language=languages.get(reviewer_id, "en"),
+                user=reviewer,
+                payload={
+                    "template": template,
+                    "programme": items[0].application.round.programme.name,
+                    "data": {
+                        "reviewer": reviewer.get_full_name() or reviewer.get_username(),
+                        "count": len(items),
+                        "due_at": items[0].due_at.isoformat(),
+                        "workplace_url": link,
+                        "assignments": [_assignment_item(assignment) for assignment in items],
+                    },
+                },
+                now=now,
+            )
+        )
+    return rows
+
+
+def assignment_batch_subject(reviewer: AbstractBaseUser, ids: list[int]) -> str:
+    """What one assignment e-mail is about: exactly these assignments (first id, count and a
+    digest of the sorted ids). The same assignments give the same key, so a repeated call writes
+    nothing; assignments are created once, so a later run's new ones always form a new set."""
+    digest = hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()[:16]
+    return f"assignments:{ids[0]}:{len(ids)}:{digest}"
+
+
 def assignments_created(*, assignments: Iterable[Assignment]) -> None:
-    """Tell each reviewer what to review and by when, in the reviewer's language. Automatic
-    assignment makes thousands at once: a few queries and one write, whatever their number."""
+    """Tell each reviewer, in one e-mail, what this call gave them to review and by when, in
+    the reviewer's language: automatic assignment of 14 applications to a reviewer is one
+    e-mail, not 14. A few queries and one write, whatever their number."""
     loaded = list(
         Assignment.objects.select_related("reviewer", "application__round__programme").filter(
             pk__in=[assignment.pk for assignment in assignments]
         )
     )
-    languages = _reviewer_languages(assignment.reviewer_id for assignment in loaded)
-    now = timezone.now()
-    rows = []
-    for assignment in loaded:
-        reviewer = assignment.reviewer
-        if not reviewer.email:
-            logger.warning(
-                "reviewer %s has no e-mail address: not told of an assignment", reviewer.pk
-            )
-            continue
-        rows.append(
-            email_row(
-                event=events.ASSIGNMENT_CREATED,
-                subject=f"assignment:{assignment.pk}",
-                recipient=reviewer.email,
-                language=languages.get(reviewer.pk, "en"),
-                user=reviewer,
-                payload=_assignment_payload(assignment, "assignment_created"),
-                now=now,
-            )
+    write_outbox(
+        _reviewer_rows(
+            assignments=loaded,
+            event=events.ASSIGNMENT_CREATED,
+            template="assignment_created",
+            subject=assignment_batch_subject,
+            now=timezone.now(),
         )
-    write_outbox(rows)
+    )
 
 
 def shortlist_published(*, shortlist: Shortlist) -> None:
@@ -150,7 +197,8 @@ def shortlist_published(*, shortlist: Shortlist) -> None:
 
 
 def send_review_reminders(*, now: datetime | None = None) -> int:
-    """Remind each reviewer of every unsubmitted review due within 48 hours, once a day."""
+    """Remind each reviewer, in one e-mail a day, of every unsubmitted review due within 48
+    hours. Returns how many e-mails were written (0 when today's went out already)."""
     now = now or timezone.now()
     day = timezone.localdate(now).isoformat()
     assignments = list(
@@ -162,19 +210,13 @@ def send_review_reminders(*, now: datetime | None = None) -> int:
         .select_related("reviewer", "application__round__programme")
         .order_by("pk")
     )
-    languages = _reviewer_languages(assignment.reviewer_id for assignment in assignments)
-    rows = [
-        email_row(
-            event=events.REVIEW_REMINDER,
-            subject=f"assignment:{assignment.pk}:{day}",
-            recipient=assignment.reviewer.email,
-            language=languages.get(assignment.reviewer_id, "en"),
-            user=assignment.reviewer,
-            payload=_assignment_payload(assignment, "review_reminder"),
-            now=now,
-        )
-        for assignment in assignments
-    ]
+    rows = _reviewer_rows(
+        assignments=assignments,
+        event=events.REVIEW_REMINDER,
+        template="review_reminder",
+        subject=lambda reviewer, _ids: f"reviewer:{reviewer.pk}:{day}",
+        now=now,
+    )
     with transaction.atomic():
         return len(write_outbox(rows))
 

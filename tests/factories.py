@@ -217,6 +217,12 @@ class NotificationFactory(factory.django.DjangoModelFactory):
         lambda: {
             "template": "application_submitted",
             "programme": DEFAULT_PROGRAMME_NAME,
-            "data": {"startup": "Acme", "project_name": "Ledger", "round": "Round 1"},
+            "data": {
+                "application": 1,
+                "startup": 1,
+                "startup_name": "Acme",
+                "project_name": "Ledger",
+                "round": "Round 1",
+            },
         }
     )

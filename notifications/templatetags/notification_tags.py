@@ -1,8 +1,10 @@
 """Filters for the e-mail templates: payloads hold API values, e-mails show labels."""
 
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from django import template
+from django.utils.dateparse import parse_datetime
 
 from incubator.enums import Currency, Region, ServiceKind, Stage, Track
 
@@ -43,3 +45,13 @@ def amount(value: str | None) -> str:
 @register.filter
 def score(value: float | None) -> str:
     return "–" if value is None else f"{value:.1f}"
+
+
+@register.filter
+def as_datetime(value: str | None) -> datetime | str:
+    """An ISO 8601 string of a payload as a moment: `{{ a.due_at|as_datetime|date:"Y-m-d H:i" }}`
+    (shown in the site's time zone, like every date of a template)."""
+    try:
+        return parse_datetime(value) or ""
+    except (TypeError, ValueError):
+        return ""

@@ -6,14 +6,18 @@ from django.utils import timezone
 
 from applications import notifications as application_notifications
 from applications.enums import ApplicationStatus
+from applications.services import submit_application
 from incubator.enums import ServiceKind
 from notifications.enums import NotificationChannel
 from notifications.models import Notification
 from tests.factories import (
     ApplicationFactory,
+    AttachmentFactory,
+    RoundFactory,
     ServiceProviderFactory,
     ShortlistEntryFactory,
     StartupFactory,
+    UserFactory,
 )
 from tests.notifications.outbox_rows import decide, rows
 
@@ -121,3 +125,52 @@ def test_application_submitted_sends_a_receipt_in_the_startup_language():
         f"application:{application.pk}",
         f"application.submitted|application:{application.pk}|ceo@s.example|email",
     )
+    assert (row.payload["data"]["startup"], row.payload["data"]["startup_name"]) == (
+        application.startup_id,
+        application.startup.name,
+    )
+
+
+@pytest.mark.parametrize(
+    ("language", "subject", "opening", "receipt"),
+    [
+        (
+            "zh-hans",
+            '我们已收到您的申请“Harbour "Ledger"”',
+            "Acme Chain 您好：",
+            '感谢您！我们已收到“Harbour "Ledger"”提交至粤港澳大湾区区块链蓝筹项目联合孵化计划'
+            "2026 年秋季申请轮的申请。",
+        ),
+        (
+            "zh-hant",
+            '我們已收到您的申請「Harbour "Ledger"」',
+            "Acme Chain 您好：",
+            '感謝您！我們已收到「Harbour "Ledger"」提交至粵港澳大灣區區塊鏈藍籌項目聯合孵化計劃'
+            "2026 年秋季申請輪的申請。",
+        ),
+    ],
+)
+def test_applicant_email_is_in_the_startups_language_end_to_end(
+    django_capture_on_commit_callbacks, mailoutbox, language, subject, opening, receipt
+):
+    founder = UserFactory()
+    application = ApplicationFactory(
+        round=RoundFactory(name="2026 Autumn intake"),
+        startup__name="Acme Chain",
+        startup__language=language,
+        startup__members=[founder],
+        project_name='Harbour "Ledger"',
+    )
+    AttachmentFactory(application=application)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        submit_application(actor=founder, application=application)
+
+    [message] = mailoutbox
+    [(html, _mimetype)] = message.alternatives
+    assert message.subject == subject
+    assert message.body.startswith(opening)
+    assert receipt in message.body
+    assert "&quot;" not in message.subject + message.body
+    assert html.startswith(f'<!DOCTYPE html>\n<html lang="{language}">')
+    assert receipt.replace('"', "&quot;") in html

@@ -8,9 +8,9 @@ from django.utils import timezone
 
 from incubator.models import ServiceProvider
 from notifications.delivery import render_email
-from notifications.models import Notification, NotificationAttempt
+from notifications.models import EmailTemplate, Notification, NotificationAttempt
 from tests.factories import CoordinatorFactory, NotificationFactory
-from tests.notifications.test_templates import PROGRAMME, SHORTLIST, message
+from tests.notifications.test_templates import PROGRAMME_IN, SHORTLIST, message
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -82,5 +82,28 @@ def test_html_email_looks_finished(page, screenshot, language):
 
     page.set_content(html)
 
-    assert page.locator("td", has_text=PROGRAMME).first.is_visible()
+    assert page.locator("td", has_text=PROGRAMME_IN[language]).first.is_visible()
     screenshot(page, f"email-{language}")
+
+
+def test_admin_email_text_edited_previewed_saved_and_reset(page, screenshot):
+    NotificationFactory(language="zh-hant")  # a recent receipt: the preview's data
+    log_in(page)
+    page.goto("/admin/notifications/emailtemplate/")
+    page.click("#email-templates tr:has-text('application_submitted') td:nth-child(4) a")
+    assert page.locator("#placeholders").inner_text().count("data.startup_name") == 1
+    screenshot(page, "email-text-shipped")
+
+    page.fill("#id_text_body", "{{ data.startup_name }}：\n\n已收到「{{ data.project_name }}」。")
+    page.click("input[name=_preview]")
+    assert page.locator("#preview-text").inner_text().strip() == "Acme：\n\n已收到「Ledger」。"
+    assert page.frame_locator("#preview-html").locator("p").first.inner_text() == "Acme："
+    screenshot(page, "email-text-preview")
+    page.click("input[name=_save]")
+    assert "Saved" in page.locator(".messagelist").inner_text()
+    assert EmailTemplate.objects.get().language == "zh-hant"
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("input[name=_reset]")
+    assert "shipped text is used again" in page.locator(".messagelist").inner_text()
+    assert EmailTemplate.objects.count() == 0

@@ -8,12 +8,23 @@ from datetime import UTC, datetime
 import pytest
 
 from notifications.delivery import render_email
+from notifications.emails import localized_source, shipped_source
 from notifications.models import Notification
+from notifications.services import save_email_template
+
+pytestmark = pytest.mark.django_db
 
 PROGRAMME = "Greater Bay Area Blockchain Blue Chip Project Joint Incubator Plan"
+# The default programme's name is in the catalogues: each e-mail shows it in its language.
+PROGRAMME_IN = {
+    "en": PROGRAMME,
+    "zh-hans": "粤港澳大湾区区块链蓝筹项目联合孵化计划",
+    "zh-hant": "粵港澳大灣區區塊鏈藍籌項目聯合孵化計劃",
+}
 STARTUP = {
     "application": 7,
-    "startup": "Acme Chain",
+    "startup": 4,
+    "startup_name": "Acme Chain",
     "project_name": "Ledger",
     "region": "hong_kong",
     "track": "supply_chain",
@@ -25,8 +36,35 @@ STARTUP = {
     "normalized_score": -0.5,
     "contact_email": "ceo@acme.example",
 }
-APPLICANT = {"application": 7, "startup": "Acme Chain", "project_name": "Ledger", "round": "R1"}
-REVIEWER = {**APPLICANT, "assignment": 3, "reviewer": "Mei", "due_at": "2026-12-01T02:00:00+00:00"}
+APPLICANT = {
+    "application": 7,
+    "startup": 4,
+    "startup_name": "Acme Chain",
+    "project_name": "Ledger",
+    "round": "R1",
+}
+ASSIGNMENT = {
+    "assignment": 3,
+    "application": 7,
+    "project_name": "Ledger",
+    "round": "R1",
+    "due_at": "2026-12-01T02:00:00+00:00",
+}
+REVIEWER = {
+    "reviewer": "Mei",
+    "count": 2,
+    "due_at": "2026-12-01T02:00:00+00:00",
+    "workplace_url": "https://incubator.example.org/admin/reviews/review/",
+    "assignments": [
+        ASSIGNMENT,
+        {
+            **ASSIGNMENT,
+            "assignment": 4,
+            "project_name": "Harbour",
+            "due_at": "2026-12-02T02:00:00Z",
+        },
+    ],
+}
 SHORTLIST = {"shortlist": {"id": 1, "name": "Top 10", "round": 1}, "startups": [STARTUP]}
 DIGEST = {
     "since": "2026-11-15T01:00:00+00:00",
@@ -46,16 +84,16 @@ CASES = [
     (
         "assignment_created",
         REVIEWER,
-        "New application to review: “Ledger”",
-        "新的评审任务：“Ledger”",
-        "新的評審任務：「Ledger」",
+        "2 new applications to review",
+        "2 份新的申请待评审",
+        "2 份新的申請待評審",
     ),
     (
         "review_reminder",
         REVIEWER,
-        "Reminder: your review of “Ledger” is due by 2026-12-01 10:00",
-        "提醒：您对“Ledger”的评审须于 2026-12-01 10:00 前提交",
-        "提醒：您對「Ledger」的評審須於 2026-12-01 10:00 前提交",
+        "Reminder: 2 reviews due within 48 hours",
+        "提醒：2 份评审须于 48 小时内提交",
+        "提醒：2 份評審須於 48 小時內提交",
     ),
     (
         "shortlist_published_provider",
@@ -111,8 +149,8 @@ LANGUAGES = ["en", "zh-hans", "zh-hant"]
 # A phrase of the footer in each language: the body really is translated.
 FOOTER = {
     "en": f"You receive this message from {PROGRAMME}.",
-    "zh-hans": f"此消息来自{PROGRAMME}。",
-    "zh-hant": f"此訊息來自{PROGRAMME}。",
+    "zh-hans": f"此消息来自{PROGRAMME_IN['zh-hans']}。",
+    "zh-hant": f"此訊息來自{PROGRAMME_IN['zh-hant']}。",
 }
 
 
@@ -135,9 +173,9 @@ def test_render_email_subject_text_and_html_in_each_language(
     subject, text, html = render_email(message(template, data, language))
 
     assert subject == {"en": en, "zh-hans": hans, "zh-hant": hant}[language]
-    assert PROGRAMME in text
+    assert PROGRAMME_IN[language] in text
     assert FOOTER[language] in html
-    assert html.startswith("<!DOCTYPE html>")
+    assert html.startswith(f'<!DOCTYPE html>\n<html lang="{language}">')
     assert "{%" not in text + html
     assert "{{" not in text + html
 
@@ -167,3 +205,19 @@ def test_render_email_rejection_is_kindly_worded():
 
     assert "Thank you for applying" in text
     assert "We would be glad to see you apply again." in text
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize(("template", "data"), [(case[0], case[1]) for case in CASES])
+def test_localized_source_edited_as_is_sends_the_same_email(template, data, language):
+    # What the admin's editor starts from: saved unchanged, the e-mail does not change.
+    shipped = render_email(message(template, data, language))
+    sources = {
+        field: localized_source(shipped_source(template, part), language, html=part == "html")
+        for field, part in (("subject", "subject"), ("text_body", "text"), ("html_body", "html"))
+    }
+    assert "blocktranslate trimmed with" not in sources["text_body"]
+
+    save_email_template(actor=None, name=template, language=language, **sources)
+
+    assert render_email(message(template, data, language)) == shipped

@@ -4,20 +4,26 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from applications.enums import ApplicationStatus
 from incubator.enums import ServiceKind, Track
+from notifications.delivery import render_email
 from notifications.enums import NotificationStatus
 from notifications.models import Notification
 from reviews import notifications as review_notifications
 from reviews.enums import ReviewStatus
-from reviews.models import ReviewerProfile
+from reviews.models import Assignment, ReviewerProfile
+from reviews.services import assign_reviewers
 from tests.factories import (
     ApplicationFactory,
     AssignmentFactory,
+    CoordinatorFactory,
     ReviewerFactory,
     ReviewFactory,
+    RoundFactory,
     ServiceProviderFactory,
     ShortlistEntryFactory,
     ShortlistFactory,
@@ -90,7 +96,8 @@ def test_shortlist_published_sends_the_startup_shape_of_design_section_8():
         "startups": [
             {
                 "application": entry.application_id,
-                "startup": entry.application.startup.name,
+                "startup": entry.application.startup_id,
+                "startup_name": entry.application.startup.name,
                 "project_name": entry.application.project_name,
                 "region": "hong_kong",
                 "track": "finance",
@@ -171,26 +178,169 @@ def test_assignments_created_tells_the_reviewer_in_their_language():
     )
 
 
-def test_send_review_reminders_reminds_unsubmitted_reviews_due_within_48_hours_once_a_day():
+def _reviewer(*, max_load: int, **fields):
+    reviewer = ReviewerFactory(**fields)
+    ReviewerProfile.objects.filter(user=reviewer).update(max_load=max_load)
+    return reviewer
+
+
+def _round_with_submitted_applications(count: int, *, reviews_per_application: int):
+    round_ = RoundFactory(reviews_per_application=reviews_per_application)
+    applications = [
+        ApplicationFactory(
+            round=round_, status=ApplicationStatus.SUBMITTED, project_name=f"Ledger {n:02d}"
+        )
+        for n in range(count)
+    ]
+    return round_, applications
+
+
+def test_assign_reviewers_fourteen_applications_are_one_email_listing_them(settings):
+    settings.SITE_URL = "https://incubator.example.org"
+    round_, applications = _round_with_submitted_applications(14, reviews_per_application=1)
+    reviewer = _reviewer(max_load=20, first_name="Mei")
+
+    assign_reviewers(round=round_, actor=CoordinatorFactory())
+
+    row = Notification.objects.get(event="assignment.created")
+    data = row.payload["data"]
+    assert (row.recipient, row.user, data["count"], data["reviewer"]) == (
+        reviewer.email,
+        reviewer,
+        14,
+        "Mei",
+    )
+    assignments = Assignment.objects.filter(reviewer=reviewer).order_by("pk")
+    assert [item["assignment"] for item in data["assignments"]] == [a.pk for a in assignments]
+    assert {item["project_name"] for item in data["assignments"]} == {
+        application.project_name for application in applications
+    }
+    assert {item["round"] for item in data["assignments"]} == {round_.name}
+    assert {item["due_at"] for item in data["assignments"]} == {round_.review_deadline.isoformat()}
+    assert data["workplace_url"] == "https://incubator.example.org/admin/reviews/review/"
+    assert row.subject.startswith(f"assignments:{assignments[0].pk}:14:")
+    subject, text, html = render_email(row)
+    assert subject == "14 new applications to review"
+    due = timezone.localtime(round_.review_deadline).strftime("%Y-%m-%d %H:%M")
+    for application in applications:
+        assert f"- “{application.project_name}”, {round_.name} — due by {due}" in text
+        assert f"<strong>{application.project_name}</strong>" in html
+    assert "Your reviews: https://incubator.example.org/admin/reviews/review/" in text
+    assert 'href="https://incubator.example.org/admin/reviews/review/"' in html
+
+
+def test_assign_reviewers_two_reviewers_get_one_email_each_listing_their_own():
+    round_, applications = _round_with_submitted_applications(3, reviews_per_application=2)
+    reviewers = [_reviewer(max_load=5) for _ in range(2)]
+
+    assign_reviewers(round=round_, actor=CoordinatorFactory())
+
+    rows = Notification.objects.filter(event="assignment.created").order_by("recipient")
+    assert [(row.recipient, row.payload["data"]["count"]) for row in rows] == sorted(
+        (reviewer.email, 3) for reviewer in reviewers
+    )
+    for row in rows:
+        assert sorted(item["application"] for item in row.payload["data"]["assignments"]) == [
+            application.pk for application in applications
+        ]
+
+
+def test_assignments_created_again_for_the_same_assignments_writes_nothing():
+    round_, _applications = _round_with_submitted_applications(4, reviews_per_application=1)
+    _reviewer(max_load=5)
+    assign_reviewers(round=round_, actor=CoordinatorFactory())
+    first = list(Notification.objects.values_list("pk", "dedup_key"))
+
+    assign_reviewers(round=round_, actor=CoordinatorFactory())  # nothing to fill
+    with transaction.atomic():  # the same assignments told again
+        review_notifications.assignments_created(assignments=Assignment.objects.all())
+
+    assert list(Notification.objects.values_list("pk", "dedup_key")) == first
+    assert len(first) == 1
+
+
+def test_assignments_created_a_later_run_tells_only_of_the_new_assignments():
+    round_, _applications = _round_with_submitted_applications(2, reviews_per_application=1)
+    reviewer = _reviewer(max_load=5)
+    assign_reviewers(round=round_, actor=CoordinatorFactory())
+    late = ApplicationFactory(round=round_, status=ApplicationStatus.SUBMITTED)
+
+    assign_reviewers(round=round_, actor=CoordinatorFactory())
+
+    rows = Notification.objects.filter(recipient=reviewer.email).order_by("pk")
+    assert [row.payload["data"]["count"] for row in rows] == [2, 1]
+    assert rows[1].payload["data"]["assignments"][0]["application"] == late.pk
+
+
+def test_assignments_created_costs_the_same_queries_for_one_or_fourteen():
+    def queries_for(count: int) -> int:
+        round_ = RoundFactory()
+        reviewer = ReviewerFactory()
+        assignments = [
+            AssignmentFactory(reviewer=reviewer, application__round=round_) for _ in range(count)
+        ]
+        with CaptureQueriesContext(connection) as captured, transaction.atomic():
+            review_notifications.assignments_created(assignments=assignments)
+        return len(captured)
+
+    assert queries_for(1) == queries_for(14)
+
+
+def test_send_review_reminders_costs_the_same_queries_for_one_or_many():
+    now = datetime(2026, 12, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+    def queries_for(reviewers: int, each: int, day: int) -> int:
+        for _ in range(reviewers):
+            reviewer = ReviewerFactory()
+            for hours in range(1, each + 1):
+                AssignmentFactory(reviewer=reviewer, due_at=now + timedelta(days=day, hours=hours))
+        with CaptureQueriesContext(connection) as captured:
+            written = review_notifications.send_review_reminders(now=now + timedelta(days=day))
+        assert written == reviewers
+        return len(captured)
+
+    assert queries_for(1, 1, day=0) == queries_for(5, 6, day=3)
+
+
+def test_send_review_reminders_one_email_per_reviewer_per_day_listing_what_is_due():
     # A fixed clock in the morning (Asia/Shanghai): the calls an hour apart fall on one day
     # whenever the suite runs.
-    now = datetime(2026, 12, 1, 9, 0, tzinfo=SHANGHAI)
-    due_soon = AssignmentFactory(due_at=now + timedelta(hours=30))
-    ReviewFactory(assignment=AssignmentFactory(due_at=now + timedelta(hours=20)))  # draft
-    submitted = AssignmentFactory(due_at=now + timedelta(hours=10))
+    now = datetime(2026, 12, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    busy, quiet = ReviewerFactory(), ReviewerFactory()
+    due_soon = [
+        AssignmentFactory(reviewer=busy, due_at=now + timedelta(hours=hours))
+        for hours in (30, 20, 47)
+    ]
+    ReviewFactory(assignment=due_soon[1])  # a draft: still to submit
+    submitted = AssignmentFactory(reviewer=busy, due_at=now + timedelta(hours=10))
     ReviewFactory(assignment=submitted, status=ReviewStatus.SUBMITTED)
-    AssignmentFactory(due_at=now + timedelta(hours=60))  # not yet
-    AssignmentFactory(due_at=now - timedelta(hours=1))  # already past
+    AssignmentFactory(reviewer=busy, due_at=now + timedelta(hours=60))  # not yet
+    AssignmentFactory(reviewer=busy, due_at=now - timedelta(hours=1))  # already past
+    decided = AssignmentFactory(reviewer=quiet, due_at=now + timedelta(hours=5))
+    decided.application.status = ApplicationStatus.ACCEPTED
+    decided.application.save(update_fields=["status"])
+    quiet_due = AssignmentFactory(reviewer=quiet, due_at=now + timedelta(hours=40))
 
     assert review_notifications.send_review_reminders(now=now) == 2
     assert review_notifications.send_review_reminders(now=now + timedelta(hours=1)) == 0
-    reminded = set(
-        Notification.objects.filter(event="review.reminder").values_list("recipient", flat=True)
-    )
-    assert due_soon.reviewer.email in reminded
-    assert submitted.reviewer.email not in reminded
-    # The next day is a new day: reminded again.
-    assert review_notifications.send_review_reminders(now=now + timedelta(days=1, hours=-12)) >= 1
+
+    rows = {
+        row.recipient: row
+        for row in Notification.objects.filter(event="review.reminder").order_by("pk")
+    }
+    assert sorted(rows) == sorted([busy.email, quiet.email])
+    listed = [item["assignment"] for item in rows[busy.email].payload["data"]["assignments"]]
+    assert listed == [due_soon[1].pk, due_soon[0].pk, due_soon[2].pk]  # soonest first
+    assert rows[busy.email].subject == f"reviewer:{busy.pk}:2026-12-01"
+    assert [item["assignment"] for item in rows[quiet.email].payload["data"]["assignments"]] == [
+        quiet_due.pk
+    ]
+    subject, text, _html = render_email(rows[busy.email])
+    assert subject == "Reminder: 3 reviews due within 48 hours"
+    assert "due by 2026-12-02 05:00" in text  # 20 hours after 09:00, Asia/Shanghai
+    # The next day is a new day: each reviewer still owing a review is reminded once more.
+    assert review_notifications.send_review_reminders(now=now + timedelta(days=1)) == 2
+    assert review_notifications.send_review_reminders(now=now + timedelta(days=1, hours=2)) == 0
 
 
 def test_send_review_reminders_a_new_local_day_at_midnight_reminds_again():

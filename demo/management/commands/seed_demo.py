@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from applications.enums import ApplicationStatus as Status
 from applications.enums import AttachmentKind
@@ -42,7 +43,8 @@ DEMO_LOGINS = [
     ("founder", "founder-demo", "start-up founder: own start-up and applications"),
 ]
 
-ROUND_NAME = "2026 Autumn intake"
+# In the catalogues: e-mails show a round's name in the recipient's language where it is there.
+ROUND_NAME = gettext_noop("2026 Autumn intake")
 DEMO_SHORTLIST = "Panel shortlist (draft)"
 
 RUBRIC = [
