@@ -352,7 +352,10 @@ def test_send_review_reminders_a_new_local_day_at_midnight_reminds_again():
     assert review_notifications.send_review_reminders(now=evening + timedelta(hours=1)) == 1
     assert sorted(
         Notification.objects.filter(event="review.reminder").values_list("subject", flat=True)
-    ) == [f"assignment:{assignment.pk}:2026-12-01", f"assignment:{assignment.pk}:2026-12-02"]
+    ) == [
+        f"reviewer:{assignment.reviewer_id}:2026-12-01",
+        f"reviewer:{assignment.reviewer_id}:2026-12-02",
+    ]
 
 
 def test_send_provider_digests_lists_the_weeks_matching_acceptances_only_when_non_empty():
