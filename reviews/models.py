@@ -1,6 +1,7 @@
 """Reviewers, conflicts, assignments, reviews, scores and shortlists."""
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -32,6 +33,16 @@ class ReviewerProfile(models.Model):
 
     def __str__(self) -> str:
         return str(self.user)
+
+
+class ReviewerAccount(get_user_model()):
+    """A reviewer's login as coordinators manage it (reviews/admin_accounts.py): the same row as
+    the user, on a page of its own that offers no role, group or permission."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("reviewer account")
+        verbose_name_plural = _("reviewer accounts")
 
 
 class ConflictOfInterest(models.Model):

@@ -30,6 +30,7 @@ from collections import defaultdict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -44,8 +45,13 @@ from applications.services import transition_applications
 from incubator.enums import Track
 from incubator.exceptions import WorkflowError
 from incubator.models import Criterion, Round
-from incubator.permissions import REVIEWERS_GROUP, is_coordinator
-from incubator.services import new_account_errors
+from incubator.permissions import (
+    REVIEWERS_GROUP,
+    can_manage_account,
+    is_coordinator,
+    is_reviewer,
+)
+from incubator.services import new_account_errors, update_account
 
 from . import notifications
 from .enums import Recommendation, ReviewStatus
@@ -659,12 +665,33 @@ def _as_int(value) -> int | None:
 # --- Reviewer accounts -------------------------------------------------------------------------
 
 
+def _profile_errors(
+    *, expertise: list[str] | None, max_load: object, language: str | None
+) -> dict[str, list]:
+    errors: dict[str, list] = {}
+    if expertise is not None:
+        unknown = [t for t in expertise if t not in Track.values]
+        if unknown:
+            errors["expertise"] = [
+                _("Unknown tracks: %(unknown)s.") % {"unknown": ", ".join(map(str, unknown))}
+            ]
+    if max_load is not None and (
+        isinstance(max_load, bool) or not isinstance(max_load, int) or not 1 <= max_load <= 1000
+    ):
+        errors["max_load"] = [_("Enter a number from 1 to 1000.")]
+    if language is not None and language not in {code for code, _name in settings.LANGUAGES}:
+        errors["language"] = [_("Choose one of the site's languages.")]
+    return errors
+
+
 def create_reviewer(
     *,
     actor: AbstractBaseUser,
     username: str,
     email: str,
     password: str,
+    first_name: str = "",
+    last_name: str = "",
     expertise: Iterable[str] = (),
     max_load: int = 10,
     language: str = "en",
@@ -677,19 +704,54 @@ def create_reviewer(
     email = (email or "").strip()
     errors = new_account_errors(username=username, email=email, password=password)
     expertise = list(dict.fromkeys(expertise))
-    unknown = [t for t in expertise if t not in Track.values]
-    if unknown:
-        errors["expertise"] = [
-            _("Unknown tracks: %(unknown)s.") % {"unknown": ", ".join(map(str, unknown))}
-        ]
-    if not 1 <= int(max_load) <= 1000:
-        errors["max_load"] = [_("Enter a number from 1 to 1000.")]
+    errors.update(_profile_errors(expertise=expertise, max_load=max_load, language=language))
+    for name, value in (("first_name", first_name), ("last_name", last_name)):
+        if len(value or "") > 150 or "\x00" in (value or ""):
+            errors[name] = [_("Enter at most 150 characters, without control characters.")]
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        user = user_model.objects.create_user(username, email, password, is_staff=True)
+        user = user_model.objects.create_user(
+            username,
+            email,
+            password,
+            is_staff=True,
+            first_name=(first_name or "").strip(),
+            last_name=(last_name or "").strip(),
+        )
         user.groups.add(Group.objects.get(name=REVIEWERS_GROUP))
         ReviewerProfile.objects.create(
             user=user, expertise=expertise, max_load=max_load, language=language
         )
     return user
+
+
+def update_reviewer(
+    *,
+    actor: AbstractBaseUser,
+    reviewer: AbstractBaseUser,
+    expertise: Iterable[str] | None = None,
+    max_load: int | None = None,
+    language: str | None = None,
+    **account_fields: object,
+) -> AbstractBaseUser:
+    """Change a reviewer's account (names, e-mail, active: see `incubator.services.update_account`)
+    and profile (expertise, maximum load, language of e-mails); only the given fields change."""
+    if not can_manage_account(actor, reviewer) or not is_reviewer(reviewer):
+        raise PermissionDenied(_("Only a superuser may change this account."))
+    expertise = None if expertise is None else list(dict.fromkeys(expertise))
+    errors = _profile_errors(expertise=expertise, max_load=max_load, language=language)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        account = update_account(actor=actor, account=reviewer, **account_fields)
+        profile, _created = ReviewerProfile.objects.select_for_update().get_or_create(user=account)
+        changed = []
+        profile_fields = {"expertise": expertise, "max_load": max_load, "language": language}
+        for name, value in profile_fields.items():
+            if value is not None:
+                setattr(profile, name, value)
+                changed.append(name)
+        if changed:
+            profile.save(update_fields=changed)
+    return account

@@ -274,11 +274,13 @@ def test_coordinator_edits_reviewer_expertise_as_tracks(client, coordinator, rev
     alice = reviewing_round["reviewers"][0]
     profile = alice.reviewer_profile
     client.force_login(coordinator)
-    url = reverse("admin:reviews_reviewerprofile_change", args=[profile.pk])
+    # The profile is changed with the account, on the Reviewer accounts page.
+    url = reverse("admin:reviews_revieweraccount_change", args=[alice.pk])
     response = client.post(
         url,
         {
-            "user": alice.pk,
+            "email": alice.email,
+            "is_active": "on",
             "expertise": ["finance", "healthcare"],
             "max_load": 12,
             "language": "en",

@@ -12,6 +12,7 @@ from reviews.services import (
     declare_conflict,
     save_review,
     submit_review,
+    update_reviewer,
 )
 from tests.factories import (
     ApplicationFactory,
@@ -174,3 +175,55 @@ def test_submit_review_needs_every_criterion_then_locks(review):
         submit_review(review=review, actor=reviewer)
     assert Review.objects.get().status == ReviewStatus.SUBMITTED
     assert dict(Score.objects.values_list("criterion_id", "value")) == {team.pk: 8, market.pk: 2}
+
+
+# --- Reviewer accounts (issue 11) ---------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_update_reviewer_changes_account_and_profile():
+    coordinator, mei = CoordinatorFactory(), ReviewerFactory(username="mei")
+
+    update_reviewer(
+        actor=coordinator,
+        reviewer=mei,
+        email="mei@example.org",
+        expertise=["finance", "finance", "education"],
+        max_load=3,
+        language="zh-hans",
+    )
+
+    mei.refresh_from_db()
+    profile = mei.reviewer_profile
+    assert (mei.email, profile.expertise, profile.max_load, profile.language) == (
+        "mei@example.org",
+        ["finance", "education"],
+        3,
+        "zh-hans",
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("expertise", ["mining"]), ("max_load", 0), ("max_load", True), ("language", "fr")],
+)
+def test_update_reviewer_refuses_a_bad_profile_value(field, value):
+    coordinator, mei = CoordinatorFactory(), ReviewerFactory(username="mei")
+
+    with pytest.raises(ValidationError) as error:
+        update_reviewer(actor=coordinator, reviewer=mei, email="new@example.org", **{field: value})
+
+    assert list(error.value.message_dict) == [field]
+    mei.refresh_from_db()
+    assert (mei.email, mei.reviewer_profile.max_load) == ("mei@example.org", 10)
+
+
+@pytest.mark.django_db
+def test_update_reviewer_refuses_a_coordinators_account():
+    coordinator = CoordinatorFactory()
+    other = CoordinatorFactory(username="ada")
+    other.groups.add(*ReviewerFactory().groups.all())
+
+    with pytest.raises(PermissionDenied):
+        update_reviewer(actor=coordinator, reviewer=other, max_load=1)
