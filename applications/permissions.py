@@ -6,8 +6,6 @@ what a user who can see it may do with it.
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
-from incubator.permissions import is_coordinator, is_reviewer
-
 from .models import Application, Startup
 
 User = AbstractBaseUser | AnonymousUser
@@ -24,9 +22,10 @@ def can_act_for_application(user: User, application: Application) -> bool:
     return is_member(user, application.startup)
 
 
-def can_read_all_startups(user: User) -> bool:
-    # Reviewers need the list to declare conflicts of interest.
-    return is_coordinator(user) or is_reviewer(user)
+# What a reviewer reads of the start-up of an application assigned to them, beside its id: what
+# their workplace shows (DESIGN.md §6: "name, region, profile of assigned applications only"),
+# never its contact address or its own description. Which start-ups: selectors.startups_visible_to.
+REVIEWER_STARTUP_FIELDS = ("name", "region", "website", "team_size")
 
 
 def can_change_startup(user: User, startup: Startup) -> bool:

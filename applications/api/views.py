@@ -185,7 +185,9 @@ class ApplicationViewSet(
 @extend_schema_view(
     list=extend_schema(
         summary="Start-ups",
-        description="Members see their own; reviewers and coordinators see all.",
+        description="Members see their own and coordinators all, in full; reviewers see the "
+        "start-ups of their assigned, non-conflicted applications: `id`, `name`, `region`, "
+        "`website` and `team_size` only.",
         responses={200: StartupSerializer(many=True), **error_responses(401, 404)},
     ),
     retrieve=extend_schema(
@@ -214,10 +216,11 @@ class StartupViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             raise PermissionDenied(_("Only the start-up's own members may change its profile."))
         serializer = StartupUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        startup = services.update_startup_profile(
+        services.update_startup_profile(
             actor=request.user, startup=startup, **serializer.validated_data
         )
-        return Response(StartupSerializer(startup).data)
+        fresh = selectors.get_visible_startup(user=request.user, pk=startup.pk)
+        return Response(StartupSerializer(fresh).data)
 
 
 class RegisterView(APIView):
