@@ -84,6 +84,20 @@ def portal_applications(*, user: User) -> QuerySet[Application]:
     )
 
 
+def application_history(*, application: Application) -> QuerySet[StatusChange]:
+    """The application's status changes, oldest first, each annotated `actor_is_member` (the
+    actor acts for the start-up): who reads the history decides how each actor is named."""
+    members = Startup.members.through.objects.filter(
+        startup_id=application.startup_id, user=OuterRef("actor")
+    )
+    return (
+        StatusChange.objects.filter(application=application)
+        .select_related("actor")
+        .annotate(actor_is_member=Exists(members))
+        .order_by("created_at", "id")
+    )
+
+
 def startups_visible_to(*, user: User) -> QuerySet[Startup]:
     """Start-ups `user` may know exist (DESIGN.md section 6), each annotated `full_profile`.
 

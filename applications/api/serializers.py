@@ -93,6 +93,33 @@ class ApplicationCreateSerializer(ApplicationFieldsSerializer):
     )
 
 
+class StatusChangeSerializer(serializers.Serializer):
+    """One move of the application's status, as its reader may see it."""
+
+    from_status = serializers.ChoiceField(choices=ApplicationStatus.choices)
+    to_status = serializers.ChoiceField(choices=ApplicationStatus.choices)
+    at = serializers.DateTimeField(source="created_at")
+    actor_label = serializers.CharField(
+        help_text='Who made the change. A start-up and its reviewers read "The programme" for '
+        "every coordinator, reviewer and automatic change, never a name; coordinators read the "
+        "user name."
+    )
+    message_to_applicant = serializers.CharField(
+        allow_blank=True, help_text="What the coordinators told the start-up; often empty."
+    )
+    note = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="The internal note: present for coordinators only.",
+    )
+
+    def to_representation(self, change) -> dict:
+        data = super().to_representation(change)
+        if not self.context.get("internal_notes", False):
+            data.pop("note", None)
+        return data
+
+
 class WithdrawSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
 

@@ -17,7 +17,12 @@ from incubator.api.schema import error_responses
 
 from .. import selectors, services
 from ..models import Application
-from ..permissions import can_act_for_application, can_change_startup
+from ..permissions import (
+    can_act_for_application,
+    can_change_startup,
+    can_read_internal_notes,
+    history_actor_label,
+)
 from .filters import ApplicationFilter
 from .serializers import (
     ApplicationCreateSerializer,
@@ -29,6 +34,7 @@ from .serializers import (
     RegisterSerializer,
     StartupSerializer,
     StartupUpdateSerializer,
+    StatusChangeSerializer,
     WithdrawSerializer,
 )
 
@@ -153,6 +159,27 @@ class ApplicationViewSet(
             actor=request.user, application=application, note=serializer.validated_data["note"]
         )
         return self._answer(application)
+
+    @extend_schema(
+        summary="The application's status history",
+        description="Every status change, oldest first, for whoever may see the application. "
+        "`message_to_applicant` is what the coordinators told the start-up; `note`, internal, "
+        "is present for coordinators only. Staff and automatic changes are labelled "
+        '"The programme" for everyone but coordinators.',
+        responses={200: StatusChangeSerializer(many=True), **error_responses(401, 404)},
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def history(self, request: Request, pk: str) -> Response:
+        application = self.get_object()
+        user = request.user
+        reader_is_member = can_act_for_application(user, application)
+        changes = list(selectors.application_history(application=application))
+        for change in changes:
+            change.actor_label = history_actor_label(
+                change, reader=user, reader_is_member=reader_is_member
+            )
+        context = {"internal_notes": can_read_internal_notes(user)}
+        return Response(StatusChangeSerializer(changes, many=True, context=context).data)
 
     @extend_schema(
         summary="Attach a file to a draft",
