@@ -430,11 +430,15 @@ class ScoreAdmin(admin.ModelAdmin):
     list_filter = ["criterion__round", "criterion"]
     list_select_related = ["review__assignment__application", "criterion"]
 
-    # Scores change only through the review's scoring service (range and lock rules).
+    # Scores change only through the review's scoring service (range and lock rules), and are
+    # never deleted here: a review's scores are what the ranking rests on.
     def has_add_permission(self, request) -> bool:
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
 

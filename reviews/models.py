@@ -68,7 +68,17 @@ class ConflictOfInterest(models.Model):
         return f"{self.reviewer} × {self.startup}"
 
 
+class AssignmentQuerySet(models.QuerySet):
+    def active(self):
+        """Assignments not withdrawn: the ones a reviewer works on and whose reviews count."""
+        return self.filter(withdrawn_at__isnull=True)
+
+
 class Assignment(models.Model):
+    """An application given to a reviewer. Never deleted once made by a coordinator's hand or
+    the assignment run: a coordinator withdraws it (`reviews.services.withdraw_assignment`), and
+    the row keeps who did it, when and why; its review stays as a record and no longer counts."""
+
     application = models.ForeignKey(
         Application, on_delete=models.CASCADE, related_name="assignments"
     )
@@ -80,6 +90,21 @@ class Assignment(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True, editable=False)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("withdrawn by"),
+    )
+    withdrawal_reason = models.CharField(
+        _("reason for withdrawal"), max_length=500, blank=True, editable=False
+    )
+
+    objects = AssignmentQuerySet.as_manager()
 
     class Meta:
         ordering = ["due_at", "id"]
@@ -89,10 +114,20 @@ class Assignment(models.Model):
             models.UniqueConstraint(
                 fields=["application", "reviewer"], name="assignment_unique_pair"
             ),
+            # A withdrawal always says why; an active assignment has no reason for one.
+            models.CheckConstraint(
+                condition=Q(withdrawn_at__isnull=True, withdrawal_reason="")
+                | (Q(withdrawn_at__isnull=False) & ~Q(withdrawal_reason="")),
+                name="assignment_withdrawal_has_a_reason",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.application} → {self.reviewer}"
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
 
 
 class ReviewQuerySet(models.QuerySet):

@@ -80,7 +80,9 @@ class AssignmentList(ReviewingView, generics.ListAPIView):
 
     def get_queryset(self):
         queryset = (
+            # Withdrawn assignments are the admin's record; the API lists the working set.
             rules.assignments_visible_to(self.request.user)
+            .active()
             .select_related("review")
             .order_by("due_at", "id")
         )

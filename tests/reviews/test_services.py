@@ -4,15 +4,20 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from applications.enums import ApplicationStatus
+from incubator.exceptions import WorkflowError
 from incubator.models import Criterion
 from reviews.enums import ReviewStatus
 from reviews.models import Assignment, ConflictOfInterest, Review, Score
 from reviews.services import (
+    AssignmentWithdrawn,
     ReviewLocked,
+    assign_reviewer,
+    assign_reviewers,
     declare_conflict,
     save_review,
     submit_review,
     update_reviewer,
+    withdraw_assignment,
 )
 from tests.factories import (
     ApplicationFactory,
@@ -227,3 +232,98 @@ def test_update_reviewer_refuses_a_coordinators_account():
 
     with pytest.raises(PermissionDenied):
         update_reviewer(actor=coordinator, reviewer=other, max_load=1)
+
+
+# --- Withdrawing an assignment (issue 11, item 4) -----------------------------------------------
+
+
+@pytest.mark.django_db
+def test_withdraw_assignment_records_who_when_and_why(review, django_capture_on_commit_callbacks):
+    coordinator = CoordinatorFactory()
+    assignment = review.assignment
+
+    withdrawn = withdraw_assignment(
+        assignment=assignment, actor=coordinator, reason="  Reviewer on leave.  "
+    )
+
+    assignment.refresh_from_db()
+    assert (assignment.withdrawn_by, assignment.withdrawal_reason) == (
+        coordinator,
+        "Reviewer on leave.",
+    )
+    assert assignment.withdrawn_at is not None
+    assert withdrawn.pk == assignment.pk
+    # The draft review goes with it: kept as a record, no longer the reviewer's to write.
+    review.refresh_from_db()
+    assert review.status == ReviewStatus.DRAFT
+    with pytest.raises(AssignmentWithdrawn):
+        save_review(review=review, actor=assignment.reviewer, comment="Still here?")
+    with pytest.raises(AssignmentWithdrawn):
+        submit_review(review=review, actor=assignment.reviewer)
+
+
+@pytest.mark.django_db
+def test_withdraw_assignment_keeps_a_submitted_review(review):
+    reviewer = review.assignment.reviewer
+    save_review(
+        review=review, actor=reviewer, scores={c.pk: 1 for c in criteria_of(review)}, comment="x"
+    )
+    submit_review(review=review, actor=reviewer)
+
+    withdraw_assignment(assignment=review.assignment, actor=CoordinatorFactory(), reason="COI.")
+
+    review.refresh_from_db()
+    assert review.status == ReviewStatus.SUBMITTED
+    assert Score.objects.filter(review=review).count() == 2
+
+
+@pytest.mark.django_db
+def test_withdraw_assignment_twice_is_refused(review):
+    coordinator = CoordinatorFactory()
+    withdraw_assignment(assignment=review.assignment, actor=coordinator, reason="Once.")
+
+    with pytest.raises(AssignmentWithdrawn):
+        withdraw_assignment(assignment=review.assignment, actor=coordinator, reason="Twice.")
+
+    review.assignment.refresh_from_db()
+    assert review.assignment.withdrawal_reason == "Once."
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("reason", ["", "   ", "x" * 501, "a\x00b"])
+def test_withdraw_assignment_needs_a_reason(review, reason):
+    with pytest.raises(ValidationError) as error:
+        withdraw_assignment(assignment=review.assignment, actor=CoordinatorFactory(), reason=reason)
+
+    assert list(error.value.message_dict) == ["reason"]
+    review.assignment.refresh_from_db()
+    assert review.assignment.withdrawn_at is None
+
+
+@pytest.mark.django_db
+def test_withdraw_assignment_only_by_a_coordinator(review):
+    for actor in (review.assignment.reviewer, UserFactory()):
+        with pytest.raises(PermissionDenied):
+            withdraw_assignment(assignment=review.assignment, actor=actor, reason="Mine.")
+
+    review.assignment.refresh_from_db()
+    assert review.assignment.withdrawn_at is None
+
+
+@pytest.mark.django_db
+def test_withdrawn_pair_is_not_assigned_again_and_frees_a_place(review):
+    coordinator = CoordinatorFactory()
+    assignment = review.assignment
+    application = assignment.application
+    withdraw_assignment(assignment=assignment, actor=coordinator, reason="On leave.")
+
+    with pytest.raises(WorkflowError, match="withdrawn"):
+        assign_reviewer(application=application, reviewer=assignment.reviewer, actor=coordinator)
+
+    others = [ReviewerFactory() for _ in range(3)]
+    result = assign_reviewers(round=application.round, actor=coordinator)
+
+    # Three reviewers are needed again, and the withdrawn one is not among them.
+    assert result.created == 3
+    active = Assignment.objects.filter(application=application, withdrawn_at__isnull=True)
+    assert sorted(active.values_list("reviewer_id", flat=True)) == sorted(o.pk for o in others)
