@@ -102,14 +102,16 @@ class ApplicationViewSet(
         return Response(self.get_serializer(fresh).data, status=code)
 
     def create(self, request: Request) -> Response:
+        # Who may apply is decided before the body is read: only start-up members, so anyone
+        # else gets 403 whatever they send (DESIGN.md §6).
+        startups = list(request.user.startups.all()[:2])
+        if not startups:
+            raise PermissionDenied(_("Only start-up members can apply."))
         serializer = ApplicationCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         startup = data.pop("startup", None)
         if startup is None:
-            startups = list(request.user.startups.all()[:2])
-            if not startups:
-                raise PermissionDenied(_("Only start-up members can apply."))
             if len(startups) > 1:
                 return Response(
                     {"startup": [_("You belong to several start-ups: say which one applies.")]},
