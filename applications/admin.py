@@ -37,7 +37,7 @@ class StatusChangeInline(admin.TabularInline):
     model = StatusChange
     extra = 0
     can_delete = False
-    fields = ["created_at", "from_status", "to_status", "actor", "note"]
+    fields = ["created_at", "from_status", "to_status", "actor", "note", "message_to_applicant"]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None) -> bool:
@@ -46,11 +46,24 @@ class StatusChangeInline(admin.TabularInline):
 
 class DecisionNoteForm(forms.Form):
     note = forms.CharField(
-        label=_("Note"),
+        label=_("Internal note"),
         max_length=DECISION_NOTE_MAX_LENGTH,
         required=False,
         widget=forms.Textarea(attrs={"rows": 4, "cols": 70}),
-        help_text=_("Kept with each application's status history."),
+        help_text=_(
+            "Kept with each application's status history; only coordinators read it, "
+            "never the start-up."
+        ),
+    )
+    message_to_applicant = forms.CharField(
+        label=_("Message to the applicant"),
+        max_length=DECISION_NOTE_MAX_LENGTH,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 70}),
+        help_text=_(
+            "Optional. Shown on the start-up's application page and sent in the e-mail that "
+            "tells it of the decision."
+        ),
     )
 
 
@@ -82,6 +95,7 @@ def _decision_action(to_status: ApplicationStatus):
                     status=to_status,
                     actor=request.user,
                     note=form.cleaned_data["note"],
+                    message_to_applicant=form.cleaned_data["message_to_applicant"],
                 )
                 moved += 1
             except WorkflowError as error:
@@ -151,7 +165,7 @@ class StatusChangeAdmin(admin.ModelAdmin):
     list_display = ["application", "from_status", "to_status", "actor", "created_at"]
     list_filter = ["to_status", "from_status"]
     list_select_related = ["application", "actor"]
-    search_fields = ["application__project_name", "note"]
+    search_fields = ["application__project_name", "note", "message_to_applicant"]
     date_hierarchy = "created_at"
 
     def has_add_permission(self, request) -> bool:

@@ -180,7 +180,12 @@ class Attachment(models.Model):
 
 
 class StatusChange(models.Model):
-    """One status transition of an application; written once, never edited."""
+    """One status transition of an application; written once, never edited.
+
+    `note` is internal: coordinators read it (a decision's reasons, a system note such as
+    "Shortlist … published", a start-up's reason for withdrawing). `message_to_applicant` is what
+    the start-up reads on its application page and in the decision's e-mail; usually empty.
+    """
 
     application = models.ForeignKey(
         Application, on_delete=models.CASCADE, related_name="status_changes"
@@ -195,7 +200,8 @@ class StatusChange(models.Model):
         related_name="+",
         verbose_name=_("actor"),
     )
-    note = models.TextField(_("note"), blank=True)
+    note = models.TextField(_("internal note"), blank=True)
+    message_to_applicant = models.TextField(_("message to the applicant"), blank=True)
     created_at = models.DateTimeField(_("at"), auto_now_add=True)
 
     class Meta:

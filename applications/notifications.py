@@ -130,12 +130,14 @@ APPLICANT_DECISION_EVENTS = {
 }
 
 
-def application_decided(*, application: Application) -> None:
-    """Tell whoever needs to know of the application's current status: the applicant, and on
-    acceptance every matching provider."""
+def application_decided(*, application: Application, message_to_applicant: str = "") -> None:
+    """Tell whoever needs to know of the application's current status: the applicant (with the
+    coordinator's message, if any), and on acceptance every matching provider."""
     application = _load(application)
     now = timezone.now()
     status = application.status
+    # Only the message meant for the applicant travels; a decision's internal note never does.
+    to_applicant = {"message_to_applicant": message_to_applicant}
     if status == ApplicationStatus.ACCEPTED:
         raw_score, normalized_score = shortlist_scores(application)
         payload = {
@@ -163,6 +165,7 @@ def application_decided(*, application: Application) -> None:
                 event=events.APPLICATION_ACCEPTED,
                 template="application_accepted",
                 now=now,
+                extra=to_applicant,
             )
         )
         write_outbox(rows)
@@ -170,5 +173,13 @@ def application_decided(*, application: Application) -> None:
     if status in APPLICANT_DECISION_EVENTS:
         event, template = APPLICANT_DECISION_EVENTS[status]
         write_outbox(
-            [applicant_row(application=application, event=event, template=template, now=now)]
+            [
+                applicant_row(
+                    application=application,
+                    event=event,
+                    template=template,
+                    now=now,
+                    extra=to_applicant,
+                )
+            ]
         )

@@ -5,10 +5,11 @@ what a user who can see it may do with it.
 """
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.utils.translation import gettext as _
 
-from incubator.permissions import is_coordinator, is_reviewer
+from incubator.permissions import is_coordinator
 
-from .models import Application, Startup
+from .models import Application, Startup, StatusChange
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -24,10 +25,31 @@ def can_act_for_application(user: User, application: Application) -> bool:
     return is_member(user, application.startup)
 
 
-def can_read_all_startups(user: User) -> bool:
-    # Reviewers need the list to declare conflicts of interest.
-    return is_coordinator(user) or is_reviewer(user)
+# What a reviewer reads of the start-up of an application assigned to them, beside its id: what
+# their workplace shows (DESIGN.md §6: "name, region, profile of assigned applications only"),
+# never its contact address or its own description. Which start-ups: selectors.startups_visible_to.
+REVIEWER_STARTUP_FIELDS = ("name", "region", "website", "team_size")
 
 
 def can_change_startup(user: User, startup: Startup) -> bool:
     return is_member(user, startup)
+
+
+def can_read_internal_notes(user: User) -> bool:
+    """A status change's note is internal: coordinators read it, nobody else."""
+    return is_coordinator(user)
+
+
+def history_actor_label(change: StatusChange, *, reader: User, reader_is_member: bool) -> str:
+    """How the reader of an application's history sees who made a change.
+
+    Coordinators see the user name ("The programme" for the system). Anyone else never sees a
+    coordinator's or reviewer's name: every staff or system actor is "The programme". A change
+    made by one of the start-up's members shows that member's user name to the start-up's own
+    members, and "The start-up" to anyone else (an assigned reviewer).
+    """
+    if is_coordinator(reader):
+        return change.actor.get_username() if change.actor else _("The programme")
+    if change.actor is not None and change.actor_is_member:
+        return change.actor.get_username() if reader_is_member else _("The start-up")
+    return _("The programme")

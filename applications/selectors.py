@@ -3,13 +3,13 @@
 from collections.abc import Callable
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Value
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from incubator.models import Round
-from incubator.permissions import is_coordinator, is_reviewer
+from incubator.permissions import is_coordinator
 
 from .models import Application, Attachment, Startup, StatusChange
 
@@ -84,15 +84,36 @@ def portal_applications(*, user: User) -> QuerySet[Application]:
     )
 
 
+def application_history(*, application: Application) -> QuerySet[StatusChange]:
+    """The application's status changes, oldest first, each annotated `actor_is_member` (the
+    actor acts for the start-up): who reads the history decides how each actor is named."""
+    members = Startup.members.through.objects.filter(
+        startup_id=application.startup_id, user=OuterRef("actor")
+    )
+    return (
+        StatusChange.objects.filter(application=application)
+        .select_related("actor")
+        .annotate(actor_is_member=Exists(members))
+        .order_by("created_at", "id")
+    )
+
+
 def startups_visible_to(*, user: User) -> QuerySet[Startup]:
+    """Start-ups `user` may know exist (DESIGN.md section 6), each annotated `full_profile`.
+
+    Members: their own start-ups, in full. Coordinators and superusers: all, in full. Anyone else
+    (a reviewer): the start-ups of the applications `applications_visible_to` lets them see —
+    their assigned, non-conflicted ones, by the rule the reviewing app granted — with
+    `full_profile` false: they read only `permissions.REVIEWER_STARTUP_FIELDS`. Anonymous: none.
+    """
     startups = Startup.objects.all()
     if not user.is_authenticated:
         return startups.none()
-    if is_coordinator(user) or is_reviewer(user):
-        return startups
-    return startups.filter(
-        Exists(Startup.members.through.objects.filter(startup=OuterRef("pk"), user=user))
-    )
+    if is_coordinator(user):
+        return startups.annotate(full_profile=Value(True))
+    member = Exists(Startup.members.through.objects.filter(startup=OuterRef("pk"), user=user))
+    applied = Exists(applications_visible_to(user=user).filter(startup=OuterRef("pk")))
+    return startups.filter(member | applied).annotate(full_profile=member)
 
 
 def get_visible_startup(*, user: User, pk: object) -> Startup:

@@ -79,12 +79,14 @@ def transition_application(
     to_status: Status,
     actor: AbstractBaseUser | None,
     note: str = "",
+    message_to_applicant: str = "",
     check: Callable[[Application], None] | None = None,
 ) -> Application:
     """Move an application to `to_status`, recording who did it, or refuse and change nothing.
 
     The row is locked first, so of two concurrent moves exactly one happens. `check`, when
     given, runs on the locked row before the move (a named service's own rule) and may raise.
+    `note` is internal (coordinators read it); `message_to_applicant` is what the start-up reads.
     """
     to_status = Status(to_status)
     with transaction.atomic():
@@ -110,6 +112,7 @@ def transition_application(
             to_status=to_status,
             actor=actor,
             note=note,
+            message_to_applicant=message_to_applicant,
         )
     # Keep the caller's instance in step with the database.
     application.status = locked.status
@@ -676,8 +679,12 @@ def decide_application(
     status: Status | str,
     actor: AbstractBaseUser,
     note: str = "",
+    message_to_applicant: str = "",
 ) -> Application:
-    """A coordinator's decision: shortlisted, accepted, waitlisted or rejected, with a note.
+    """A coordinator's decision: shortlisted, accepted, waitlisted or rejected.
+
+    `note` is internal: coordinators alone read it. `message_to_applicant`, optional, is shown on
+    the start-up's application page and sent in the decision's e-mail.
 
     A value that is not a decision is a bad value (ValidationError on `status`); a decision the
     application's current status does not allow is a workflow rule (InvalidTransition).
@@ -687,14 +694,26 @@ def decide_application(
     if status not in {s.value for s in DECISION_STATUSES}:
         choices = ", ".join(s.value for s in Status if s in DECISION_STATUSES)
         raise ValidationError({"status": f"“{status}” is not a decision; choose one of {choices}."})
-    if len(note) > DECISION_NOTE_MAX_LENGTH:
-        raise ValidationError(
-            {"note": f"The note is longer than {DECISION_NOTE_MAX_LENGTH} characters."}
-        )
+    for field, text in (("note", note), ("message_to_applicant", message_to_applicant)):
+        _check_text(field, text)
+        if len(text) > DECISION_NOTE_MAX_LENGTH:
+            raise ValidationError(
+                {
+                    field: _("At most %(count)d characters; this text has %(length)d.")
+                    % {"count": DECISION_NOTE_MAX_LENGTH, "length": len(text)}
+                }
+            )
+    message_to_applicant = message_to_applicant.strip()
     with transaction.atomic():
         transition_application(
-            application=application, to_status=Status(status), actor=actor, note=note.strip()
+            application=application,
+            to_status=Status(status),
+            actor=actor,
+            note=note.strip(),
+            message_to_applicant=message_to_applicant,
         )
         # The outbox rows commit with the decision, or not at all.
-        notifications.application_decided(application=application)
+        notifications.application_decided(
+            application=application, message_to_applicant=message_to_applicant
+        )
     return application

@@ -48,3 +48,7 @@ class CriterionAdmin(admin.ModelAdmin):
     list_filter = ["round"]
     list_select_related = ["round"]
     search_fields = ["name", "description"]
+
+
+# Django's user, group and token pages for superusers; the base of the coordinators' account pages.
+from . import admin_accounts  # noqa: E402, F401 (registers its ModelAdmins)

@@ -1,4 +1,5 @@
-"""The programme's own data: programmes, rounds with their rubric, and service providers."""
+"""The programme's own data: programmes, rounds with their rubric, service providers; and API
+tokens as the admin shows them."""
 
 import base64
 import secrets
@@ -7,7 +8,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from rest_framework.authtoken.models import TokenProxy
 
 from .enums import ServiceKind
 
@@ -137,3 +140,20 @@ class ServiceProvider(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_kind_display()})"
+
+
+class ApiToken(TokenProxy):
+    """An API token as the admin shows it to a superuser: by its user, never by its key.
+
+    DRF's TokenProxy already addresses a token by its user's id (the key never appears in a
+    URL); this proxy also names it without the key, so the key shows in no page title, message
+    or admin log entry.
+    """
+
+    class Meta:
+        proxy = True
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return gettext("API token of %(user)s") % {"user": self.user}

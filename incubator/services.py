@@ -1,5 +1,6 @@
-"""Writes of the programme's own data: rounds with their rubric; and the checks of a new login's
-fields that every kind of account shares."""
+"""Writes of the programme's own data: rounds with their rubric; the checks of a new login's
+fields that every kind of account shares; and the changes a coordinator may make to an account
+it manages (names, e-mail, active, password: never roles, groups or permissions)."""
 
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -15,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from .exceptions import WorkflowError
 from .models import DEFAULT_PROGRAMME_NAME, Criterion, Programme, Round
-from .permissions import is_coordinator
+from .permissions import can_manage_account, is_coordinator
 
 ROUND_FIELDS = ("name", "opens_at", "closes_at", "review_deadline", "reviews_per_application")
 # Changing these on a criterion that has scores would change what the scores mean.
@@ -234,3 +235,74 @@ def new_account_errors(*, username: str, email: str, password: str) -> dict[str,
     except ValidationError as error:
         errors["password"] = error.messages
     return errors
+
+
+# --- Accounts a coordinator manages (DESIGN.md §6) ----------------------------------------------
+
+# What a coordinator may change on an account it manages. Superuser status, staff status, groups
+# and permissions are not among them: only a superuser changes those, in Django's user admin.
+ACCOUNT_FIELDS = ("first_name", "last_name", "email", "is_active")
+
+
+def _ensure_may_manage(actor: AbstractBaseUser, account: AbstractBaseUser) -> None:
+    if not can_manage_account(actor, account):
+        raise PermissionDenied(_("Only a superuser may change this account."))
+
+
+def _account_errors(account: AbstractBaseUser, fields: dict) -> dict[str, list]:
+    errors: dict[str, list] = {}
+    for name in ("first_name", "last_name", "email"):
+        if name not in fields:
+            continue
+        value = fields[name]
+        if not isinstance(value, str) or "\x00" in value:
+            errors[name] = [_("Enter text without control characters.")]
+        elif len(value) > account._meta.get_field(name).max_length:
+            errors[name] = [
+                _("At most %(count)d characters.")
+                % {"count": account._meta.get_field(name).max_length}
+            ]
+    if "email" in fields and "email" not in errors:
+        try:
+            validate_email(fields["email"])
+        except ValidationError:
+            errors["email"] = [_("Enter a valid e-mail address.")]
+    if "is_active" in fields and not isinstance(fields["is_active"], bool):
+        errors["is_active"] = [_("Say yes or no.")]
+    return errors
+
+
+def update_account(
+    *, actor: AbstractBaseUser, account: AbstractBaseUser, **fields: object
+) -> AbstractBaseUser:
+    """Change any of first and last name, e-mail and active of an account `actor` manages."""
+    unknown = sorted(set(fields) - set(ACCOUNT_FIELDS))
+    if unknown:
+        raise ValidationError({name: [_("This field cannot be changed here.")] for name in unknown})
+    _ensure_may_manage(actor, account)
+    with transaction.atomic():
+        locked = get_user_model().objects.select_for_update().get(pk=account.pk)
+        errors = _account_errors(locked, fields)
+        if errors:
+            raise ValidationError(errors)
+        for name, value in fields.items():
+            setattr(locked, name, value.strip() if isinstance(value, str) else value)
+        if fields:
+            locked.save(update_fields=list(fields))
+    return locked
+
+
+def set_account_password(
+    *, actor: AbstractBaseUser, account: AbstractBaseUser, password: str
+) -> AbstractBaseUser:
+    """Give an account `actor` manages a new password (checked by the site's validators)."""
+    _ensure_may_manage(actor, account)
+    with transaction.atomic():
+        locked = get_user_model().objects.select_for_update().get(pk=account.pk)
+        try:
+            validate_password(password or "", user=locked)
+        except ValidationError as error:
+            raise ValidationError({"password": error.messages}) from error
+        locked.set_password(password)
+        locked.save(update_fields=["password"])
+    return locked

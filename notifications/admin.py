@@ -6,7 +6,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -47,27 +47,73 @@ class ServiceProviderForm(forms.ModelForm):
         return url
 
 
+# Secrets waiting to be shown, in the session: it lives on the server (the database), never in a
+# cookie, unlike the messages framework, whose cookie would carry them to the browser and back.
+PENDING_SECRETS = "notifications.pending_provider_secrets"
+
+
 @admin.register(ServiceProvider)
 class ServiceProviderAdmin(admin.ModelAdmin):
+    """Providers, changed through the services. A signing secret made or replaced here (a new
+    provider with a webhook URL, a first URL added, a rotation) is shown once, in the body of the
+    page that follows, and then only its holder has it."""
+
     form = ServiceProviderForm
     list_display = ["name", "kind", "email", "webhook_url", "active"]
     list_filter = ["kind", "active"]
     search_fields = ["name", "email", "webhook_url"]
     actions = ["rotate_secret", "send_test_webhook"]
 
-    def _show_secret(self, request: HttpRequest, provider: ServiceProvider) -> None:
-        messages.warning(
-            request,
-            _("Signing secret of %(provider)s — copy it now, it is not shown again: %(secret)s")
-            % {"provider": provider.name, "secret": provider.webhook_secret},
-        )
+    # -- the one-time display of secrets ---------------------------------------------------------
+
+    def _hold_secret(self, request: HttpRequest, provider: ServiceProvider) -> None:
+        pending = request.session.get(PENDING_SECRETS, {})
+        pending[str(provider.pk)] = {"name": provider.name, "secret": provider.webhook_secret}
+        request.session[PENDING_SECRETS] = pending
+
+    def _secrets_page(self) -> HttpResponseRedirect:
+        return HttpResponseRedirect(reverse("admin:incubator_serviceprovider_secrets"))
+
+    def get_urls(self):
+        own = [
+            path(
+                "secrets/",
+                self.admin_site.admin_view(self.secrets_view),
+                name="incubator_serviceprovider_secrets",
+            )
+        ]
+        return own + super().get_urls()
+
+    def secrets_view(self, request: HttpRequest) -> TemplateResponse:
+        """Show the secrets waiting for this session once, and forget them."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        pending = request.session.pop(PENDING_SECRETS, {})
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Webhook signing secrets"),
+            "secrets": [
+                {
+                    "name": shown["name"],
+                    "secret": shown["secret"],
+                    "url": reverse("admin:incubator_serviceprovider_change", args=[pk]),
+                }
+                for pk, shown in sorted(pending.items(), key=lambda item: int(item[0]))
+            ],
+        }
+        return TemplateResponse(request, "admin/incubator/serviceprovider/secrets.html", context)
+
+    # -- writes go through the services ----------------------------------------------------------
 
     def save_model(self, request: HttpRequest, obj: ServiceProvider, form, change: bool) -> None:
-        # The services validate and write; the secret is shown once, on creation.
         if change:
             changes = {field: form.cleaned_data[field] for field in form.changed_data}
             if changes:
-                services.update_provider(actor=request.user, provider=obj, **changes)
+                before = ServiceProvider.objects.get(pk=obj.pk).webhook_secret
+                updated = services.update_provider(actor=request.user, provider=obj, **changes)
+                if updated.webhook_secret != before:
+                    self._hold_secret(request, updated)
             return
         created = services.create_provider(
             actor=request.user,
@@ -75,13 +121,27 @@ class ServiceProviderAdmin(admin.ModelAdmin):
         )
         obj.pk = created.pk
         obj.webhook_secret = created.webhook_secret
-        self._show_secret(request, created)
+        if created.webhook_url:
+            # An e-mail-only provider gets its secret shown when its first URL is added.
+            self._hold_secret(request, created)
+
+    def _then_secrets(self, request: HttpRequest, obj: ServiceProvider, response):
+        if str(obj.pk) in request.session.get(PENDING_SECRETS, {}):
+            return self._secrets_page()
+        return response
+
+    def response_add(self, request, obj, post_url_continue=None):
+        return self._then_secrets(request, obj, super().response_add(request, obj))
+
+    def response_change(self, request, obj):
+        return self._then_secrets(request, obj, super().response_change(request, obj))
 
     @admin.action(description=_("Rotate the webhook signing secret"))
-    def rotate_secret(self, request: HttpRequest, queryset) -> None:
-        for provider in queryset:
+    def rotate_secret(self, request: HttpRequest, queryset):
+        for provider in queryset.order_by("pk"):
             rotated = services.rotate_provider_secret(actor=request.user, provider=provider)
-            self._show_secret(request, rotated)
+            self._hold_secret(request, rotated)
+        return self._secrets_page()
 
     @admin.action(description=_("Send a test webhook"))
     def send_test_webhook(self, request: HttpRequest, queryset) -> None:

@@ -97,16 +97,26 @@ def create_provider(
 def update_provider(
     *, actor: AbstractBaseUser | None, provider: ServiceProvider, **changes: object
 ) -> ServiceProvider:
-    """Change any of name, kind, email, webhook_url, tracks, language, active."""
+    """Change any of name, kind, email, webhook_url, tracks, language, active.
+
+    A provider's first webhook URL comes with a fresh signing secret, which the caller shows
+    once (the returned provider's secret then differs from the one it had): the secret made with
+    an e-mail-only provider signed nothing and may never have been shown.
+    """
     unknown = set(changes) - PROVIDER_FIELDS
     if unknown:
         raise ValidationError({field: [_("This field cannot be changed.")] for field in unknown})
     with transaction.atomic():
         locked = ServiceProvider.objects.select_for_update().get(pk=provider.pk)
+        had_url = bool(locked.webhook_url)
         for field, value in changes.items():
             setattr(locked, field, "" if field == "webhook_url" and value is None else value)
         _clean_provider(locked)
-        locked.save(update_fields=sorted(changes))
+        update_fields = sorted(changes)
+        if not had_url and locked.webhook_url:
+            locked.webhook_secret = new_webhook_secret()
+            update_fields.append("webhook_secret")
+        locked.save(update_fields=update_fields)
     logger.info("provider %s changed by %s", locked.pk, getattr(actor, "pk", None))
     return locked
 

@@ -53,10 +53,22 @@ class ReviewerProfileForm(forms.ModelForm):
 
 @admin.register(ReviewerProfile)
 class ReviewerProfileAdmin(admin.ModelAdmin):
+    """Read here; changed with the account, on the Reviewer accounts page (admin_accounts.py),
+    which checks whose account it is."""
+
     form = ReviewerProfileForm
     list_display = ["user", "expertise", "max_load"]
     list_select_related = ["user"]
     search_fields = ["user__username", "user__email"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 class ShortlistEntryInline(admin.TabularInline):
@@ -418,11 +430,15 @@ class ScoreAdmin(admin.ModelAdmin):
     list_filter = ["criterion__round", "criterion"]
     list_select_related = ["review__assignment__application", "criterion"]
 
-    # Scores change only through the review's scoring service (range and lock rules).
+    # Scores change only through the review's scoring service (range and lock rules), and are
+    # never deleted here: a review's scores are what the ranking rests on.
     def has_add_permission(self, request) -> bool:
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
 
@@ -440,4 +456,4 @@ class ShortlistChangeAdmin(admin.ModelAdmin):
 
 
 # Assignments, conflicts and reviews: the reviewers' workplace and the coordinators' pages.
-from . import admin_reviewing  # noqa: E402, F401 (registers its ModelAdmins)
+from . import admin_accounts, admin_reviewing  # noqa: E402, F401 (register their ModelAdmins)

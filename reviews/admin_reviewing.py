@@ -6,14 +6,20 @@ field per criterion, save draft / submit) and declares conflicts. Everything els
 (no model permission, see migration 0002) or 404 (an object that is not theirs).
 
 Coordinators see every assignment and review with names, add assignments and conflicts through
-the services, run automatic assignment from the Round list (an action) and read the ranking and
-the reviewers' progress and statistics pages.
+the services, withdraw assignments with a reason (an action), run automatic assignment from the
+Round list (an action) and read the ranking and the reviewers' progress and statistics pages.
+
+Nobody deletes an assignment, a review or a score here, not even a superuser: a submitted review
+is the record of work the ranking rests on. Django's admin also refuses to delete anything that
+would take one with it (an application, a start-up, a user, a criterion), because these pages
+refuse the deletion of what it would cascade to.
 """
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Paginator
@@ -38,11 +44,13 @@ from .forms import ReviewForm, criterion_field_name
 from .models import Assignment, ConflictOfInterest, Review
 from .selectors import other_reviews, review_detail, reviewer_statistics, round_ranking
 from .services import (
+    WITHDRAWAL_REASON_MAX_LENGTH,
     assign_reviewer,
     assign_reviewers,
     declare_conflict,
     save_review,
     submit_review,
+    withdraw_assignment,
 )
 
 RANKING_PAGE_SIZE = 100
@@ -108,6 +116,18 @@ class AssignmentAddForm(forms.ModelForm):
         return cleaned
 
 
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=WITHDRAWAL_REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 70}),
+        help_text=_(
+            "Recorded with the assignment. A draft review stops there; a submitted review is "
+            "kept and no longer counts in the ranking."
+        ),
+    )
+
+
 @admin.register(Assignment)
 class AssignmentAdmin(admin.ModelAdmin):
     list_display = [
@@ -116,12 +136,19 @@ class AssignmentAdmin(admin.ModelAdmin):
         "reviewer",
         "due_at",
         "review_status",
+        "withdrawn",
         "open_review",
     ]
-    list_filter = ["application__round", "review__status", "reviewer"]
+    list_filter = [
+        "application__round",
+        "review__status",
+        ("withdrawn_at", admin.EmptyFieldListFilter),
+        "reviewer",
+    ]
     list_select_related = ["application__startup", "reviewer", "review"]
     search_fields = ["application__project_name", "application__startup__name"]
     form = AssignmentAddForm
+    actions = ["withdraw_selected"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Assignment]:
         return rules.assignments_visible_to(request.user).select_related(
@@ -130,11 +157,15 @@ class AssignmentAdmin(admin.ModelAdmin):
 
     def get_list_display(self, request):
         if reviewer_only(request):
-            return [name for name in self.list_display if name != "reviewer"]
+            return [name for name in self.list_display if name not in {"reviewer", "withdrawn"}]
         return self.list_display
 
     def get_list_filter(self, request):
         return [] if reviewer_only(request) else self.list_filter
+
+    @admin.display(boolean=True, description=_("withdrawn"), ordering="withdrawn_at")
+    def withdrawn(self, obj: Assignment) -> bool:
+        return obj.is_withdrawn
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form_class = super().get_form(request, obj, change=change, **kwargs)
@@ -146,7 +177,17 @@ class AssignmentAdmin(admin.ModelAdmin):
         return RequestForm
 
     def get_readonly_fields(self, request, obj=None):
-        return ["application", "reviewer", "due_at", "created_by"] if obj else []
+        if obj is None:
+            return []
+        return [
+            "application",
+            "reviewer",
+            "due_at",
+            "created_by",
+            "withdrawn_at",
+            "withdrawn_by",
+            "withdrawal_reason",
+        ]
 
     def save_model(self, request, obj, form, change):
         # AssignmentAddForm.clean made the row (and its draft review) through the service.
@@ -157,6 +198,49 @@ class AssignmentAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Withdraw instead: the row records who, when and why, and its review stays.
+        return False
+
+    def has_withdraw_permission(self, request) -> bool:
+        return is_coordinator(request.user)
+
+    @admin.action(description=_("Withdraw selected assignments…"), permissions=["withdraw"])
+    def withdraw_selected(self, request, queryset):
+        form = WithdrawForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            return TemplateResponse(
+                request,
+                "admin/reviews/assignment/withdraw.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "opts": self.opts,
+                    "title": _("Withdraw assignments"),
+                    "assignments": queryset.select_related(
+                        "application__startup", "reviewer", "review"
+                    ),
+                    "form": form,
+                    "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                },
+            )
+        withdrawn = 0
+        for assignment in queryset.order_by("pk"):
+            try:
+                withdraw_assignment(
+                    assignment=assignment, actor=request.user, reason=form.cleaned_data["reason"]
+                )
+            except WorkflowError as error:
+                self.message_user(request, f"{assignment}: {error.message}", messages.WARNING)
+            else:
+                withdrawn += 1
+        if withdrawn:
+            self.message_user(
+                request,
+                _("%(count)d assignment(s) withdrawn; the reason is recorded.")
+                % {"count": withdrawn},
+            )
+        return None
 
     def changelist_view(self, request, extra_context=None):
         if reviewer_only(request):
@@ -308,11 +392,17 @@ class ReviewAdmin(admin.ModelAdmin):
         if reviewer_only(request):
             return [name for name in self.list_display if name != "reviewer_name"]
         # A submitted review kept after its reviewer declared a conflict: the coordinator decides.
-        return [*self.list_display, "conflict_declared"]
+        return [*self.list_display, "conflict_declared", "assignment_withdrawn"]
 
     @admin.display(boolean=True, description=_("conflict declared"), ordering="-conflicted")
     def conflict_declared(self, obj: Review) -> bool:
         return obj.conflicted
+
+    @admin.display(
+        boolean=True, description=_("assignment withdrawn"), ordering="assignment__withdrawn_at"
+    )
+    def assignment_withdrawn(self, obj: Review) -> bool:
+        return obj.assignment.is_withdrawn
 
     def get_list_filter(self, request):
         return ["status"] if reviewer_only(request) else self.list_filter
@@ -321,7 +411,8 @@ class ReviewAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
-        return is_coordinator(request.user) and super().has_delete_permission(request, obj)
+        # Never, for anyone: withdraw the assignment instead (module docstring).
+        return False
 
     @admin.display(description=_("application"), ordering="assignment__application__project_name")
     def application_name(self, obj: Review) -> str:

@@ -108,7 +108,8 @@ def round_dashboard(*, round: Round) -> RoundDashboard:
     tracks = _counts(applications, "track")
 
     progress = (
-        Assignment.objects.filter(application__round=round)
+        Assignment.objects.active()
+        .filter(application__round=round)
         .order_by()
         .values("reviewer_id", "reviewer__username", "reviewer__first_name", "reviewer__last_name")
         .annotate(

@@ -1,6 +1,7 @@
 """Reviewers, conflicts, assignments, reviews, scores and shortlists."""
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -34,6 +35,16 @@ class ReviewerProfile(models.Model):
         return str(self.user)
 
 
+class ReviewerAccount(get_user_model()):
+    """A reviewer's login as coordinators manage it (reviews/admin_accounts.py): the same row as
+    the user, on a page of its own that offers no role, group or permission."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("reviewer account")
+        verbose_name_plural = _("reviewer accounts")
+
+
 class ConflictOfInterest(models.Model):
     reviewer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conflicts"
@@ -57,7 +68,17 @@ class ConflictOfInterest(models.Model):
         return f"{self.reviewer} × {self.startup}"
 
 
+class AssignmentQuerySet(models.QuerySet):
+    def active(self):
+        """Assignments not withdrawn: the ones a reviewer works on and whose reviews count."""
+        return self.filter(withdrawn_at__isnull=True)
+
+
 class Assignment(models.Model):
+    """An application given to a reviewer. Never deleted once made by a coordinator's hand or
+    the assignment run: a coordinator withdraws it (`reviews.services.withdraw_assignment`), and
+    the row keeps who did it, when and why; its review stays as a record and no longer counts."""
+
     application = models.ForeignKey(
         Application, on_delete=models.CASCADE, related_name="assignments"
     )
@@ -69,6 +90,21 @@ class Assignment(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True, editable=False)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("withdrawn by"),
+    )
+    withdrawal_reason = models.CharField(
+        _("reason for withdrawal"), max_length=500, blank=True, editable=False
+    )
+
+    objects = AssignmentQuerySet.as_manager()
 
     class Meta:
         ordering = ["due_at", "id"]
@@ -78,10 +114,20 @@ class Assignment(models.Model):
             models.UniqueConstraint(
                 fields=["application", "reviewer"], name="assignment_unique_pair"
             ),
+            # A withdrawal always says why; an active assignment has no reason for one.
+            models.CheckConstraint(
+                condition=Q(withdrawn_at__isnull=True, withdrawal_reason="")
+                | (Q(withdrawn_at__isnull=False) & ~Q(withdrawal_reason="")),
+                name="assignment_withdrawal_has_a_reason",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.application} → {self.reviewer}"
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
 
 
 class ReviewQuerySet(models.QuerySet):

@@ -202,7 +202,8 @@ def send_review_reminders(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     day = timezone.localdate(now).isoformat()
     assignments = list(
-        Assignment.objects.filter(due_at__gt=now, due_at__lte=now + timedelta(hours=48))
+        Assignment.objects.active()
+        .filter(due_at__gt=now, due_at__lte=now + timedelta(hours=48))
         .exclude(review__status=ReviewStatus.SUBMITTED)
         # A decided or withdrawn application needs no more reviews.
         .exclude(application__status__in=FINAL_STATUSES)

@@ -32,11 +32,12 @@ def _conflicted() -> Exists:
 
 
 def assignments_visible_to(user: User) -> QuerySet[Assignment]:
-    """Coordinators: every assignment; reviewers: their own, not those conflicted since."""
+    """Coordinators: every assignment, withdrawn ones too; reviewers: their own, neither
+    withdrawn nor conflicted since."""
     if is_coordinator(user):
         return Assignment.objects.all()
     if is_reviewer(user):
-        return Assignment.objects.filter(reviewer=user).exclude(_conflicted())
+        return Assignment.objects.active().filter(reviewer=user).exclude(_conflicted())
     return Assignment.objects.none()
 
 
@@ -53,11 +54,12 @@ def applications_reviewable_by(user: User) -> QuerySet[Application]:
 
 
 def reviewer_application_access(user: AbstractBaseUser) -> Q | None:
-    """What a reviewer sees among applications: those assigned to them, unless they declared a
-    conflict with the start-up. Granted to `applications.selectors` at start-up."""
+    """What a reviewer sees among applications: those assigned to them (and not withdrawn),
+    unless they declared a conflict with the start-up. Granted to `applications.selectors` at
+    start-up."""
     if not is_reviewer(user):
         return None
-    assigned = Exists(Assignment.objects.filter(application=OuterRef("pk"), reviewer=user))
+    assigned = Exists(Assignment.objects.active().filter(application=OuterRef("pk"), reviewer=user))
     conflicted = Exists(
         ConflictOfInterest.objects.filter(startup=OuterRef("startup"), reviewer=user)
     )
@@ -69,11 +71,12 @@ def can_review(user: User, application: Application) -> bool:
 
 
 def can_edit_review(user: User, review: Review) -> bool:
-    """Only the assigned reviewer, while the review is a draft."""
+    """Only the assigned reviewer, while the review is a draft and the assignment stands."""
     return (
         user.is_authenticated
         and review.assignment.reviewer_id == user.pk
         and review.status == ReviewStatus.DRAFT
+        and not review.assignment.is_withdrawn
     )
 
 

@@ -124,6 +124,8 @@ def _review_stage_ctes(round_: Round, *, per_application: bool = False) -> tuple
         Score.objects.filter(
             review__status=ReviewStatus.SUBMITTED,
             review__assignment__application__round=round_,
+            # The review of a withdrawn assignment is kept, and no longer counts.
+            review__assignment__withdrawn_at__isnull=True,
         )
         .order_by()
         .values(
@@ -295,7 +297,9 @@ def reviewer_statistics(*, round: Round) -> QuerySet[AbstractBaseUser]:
         ),
         name="reviewer_scores",
     )
-    round_assignments = Assignment.objects.filter(reviewer=OuterRef("pk"), application__round=round)
+    round_assignments = Assignment.objects.active().filter(
+        reviewer=OuterRef("pk"), application__round=round
+    )
 
     def count_of(queryset: QuerySet) -> Subquery:
         return Subquery(
@@ -304,7 +308,7 @@ def reviewer_statistics(*, round: Round) -> QuerySet[AbstractBaseUser]:
         )
 
     users = get_user_model().objects.filter(
-        pk__in=Assignment.objects.filter(application__round=round).values("reviewer")
+        pk__in=Assignment.objects.active().filter(application__round=round).values("reviewer")
     )
     joined = per_reviewer.join(users, id=per_reviewer.col.reviewer_ref, _join_type=LOUTER)
     return with_cte(
@@ -342,8 +346,9 @@ def review_detail(*, pk: int, queryset: QuerySet[Review] | None = None) -> Revie
 def other_reviews(*, review: Review) -> list[tuple[str, Review]]:
     """The other submitted reviews of the same application, labelled "Reviewer N" without names.
 
-    N is the reviewer's place among the application's assignments (oldest first), so every
-    reader sees the same label for the same reviewer.
+    N is the reviewer's place among the application's assignments (oldest first, withdrawn ones
+    included), so every reader sees the same label for the same reviewer. The review of a
+    withdrawn assignment no longer counts and is not shown.
     """
     assignment_ids = list(
         Assignment.objects.filter(application_id=review.assignment.application_id)
@@ -354,6 +359,7 @@ def other_reviews(*, review: Review) -> list[tuple[str, Review]]:
     others = (
         Review.objects.filter(
             assignment__application_id=review.assignment.application_id,
+            assignment__withdrawn_at__isnull=True,
             status=ReviewStatus.SUBMITTED,
         )
         .exclude(pk=review.pk)

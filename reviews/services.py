@@ -8,6 +8,13 @@ the coordinator can decide (the admin shows such reviews as conflicted, and the 
 longer open the application). Deleting a submitted review silently would change the ranking
 behind the coordinator's back.
 
+Withdrawing. A coordinator withdraws an assignment (`withdraw_assignment`) with a reason; the
+row keeps who, when and why, and stays, so the pair is never assigned again. Its review stays
+too, as the record: a draft can no longer be written or submitted, and a submitted review no
+longer counts (the ranking, the reviewer statistics and the other reviewers' view leave it out).
+The reviewer no longer sees the assignment or the application, and the application needs a
+reviewer in its place (the next assignment run fills it). Nothing of a review is ever deleted.
+
 Automatic assignment (`assign_reviewers`) is a balancing greedy with a repair pass:
 
 1. Each application that still needs reviewers is served in order of fewest candidates first
@@ -30,6 +37,7 @@ from collections import defaultdict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -44,8 +52,13 @@ from applications.services import transition_applications
 from incubator.enums import Track
 from incubator.exceptions import WorkflowError
 from incubator.models import Criterion, Round
-from incubator.permissions import REVIEWERS_GROUP, is_coordinator
-from incubator.services import new_account_errors
+from incubator.permissions import (
+    REVIEWERS_GROUP,
+    can_manage_account,
+    is_coordinator,
+    is_reviewer,
+)
+from incubator.services import new_account_errors, update_account
 
 from . import notifications
 from .enums import Recommendation, ReviewStatus
@@ -62,6 +75,10 @@ class ConflictOfInterestError(WorkflowError):
 
 class ReviewLocked(WorkflowError):
     """The review was submitted and can no longer change."""
+
+
+class AssignmentWithdrawn(WorkflowError):
+    """The assignment was withdrawn: its review no longer changes, and it is not withdrawn twice."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -95,7 +112,8 @@ def declare_conflict(
             defaults={"reason": reason[:500], "declared_by": actor},
         )
         assignments = list(
-            Assignment.objects.select_for_update(of=("self",))
+            Assignment.objects.active()
+            .select_for_update(of=("self",))
             .filter(reviewer=reviewer, application__startup=startup)
             .select_related("review")
         )
@@ -173,11 +191,22 @@ def assign_reviewer(
                 f"{reviewer} has declared a conflict of interest with "
                 f"{application.startup}: they cannot review this application."
             )
-        if Assignment.objects.filter(application=application, reviewer=reviewer).exists():
+        earlier = Assignment.objects.filter(application=application, reviewer=reviewer).first()
+        if earlier is not None and earlier.is_withdrawn:
+            raise AssignmentWithdrawn(
+                _(
+                    "%(reviewer)s was withdrawn from this application on %(date)s: a withdrawn "
+                    "assignment is not made again."
+                )
+                % {"reviewer": reviewer, "date": timezone.localdate(earlier.withdrawn_at)}
+            )
+        if earlier is not None:
             raise WorkflowError(f"{reviewer} is already assigned to this application.")
         profile = ReviewerProfile.objects.filter(user=reviewer).first()
         max_load = profile.max_load if profile else DEFAULT_MAX_LOAD
-        load = Assignment.objects.filter(reviewer=reviewer, application__round=round_).count()
+        load = (
+            Assignment.objects.active().filter(reviewer=reviewer, application__round=round_).count()
+        )
         if load >= max_load:
             raise WorkflowError(
                 f"{reviewer} already has {load} assignments in this round, their maximum."
@@ -457,7 +486,15 @@ def load_assignment_problem(round_: Round) -> tuple[list[ReviewerSlot], list[Nee
         get_user_model()
         .objects.filter(groups__name=REVIEWERS_GROUP, is_active=True)
         .select_related("reviewer_profile")
-        .annotate(round_load=Count("assignments", filter=Q(assignments__application__round=round_)))
+        .annotate(
+            round_load=Count(
+                "assignments",
+                filter=Q(
+                    assignments__application__round=round_,
+                    assignments__withdrawn_at__isnull=True,
+                ),
+            )
+        )
         .order_by("pk")
     )
     slots = []
@@ -479,10 +516,12 @@ def load_assignment_problem(round_: Round) -> tuple[list[ReviewerSlot], list[Nee
         .values("pk", "project_name", "track", "startup_id")
     )
     assigned: dict[int, set[int]] = defaultdict(set)
-    for application_id, reviewer_id in Assignment.objects.filter(
+    # A withdrawn pair no longer counts as a reviewer of the application, and is not made again.
+    withdrawn: dict[int, set[int]] = defaultdict(set)
+    for application_id, reviewer_id, withdrawn_at in Assignment.objects.filter(
         application__round=round_
-    ).values_list("application_id", "reviewer_id"):
-        assigned[application_id].add(reviewer_id)
+    ).values_list("application_id", "reviewer_id", "withdrawn_at"):
+        (assigned if withdrawn_at is None else withdrawn)[application_id].add(reviewer_id)
     conflicts: dict[int, set[int]] = defaultdict(set)
     for startup_id, reviewer_id in ConflictOfInterest.objects.filter(
         startup__applications__round=round_
@@ -496,7 +535,7 @@ def load_assignment_problem(round_: Round) -> tuple[list[ReviewerSlot], list[Nee
             startup_id=a["startup_id"],
             missing=max(0, round_.reviews_per_application - len(assigned[a["pk"]])),
             assigned=set(assigned[a["pk"]]),
-            blocked=conflicts[a["startup_id"]],
+            blocked=conflicts[a["startup_id"]] | withdrawn[a["pk"]],
         )
         for a in applications
     ]
@@ -511,7 +550,7 @@ def assign_reviewers(*, round: Round, actor: AbstractBaseUser | None) -> Assignm
         slots, needs = load_assignment_problem(round_)
         plan = plan_assignments(reviewers=slots, needs=needs)
         created = _create_assignments(pairs=plan.new_pairs, round_=round_, actor=actor)
-        total = Assignment.objects.filter(application__round=round_).count()
+        total = Assignment.objects.active().filter(application__round=round_).count()
     return AssignmentResult(
         created=len(created), total=total, short=plan.short, assignments=created
     )
@@ -522,6 +561,9 @@ def assign_reviewers(*, round: Round, actor: AbstractBaseUser | None) -> Assignm
 
 
 def _lock_own_review(review: Review, actor: AbstractBaseUser) -> Review:
+    # The assignment first, as withdraw_assignment locks them: a withdrawal and a save of the
+    # same review wait for each other, and the one that comes second sees what the first did.
+    Assignment.objects.select_for_update().filter(pk=review.assignment_id).first()
     locked = (
         Review.objects.select_for_update(of=("self",))
         .select_related("assignment__application")
@@ -529,6 +571,10 @@ def _lock_own_review(review: Review, actor: AbstractBaseUser) -> Review:
     )
     if locked.assignment.reviewer_id != actor.pk:
         raise PermissionDenied("Only the assigned reviewer may change this review.")
+    if locked.assignment.is_withdrawn:
+        raise AssignmentWithdrawn(
+            _("This assignment was withdrawn: its review can no longer be changed.")
+        )
     if locked.status == ReviewStatus.SUBMITTED:
         raise ReviewLocked("This review has been submitted and can no longer be changed.")
     return locked
@@ -646,6 +692,44 @@ def submit_review(*, review: Review, actor: AbstractBaseUser) -> Review:
     return locked
 
 
+WITHDRAWAL_REASON_MAX_LENGTH = Assignment._meta.get_field("withdrawal_reason").max_length
+
+
+def withdraw_assignment(
+    *, assignment: Assignment, actor: AbstractBaseUser, reason: str
+) -> Assignment:
+    """Withdraw an assignment, saying why (module docstring): recorded on the row, its review
+    kept and no longer counted."""
+    if not is_coordinator(actor):
+        raise PermissionDenied(_("Only coordinators may do this."))
+    reason = reason.strip() if isinstance(reason, str) else ""
+    if not reason:
+        raise ValidationError({"reason": [_("Say why the assignment is withdrawn.")]})
+    if len(reason) > WITHDRAWAL_REASON_MAX_LENGTH or "\x00" in reason:
+        raise ValidationError(
+            {
+                "reason": [
+                    _("Enter at most %(count)d characters, without control characters.")
+                    % {"count": WITHDRAWAL_REASON_MAX_LENGTH}
+                ]
+            }
+        )
+    with transaction.atomic():
+        locked = Assignment.objects.select_for_update().get(pk=assignment.pk)
+        # The review too, so a save or submit in flight finishes first (see _lock_own_review).
+        Review.objects.select_for_update().filter(assignment=locked).first()
+        if locked.is_withdrawn:
+            raise AssignmentWithdrawn(
+                _("This assignment was already withdrawn on %(date)s.")
+                % {"date": timezone.localdate(locked.withdrawn_at)}
+            )
+        locked.withdrawn_at = timezone.now()
+        locked.withdrawn_by = actor
+        locked.withdrawal_reason = reason
+        locked.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_reason"])
+    return locked
+
+
 def _as_int(value) -> int | None:
     if isinstance(value, bool):
         return None
@@ -659,12 +743,33 @@ def _as_int(value) -> int | None:
 # --- Reviewer accounts -------------------------------------------------------------------------
 
 
+def _profile_errors(
+    *, expertise: list[str] | None, max_load: object, language: str | None
+) -> dict[str, list]:
+    errors: dict[str, list] = {}
+    if expertise is not None:
+        unknown = [t for t in expertise if t not in Track.values]
+        if unknown:
+            errors["expertise"] = [
+                _("Unknown tracks: %(unknown)s.") % {"unknown": ", ".join(map(str, unknown))}
+            ]
+    if max_load is not None and (
+        isinstance(max_load, bool) or not isinstance(max_load, int) or not 1 <= max_load <= 1000
+    ):
+        errors["max_load"] = [_("Enter a number from 1 to 1000.")]
+    if language is not None and language not in {code for code, _name in settings.LANGUAGES}:
+        errors["language"] = [_("Choose one of the site's languages.")]
+    return errors
+
+
 def create_reviewer(
     *,
     actor: AbstractBaseUser,
     username: str,
     email: str,
     password: str,
+    first_name: str = "",
+    last_name: str = "",
     expertise: Iterable[str] = (),
     max_load: int = 10,
     language: str = "en",
@@ -677,19 +782,54 @@ def create_reviewer(
     email = (email or "").strip()
     errors = new_account_errors(username=username, email=email, password=password)
     expertise = list(dict.fromkeys(expertise))
-    unknown = [t for t in expertise if t not in Track.values]
-    if unknown:
-        errors["expertise"] = [
-            _("Unknown tracks: %(unknown)s.") % {"unknown": ", ".join(map(str, unknown))}
-        ]
-    if not 1 <= int(max_load) <= 1000:
-        errors["max_load"] = [_("Enter a number from 1 to 1000.")]
+    errors.update(_profile_errors(expertise=expertise, max_load=max_load, language=language))
+    for name, value in (("first_name", first_name), ("last_name", last_name)):
+        if len(value or "") > 150 or "\x00" in (value or ""):
+            errors[name] = [_("Enter at most 150 characters, without control characters.")]
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        user = user_model.objects.create_user(username, email, password, is_staff=True)
+        user = user_model.objects.create_user(
+            username,
+            email,
+            password,
+            is_staff=True,
+            first_name=(first_name or "").strip(),
+            last_name=(last_name or "").strip(),
+        )
         user.groups.add(Group.objects.get(name=REVIEWERS_GROUP))
         ReviewerProfile.objects.create(
             user=user, expertise=expertise, max_load=max_load, language=language
         )
     return user
+
+
+def update_reviewer(
+    *,
+    actor: AbstractBaseUser,
+    reviewer: AbstractBaseUser,
+    expertise: Iterable[str] | None = None,
+    max_load: int | None = None,
+    language: str | None = None,
+    **account_fields: object,
+) -> AbstractBaseUser:
+    """Change a reviewer's account (names, e-mail, active: see `incubator.services.update_account`)
+    and profile (expertise, maximum load, language of e-mails); only the given fields change."""
+    if not can_manage_account(actor, reviewer) or not is_reviewer(reviewer):
+        raise PermissionDenied(_("Only a superuser may change this account."))
+    expertise = None if expertise is None else list(dict.fromkeys(expertise))
+    errors = _profile_errors(expertise=expertise, max_load=max_load, language=language)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        account = update_account(actor=actor, account=reviewer, **account_fields)
+        profile, _created = ReviewerProfile.objects.select_for_update().get_or_create(user=account)
+        changed = []
+        profile_fields = {"expertise": expertise, "max_load": max_load, "language": language}
+        for name, value in profile_fields.items():
+            if value is not None:
+                setattr(profile, name, value)
+                changed.append(name)
+        if changed:
+            profile.save(update_fields=changed)
+    return account

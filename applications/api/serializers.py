@@ -11,6 +11,7 @@ from incubator.models import Round
 
 from ..enums import ApplicationStatus, AttachmentKind
 from ..models import Application, Attachment, Startup
+from ..permissions import REVIEWER_STARTUP_FIELDS
 from ..services import MAX_TEAM_SIZE, STARTUP_FIELDS
 
 
@@ -92,6 +93,33 @@ class ApplicationCreateSerializer(ApplicationFieldsSerializer):
     )
 
 
+class StatusChangeSerializer(serializers.Serializer):
+    """One move of the application's status, as its reader may see it."""
+
+    from_status = serializers.ChoiceField(choices=ApplicationStatus.choices)
+    to_status = serializers.ChoiceField(choices=ApplicationStatus.choices)
+    at = serializers.DateTimeField(source="created_at")
+    actor_label = serializers.CharField(
+        help_text='Who made the change. A start-up and its reviewers read "The programme" for '
+        "every coordinator, reviewer and automatic change, never a name; coordinators read the "
+        "user name."
+    )
+    message_to_applicant = serializers.CharField(
+        allow_blank=True, help_text="What the coordinators told the start-up; often empty."
+    )
+    note = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="The internal note: present for coordinators only.",
+    )
+
+    def to_representation(self, change) -> dict:
+        data = super().to_representation(change)
+        if not self.context.get("internal_notes", False):
+            data.pop("note", None)
+        return data
+
+
 class WithdrawSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
 
@@ -107,14 +135,33 @@ class AttachmentUploadSerializer(serializers.Serializer):
 
 
 class StartupSerializer(serializers.ModelSerializer):
+    """A start-up's profile. Its members and coordinators read all of it; a reviewer reads only
+    what their workplace shows (`REVIEWER_STARTUP_FIELDS`), so the other fields may be absent."""
+
     # A URL, or "" when the start-up has none: not `format: uri`, which "" would violate.
     website = serializers.CharField(read_only=True)
+    founded_on = serializers.DateField(
+        required=False, allow_null=True, help_text="Members and coordinators only."
+    )
+    description = serializers.CharField(
+        required=False, allow_blank=True, help_text="Members and coordinators only."
+    )
+    contact_email = serializers.EmailField(
+        required=False, help_text="Members and coordinators only."
+    )
 
     class Meta:
         model = Startup
         # The same fields the profile service lets members change, plus the id.
         fields = ["id", *STARTUP_FIELDS]
-        read_only_fields = fields
+        read_only_fields = ["id", *REVIEWER_STARTUP_FIELDS]
+
+    def to_representation(self, startup: Startup) -> dict:
+        data = super().to_representation(startup)
+        # `full_profile` comes from selectors.startups_visible_to; without it, the least.
+        if not getattr(startup, "full_profile", False):
+            return {name: data[name] for name in ("id", *REVIEWER_STARTUP_FIELDS)}
+        return data
 
 
 class StartupUpdateSerializer(serializers.Serializer):

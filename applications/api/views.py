@@ -17,7 +17,12 @@ from incubator.api.schema import error_responses
 
 from .. import selectors, services
 from ..models import Application
-from ..permissions import can_act_for_application, can_change_startup
+from ..permissions import (
+    can_act_for_application,
+    can_change_startup,
+    can_read_internal_notes,
+    history_actor_label,
+)
 from .filters import ApplicationFilter
 from .serializers import (
     ApplicationCreateSerializer,
@@ -29,6 +34,7 @@ from .serializers import (
     RegisterSerializer,
     StartupSerializer,
     StartupUpdateSerializer,
+    StatusChangeSerializer,
     WithdrawSerializer,
 )
 
@@ -96,14 +102,16 @@ class ApplicationViewSet(
         return Response(self.get_serializer(fresh).data, status=code)
 
     def create(self, request: Request) -> Response:
+        # Who may apply is decided before the body is read: only start-up members, so anyone
+        # else gets 403 whatever they send (DESIGN.md §6).
+        startups = list(request.user.startups.all()[:2])
+        if not startups:
+            raise PermissionDenied(_("Only start-up members can apply."))
         serializer = ApplicationCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         startup = data.pop("startup", None)
         if startup is None:
-            startups = list(request.user.startups.all()[:2])
-            if not startups:
-                raise PermissionDenied(_("Only start-up members can apply."))
             if len(startups) > 1:
                 return Response(
                     {"startup": [_("You belong to several start-ups: say which one applies.")]},
@@ -155,6 +163,27 @@ class ApplicationViewSet(
         return self._answer(application)
 
     @extend_schema(
+        summary="The application's status history",
+        description="Every status change, oldest first, for whoever may see the application. "
+        "`message_to_applicant` is what the coordinators told the start-up; `note`, internal, "
+        "is present for coordinators only. Staff and automatic changes are labelled "
+        '"The programme" for everyone but coordinators.',
+        responses={200: StatusChangeSerializer(many=True), **error_responses(401, 404)},
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def history(self, request: Request, pk: str) -> Response:
+        application = self.get_object()
+        user = request.user
+        reader_is_member = can_act_for_application(user, application)
+        changes = list(selectors.application_history(application=application))
+        for change in changes:
+            change.actor_label = history_actor_label(
+                change, reader=user, reader_is_member=reader_is_member
+            )
+        context = {"internal_notes": can_read_internal_notes(user)}
+        return Response(StatusChangeSerializer(changes, many=True, context=context).data)
+
+    @extend_schema(
         summary="Attach a file to a draft",
         description="The type is decided from the file's bytes; the name's extension must "
         "agree. A new pitch deck or business licence replaces the previous one.",
@@ -185,7 +214,9 @@ class ApplicationViewSet(
 @extend_schema_view(
     list=extend_schema(
         summary="Start-ups",
-        description="Members see their own; reviewers and coordinators see all.",
+        description="Members see their own and coordinators all, in full; reviewers see the "
+        "start-ups of their assigned, non-conflicted applications: `id`, `name`, `region`, "
+        "`website` and `team_size` only.",
         responses={200: StartupSerializer(many=True), **error_responses(401, 404)},
     ),
     retrieve=extend_schema(
@@ -214,10 +245,11 @@ class StartupViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             raise PermissionDenied(_("Only the start-up's own members may change its profile."))
         serializer = StartupUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        startup = services.update_startup_profile(
+        services.update_startup_profile(
             actor=request.user, startup=startup, **serializer.validated_data
         )
-        return Response(StartupSerializer(startup).data)
+        fresh = selectors.get_visible_startup(user=request.user, pk=startup.pk)
+        return Response(StartupSerializer(fresh).data)
 
 
 class RegisterView(APIView):

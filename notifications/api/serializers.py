@@ -57,6 +57,28 @@ class ProviderWithSecretSerializer(ProviderSerializer):
         read_only_fields = fields
 
 
+class ProviderChangedSerializer(ProviderSerializer):
+    """The answer to a change: the provider, and its new signing secret when the change issued
+    one (the provider's first webhook URL)."""
+
+    secret = serializers.CharField(
+        source="webhook_secret",
+        required=False,
+        help_text="Present only when this change gave the provider its first webhook URL, which "
+        "comes with a new signing secret (whsec_…): shown only in this answer.",
+    )
+
+    class Meta(ProviderSerializer.Meta):
+        fields = [*ProviderSerializer.Meta.fields, "secret"]
+        read_only_fields = ProviderSerializer.Meta.fields
+
+    def to_representation(self, provider) -> dict:
+        data = super().to_representation(provider)
+        if not self.context.get("secret_issued", False):
+            data.pop("secret")
+        return data
+
+
 class NotificationSerializer(serializers.ModelSerializer):
     event = serializers.ChoiceField(choices=EVENTS)
     channel = serializers.ChoiceField(choices=NotificationChannel.choices)

@@ -16,6 +16,7 @@ from notifications.models import Notification
 from .. import services
 from .serializers import (
     NotificationSerializer,
+    ProviderChangedSerializer,
     ProviderInputSerializer,
     ProviderSerializer,
     ProviderWithSecretSerializer,
@@ -54,16 +55,19 @@ class ProviderViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         request=ProviderInputSerializer,
-        responses={200: ProviderSerializer, **BAD_REQUEST, **ERRORS, **NOT_FOUND},
+        responses={200: ProviderChangedSerializer, **BAD_REQUEST, **ERRORS, **NOT_FOUND},
+        description="Change a provider. Giving an e-mail-only provider its first webhook URL "
+        "issues a new signing secret, which this answer carries (`secret`), once.",
     )
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
         provider = self.get_object()
         data = ProviderInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        provider = services.update_provider(
+        changed = services.update_provider(
             actor=request.user, provider=provider, **data.validated_data
         )
-        return Response(ProviderSerializer(provider).data)
+        issued = changed.webhook_secret != provider.webhook_secret
+        return Response(ProviderChangedSerializer(changed, context={"secret_issued": issued}).data)
 
     @extend_schema(
         request=None,

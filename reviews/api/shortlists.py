@@ -18,7 +18,11 @@ from rest_framework.views import APIView
 from applications.api.serializers import ApplicationSerializer
 from applications.enums import ApplicationStatus
 from applications.models import Application
-from applications.services import DECISION_CHOICES, decide_application
+from applications.services import (
+    DECISION_CHOICES,
+    DECISION_NOTE_MAX_LENGTH,
+    decide_application,
+)
 from incubator.api.permissions import IsCoordinator
 from incubator.api.schema import error_responses
 from incubator.enums import Region, ServiceKind, Track
@@ -144,7 +148,21 @@ class EntryChangeSerializer(serializers.Serializer):
 
 class DecisionSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=DECISION_CHOICES)
-    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    note = serializers.CharField(
+        max_length=DECISION_NOTE_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Internal: coordinators read it in the history; the start-up never does.",
+    )
+    message_to_applicant = serializers.CharField(
+        max_length=DECISION_NOTE_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Optional: shown on the start-up's application page and sent in the e-mail "
+        "that tells it of the decision.",
+    )
 
 
 # --- documentation helpers -----------------------------------------------------------------
@@ -320,7 +338,9 @@ class ShortlistXLSXView(CoordinatorAPIView, APIView):
 @extend_schema(tags=["applications"])
 class ApplicationDecisionView(CoordinatorAPIView, APIView):
     @extend_schema(
-        summary="Decide: shortlisted, accepted, waitlisted or rejected, with a note",
+        summary="Decide: shortlisted, accepted, waitlisted or rejected",
+        description="`note` stays internal (coordinators only); `message_to_applicant`, "
+        "optional, reaches the start-up on its application page and in the decision's e-mail.",
         request=DecisionSerializer,
         responses={
             200: ApplicationSerializer,

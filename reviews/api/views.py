@@ -1,5 +1,7 @@
 """The reviewing API: thin views over reviews/services.py and reviews/selectors.py."""
 
+from collections.abc import Mapping
+
 from django.contrib.auth import get_user_model
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import (
@@ -80,7 +82,9 @@ class AssignmentList(ReviewingView, generics.ListAPIView):
 
     def get_queryset(self):
         queryset = (
+            # Withdrawn assignments are the admin's record; the API lists the working set.
             rules.assignments_visible_to(self.request.user)
+            .active()
             .select_related("review")
             .order_by("due_at", "id")
         )
@@ -228,6 +232,16 @@ class ConflictCreate(ReviewingView, APIView):
         },
     )
     def post(self, request):
+        # A reviewer declares for themself only: naming anyone else is refused (403) before the
+        # rest of the body is validated.
+        body = request.data
+        names_another = (
+            isinstance(body, Mapping)
+            and "reviewer" in body
+            and str(body["reviewer"]) != str(request.user.pk)
+        )
+        if names_another and not is_coordinator(request.user):
+            raise PermissionDenied("A reviewer declares conflicts for themself only.")
         data = ConflictInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = data.validated_data

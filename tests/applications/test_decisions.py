@@ -1,4 +1,5 @@
-"""decide_application: a coordinator's decision, with a note, through the status service."""
+"""decide_application: a coordinator's decision, with an internal note and an optional message to
+the applicant, through the status service."""
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -6,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from applications.enums import ApplicationStatus as Status
 from applications.models import StatusChange
 from applications.services import InvalidTransition, decide_application
+from notifications.models import Notification
 from tests.factories import ApplicationFactory, ReviewerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -80,4 +82,56 @@ def test_decide_application_only_by_coordinators(make_user):
     with pytest.raises(PermissionDenied):
         decide_application(application=application, status=Status.REJECTED, actor=make_user())
 
+    assert StatusChange.objects.count() == 0
+
+
+def test_decide_application_keeps_the_note_internal_and_the_message_for_the_applicant(
+    coordinator, django_capture_on_commit_callbacks
+):
+    application = ApplicationFactory(status=Status.UNDER_REVIEW)
+
+    decide_application(
+        application=application,
+        status=Status.REJECTED,
+        actor=coordinator,
+        note="Reviewer 2 scored the team 2/10.",
+        message_to_applicant=" The panel would welcome a new application next year.\n",
+    )
+
+    change = StatusChange.objects.get()
+    assert (change.note, change.message_to_applicant) == (
+        "Reviewer 2 scored the team 2/10.",
+        "The panel would welcome a new application next year.",
+    )
+    row = Notification.objects.get()
+    assert row.payload["data"]["message_to_applicant"] == (
+        "The panel would welcome a new application next year."
+    )
+    assert "Reviewer 2" not in str(row.payload)
+
+
+def test_decide_application_without_a_message_sends_none(coordinator):
+    application = ApplicationFactory(status=Status.UNDER_REVIEW)
+
+    decide_application(
+        application=application, status=Status.WAITLISTED, actor=coordinator, note="Internal."
+    )
+
+    assert StatusChange.objects.get().message_to_applicant == ""
+    assert Notification.objects.get().payload["data"]["message_to_applicant"] == ""
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("message_to_applicant", "x" * 2001), ("message_to_applicant", "a\x00b"), ("note", "a\x00")],
+)
+def test_decide_application_refuses_a_bad_text(coordinator, field, value):
+    application = ApplicationFactory(status=Status.UNDER_REVIEW)
+
+    with pytest.raises(ValidationError) as error:
+        decide_application(
+            application=application, status=Status.REJECTED, actor=coordinator, **{field: value}
+        )
+
+    assert list(error.value.message_dict) == [field]
     assert StatusChange.objects.count() == 0

@@ -8,6 +8,7 @@ from applications import notifications as application_notifications
 from applications.enums import ApplicationStatus
 from applications.services import submit_application
 from incubator.enums import ServiceKind
+from notifications.delivery import render_email
 from notifications.enums import NotificationChannel
 from notifications.models import Notification
 from tests.factories import (
@@ -174,3 +175,58 @@ def test_applicant_email_is_in_the_startups_language_end_to_end(
     assert "&quot;" not in message.subject + message.body
     assert html.startswith(f'<!DOCTYPE html>\n<html lang="{language}">')
     assert receipt.replace('"', "&quot;") in html
+
+
+# --- The message to the applicant (issue 11, item 3) ---------------------------------------------
+
+DECISION_TEMPLATES = [
+    "application_shortlisted",
+    "application_accepted",
+    "application_waitlisted",
+    "application_rejected",
+]
+MESSAGE_HEADING = {
+    "en": "A message from the programme:",
+    "zh-hans": "计划团队留言：",
+    "zh-hant": "計劃團隊留言：",
+}
+
+
+def decision_email(template: str, language: str, message: str) -> Notification:
+    return Notification(
+        pk=1,
+        event="x",
+        channel="email",
+        language=language,
+        payload={
+            "template": template,
+            "programme": "Joint Incubator Plan",
+            "data": {
+                "application": 7,
+                "startup": "Acme Chain",
+                "project_name": "Ledger",
+                "round": "R1",
+                "message_to_applicant": message,
+            },
+        },
+    )
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans", "zh-hant"])
+@pytest.mark.parametrize("template", DECISION_TEMPLATES)
+def test_decision_email_shows_the_message_to_the_applicant(template, language):
+    message = "Line one & <two>\nLine three"
+
+    _subject, text, html = render_email(decision_email(template, language, message))
+
+    assert f"{MESSAGE_HEADING[language]}\n\nLine one & <two>\nLine three" in text
+    assert MESSAGE_HEADING[language] in html
+    assert "Line one &amp; &lt;two&gt;<br>Line three" in html
+
+
+@pytest.mark.parametrize("template", DECISION_TEMPLATES)
+def test_decision_email_without_a_message_has_no_heading(template):
+    _subject, text, html = render_email(decision_email(template, "en", ""))
+
+    assert MESSAGE_HEADING["en"] not in text
+    assert MESSAGE_HEADING["en"] not in html

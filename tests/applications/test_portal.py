@@ -11,9 +11,18 @@ from django.urls import reverse
 from django.utils import timezone
 
 from applications.models import Application, Attachment, Startup, StatusChange
-from applications.services import submit_application
+from applications.services import (
+    decide_application,
+    submit_application,
+    transition_application,
+)
 from tests.applications.conftest import html_bytes, pdf_bytes
-from tests.factories import ApplicationFactory, AttachmentFactory, RoundFactory
+from tests.factories import (
+    ApplicationFactory,
+    AttachmentFactory,
+    CoordinatorFactory,
+    RoundFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -293,3 +302,28 @@ def test_round_in_the_future_not_offered(logged_in):
 
 def test_attachment_download_url_name_reverses():
     assert reverse("attachment-download", kwargs={"pk": 7}) == "/files/7/"
+
+
+def test_application_page_shows_the_message_to_the_applicant_never_internal_notes(
+    logged_in, startup, open_round
+):
+    application = ApplicationFactory(startup=startup, round=open_round, status="under_review")
+    transition_application(
+        application=application,
+        to_status="shortlisted",
+        actor=None,
+        note="Shortlist “Finance top 10” published.",
+    )
+    decide_application(
+        application=application,
+        status="accepted",
+        actor=CoordinatorFactory(),
+        note="Reviewer 2 scored the team 2/10.",
+        message_to_applicant="Welcome aboard!\nOur team will call you.",
+    )
+
+    page = logged_in.get(f"/applications/{application.pk}/").text
+
+    assert "Welcome aboard!<br>Our team will call you." in page
+    assert "Reviewer 2" not in page
+    assert "Finance top 10" not in page

@@ -4,7 +4,12 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.http import Http404
 
-from applications.selectors import applications_visible_to, get_visible_application
+from applications.selectors import (
+    applications_visible_to,
+    get_visible_application,
+    get_visible_startup,
+    startups_visible_to,
+)
 from tests.factories import (
     ApplicationFactory,
     AssignmentFactory,
@@ -53,3 +58,41 @@ def test_get_visible_application_404_for_missing_forbidden_and_garbage():
     for pk in (application.pk, 10**6, "abc", None):
         with pytest.raises(Http404):
             get_visible_application(user=stranger, pk=pk)
+
+
+# --- Start-ups (issue 11, item 2) ----------------------------------------------------------------
+
+
+def test_startups_visible_to_reviewer_are_those_of_assigned_unconflicted_applications():
+    reviewer = ReviewerFactory()
+    assigned = AssignmentFactory(reviewer=reviewer).application.startup
+    conflicted = AssignmentFactory(reviewer=reviewer).application
+    ConflictFactory(reviewer=reviewer, startup=conflicted.startup)
+    AssignmentFactory()  # another reviewer's
+    StartupFactory()  # never applied
+    assert [s.pk for s in startups_visible_to(user=reviewer)] == [assigned.pk]
+
+
+def test_startups_visible_to_reviewer_who_is_also_a_founder_once_each():
+    reviewer = ReviewerFactory()
+    own = StartupFactory(members=[reviewer])
+    assignment = AssignmentFactory(reviewer=reviewer)
+    # Two applications of the same start-up, both assigned: listed once.
+    AssignmentFactory(
+        reviewer=reviewer,
+        application__startup=assignment.application.startup,
+    )
+    visible = list(startups_visible_to(user=reviewer))
+    assert sorted(s.pk for s in visible) == sorted([own.pk, assignment.application.startup_id])
+
+
+def test_startups_visible_to_coordinator_all_anonymous_none():
+    startups = StartupFactory.create_batch(2)
+    assert set(startups_visible_to(user=CoordinatorFactory())) == set(startups)
+    assert list(startups_visible_to(user=AnonymousUser())) == []
+
+
+def test_get_visible_startup_404_for_a_reviewer_outside_their_assignments():
+    reviewer = ReviewerFactory()
+    with pytest.raises(Http404):
+        get_visible_startup(user=reviewer, pk=StartupFactory().pk)

@@ -1,13 +1,15 @@
 """The admin: providers (secret shown once, URL checked), the delivery log and its retry action."""
 
 import pytest
+from django.conf import settings
 from django.contrib.messages import get_messages
+from django.contrib.messages.storage.cookie import CookieStorage
 from standardwebhooks import Webhook
 
 from incubator.models import ServiceProvider
 from notifications.enums import NotificationStatus
 from notifications.models import Notification
-from tests.factories import NotificationFactory, ServiceProviderFactory
+from tests.factories import NotificationFactory, ReviewerFactory, ServiceProviderFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -24,27 +26,104 @@ def texts(response) -> list[str]:
     return [str(message) for message in get_messages(response.wsgi_request)]
 
 
-def test_provider_admin_add_shows_the_secret_once(admin_client_):
+PROVIDERS = "/admin/incubator/serviceprovider/"
+SECRETS_PAGE = f"{PROVIDERS}secrets/"
+
+
+def cookie_text(response) -> str:
+    """Everything the response's cookies carry, the messages cookie decoded."""
+    texts = []
+    for morsel in response.cookies.values():
+        texts.append(morsel.value)
+        if morsel.key == CookieStorage.cookie_name and morsel.value:
+            decoded = CookieStorage(response.wsgi_request)._decode(morsel.value) or []
+            texts.extend(str(message) for message in decoded)
+    return "\n".join(texts)
+
+
+def provider_form(**overrides) -> dict:
+    data = {
+        "name": "Lab",
+        "kind": "testing",
+        "email": "lab@example.org",
+        "webhook_url": "http://127.0.0.1:9/hooks",
+        "tracks": ["finance"],
+        "language": "zh-hans",
+        "active": "on",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_provider_admin_add_shows_the_secret_once_in_the_page_never_in_a_cookie(admin_client_):
+    # Pending secrets wait in the session, which lives on the server, not in a cookie.
+    assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"
+
+    response = admin_client_.post("/admin/incubator/serviceprovider/add/", provider_form())
+
+    provider = ServiceProvider.objects.get()
+    assert provider.webhook_secret not in cookie_text(response)
+    assert (response.status_code, response["Location"]) == (302, SECRETS_PAGE)
+    assert (provider.tracks, provider.language) == (["finance"], "zh-hans")
+    assert all(provider.webhook_secret not in text for text in texts(response))
+    shown = admin_client_.get(SECRETS_PAGE)
+    assert provider.webhook_secret in shown.content.decode()
+    assert provider.webhook_secret not in cookie_text(shown)
+    assert "no-store" in shown["Cache-Control"]
+    again = admin_client_.get(SECRETS_PAGE)
+    assert provider.webhook_secret not in again.content.decode()
+    change_page = f"/admin/incubator/serviceprovider/{provider.pk}/change/"
+    assert provider.webhook_secret not in admin_client_.get(change_page).content.decode()
+
+
+def test_provider_admin_add_without_a_url_shows_no_secret(admin_client_):
     response = admin_client_.post(
-        "/admin/incubator/serviceprovider/add/",
-        {
-            "name": "Lab",
-            "kind": "testing",
-            "email": "lab@example.org",
-            "webhook_url": "",
-            "tracks": ["finance"],
-            "language": "zh-hans",
-            "active": "on",
-        },
+        "/admin/incubator/serviceprovider/add/", provider_form(webhook_url="")
     )
 
-    assert response.status_code == 302
+    assert (response.status_code, response["Location"]) == (
+        302,
+        "/admin/incubator/serviceprovider/",
+    )
     provider = ServiceProvider.objects.get()
-    assert (provider.tracks, provider.language) == (["finance"], "zh-hans")
-    assert texts(response)[0].endswith(provider.webhook_secret)
-    change_page = f"/admin/incubator/serviceprovider/{provider.pk}/change/"
-    assert provider.webhook_secret in admin_client_.get(change_page).content.decode()
-    assert provider.webhook_secret not in admin_client_.get(change_page).content.decode()
+    assert provider.webhook_secret not in admin_client_.get(SECRETS_PAGE).content.decode()
+
+
+def test_provider_admin_adding_a_url_issues_and_shows_a_new_secret(admin_client_):
+    provider = ServiceProviderFactory(webhook_url="", kind="testing", language="en")
+    old = provider.webhook_secret
+
+    response = admin_client_.post(
+        f"/admin/incubator/serviceprovider/{provider.pk}/change/",
+        provider_form(name=provider.name, email=provider.email, language="en"),
+    )
+
+    assert (response.status_code, response["Location"]) == (302, SECRETS_PAGE)
+    provider.refresh_from_db()
+    assert provider.webhook_url == "http://127.0.0.1:9/hooks"
+    assert provider.webhook_secret != old
+    assert provider.webhook_secret not in cookie_text(response)
+    assert provider.webhook_secret in admin_client_.get(SECRETS_PAGE).content.decode()
+
+
+def test_provider_admin_changing_a_url_keeps_the_secret(admin_client_):
+    provider = ServiceProviderFactory(webhook_url="http://127.0.0.1:9/old", kind="testing")
+    old = provider.webhook_secret
+
+    response = admin_client_.post(
+        f"/admin/incubator/serviceprovider/{provider.pk}/change/",
+        provider_form(name=provider.name, email=provider.email),
+    )
+
+    assert response["Location"] == PROVIDERS
+    provider.refresh_from_db()
+    assert (provider.webhook_url, provider.webhook_secret) == ("http://127.0.0.1:9/hooks", old)
+
+
+def test_provider_secrets_page_is_for_coordinators_only(client, admin_client_):
+    admin_client_.post("/admin/incubator/serviceprovider/add/", provider_form())
+    client.force_login(ReviewerFactory())
+    assert client.get(SECRETS_PAGE).status_code == 403
 
 
 def test_provider_admin_refuses_a_private_webhook_url(admin_client_, settings):
@@ -85,19 +164,22 @@ def test_provider_admin_change_goes_through_the_service(admin_client_):
     assert provider.name == "New"
 
 
-def test_provider_admin_rotate_action_shows_the_new_secret(admin_client_):
-    provider = ServiceProviderFactory()
-    old = provider.webhook_secret
+def test_provider_admin_rotate_action_shows_the_new_secrets_in_the_page(admin_client_):
+    providers = [ServiceProviderFactory(name=name) for name in ("Fund A", "Lab B")]
+    old = [provider.webhook_secret for provider in providers]
 
     response = admin_client_.post(
         "/admin/incubator/serviceprovider/",
-        {"action": "rotate_secret", "_selected_action": [provider.pk]},
-        follow=True,
+        {"action": "rotate_secret", "_selected_action": [p.pk for p in providers]},
     )
 
-    provider.refresh_from_db()
-    assert provider.webhook_secret != old
-    assert any(text.endswith(provider.webhook_secret) for text in texts(response))
+    assert (response.status_code, response["Location"]) == (302, SECRETS_PAGE)
+    page = admin_client_.get(SECRETS_PAGE).content.decode()
+    for provider, before in zip(providers, old, strict=True):
+        provider.refresh_from_db()
+        assert provider.webhook_secret != before
+        assert provider.webhook_secret in page
+        assert provider.webhook_secret not in cookie_text(response)
 
 
 def test_notification_admin_retry_action_requeues_failed_and_refuses_sent(

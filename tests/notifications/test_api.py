@@ -113,6 +113,24 @@ def test_providers_patch_changes_fields_without_showing_the_secret(api):
     assert (provider.kind, provider.active, provider.language) == ("testing", False, "zh-hant")
 
 
+def test_providers_patch_adding_a_url_answers_with_the_new_secret_once(api):
+    provider = ServiceProviderFactory(webhook_url="")
+    old = provider.webhook_secret
+
+    response = api.patch(
+        f"/api/v1/providers/{provider.pk}/",
+        {"webhook_url": "http://127.0.0.1:9/hooks"},
+        format="json",
+    )
+
+    assert response.status_code == 200
+    provider.refresh_from_db()
+    assert list(response.json()) == [*PROVIDER_FIELDS, "secret"]
+    assert response.json()["secret"] == provider.webhook_secret != old
+    again = api.patch(f"/api/v1/providers/{provider.pk}/", {"name": "Renamed"}, format="json")
+    assert list(again.json()) == PROVIDER_FIELDS
+
+
 def test_providers_patch_refuses_unsafe_url(api, settings):
     settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
     provider = ServiceProviderFactory()

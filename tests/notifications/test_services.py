@@ -81,3 +81,27 @@ def test_rotate_provider_secret_replaces_it():
 
     assert rotated.webhook_secret != old
     assert rotated.webhook_secret.startswith("whsec_")
+
+
+def test_update_provider_issues_a_secret_with_its_first_webhook_url():
+    provider = ServiceProviderFactory(webhook_url="")
+    old = provider.webhook_secret
+
+    changed = services.update_provider(
+        actor=None, provider=provider, webhook_url="http://127.0.0.1:9/hooks"
+    )
+
+    provider.refresh_from_db()
+    assert provider.webhook_secret == changed.webhook_secret != old
+    assert provider.webhook_secret.startswith("whsec_")
+
+
+def test_update_provider_keeps_the_secret_otherwise():
+    provider = ServiceProviderFactory(webhook_url="http://127.0.0.1:9/a")
+    old = provider.webhook_secret
+
+    services.update_provider(actor=None, provider=provider, webhook_url="http://127.0.0.1:9/b")
+    services.update_provider(actor=None, provider=provider, name="Renamed")
+
+    provider.refresh_from_db()
+    assert provider.webhook_secret == old

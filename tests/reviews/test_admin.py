@@ -16,6 +16,7 @@ from tests.factories import (
     ReviewFactory,
     RoundFactory,
     StartupFactory,
+    UserFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -274,11 +275,13 @@ def test_coordinator_edits_reviewer_expertise_as_tracks(client, coordinator, rev
     alice = reviewing_round["reviewers"][0]
     profile = alice.reviewer_profile
     client.force_login(coordinator)
-    url = reverse("admin:reviews_reviewerprofile_change", args=[profile.pk])
+    # The profile is changed with the account, on the Reviewer accounts page.
+    url = reverse("admin:reviews_revieweraccount_change", args=[alice.pk])
     response = client.post(
         url,
         {
-            "user": alice.pk,
+            "email": alice.email,
+            "is_active": "on",
             "expertise": ["finance", "healthcare"],
             "max_load": 12,
             "language": "en",
@@ -320,3 +323,138 @@ def test_coordinator_sees_kept_review_marked_conflicted(client, coordinator, rev
     assert flags == {
         review.pk: review.pk == alice_review.pk for review in reviewing_round["reviews"]
     }
+
+
+# --- Nothing that counts is deleted; assignments are withdrawn (issue 11, item 4) ---------------
+
+
+@pytest.fixture
+def submitted(reviewing_round):
+    review = reviewing_round["reviews"][0]
+    submit_scores(review, reviewing_round["criteria"], [8, 4])
+    return review
+
+
+@pytest.fixture
+def superuser():
+    return UserFactory(username="root", is_superuser=True, is_staff=True)
+
+
+@pytest.mark.parametrize("who", ["coordinator", "superuser"])
+def test_nobody_deletes_a_submitted_review_in_the_admin(client, request, who, submitted):
+    client.force_login(request.getfixturevalue(who))
+    review_delete = reverse("admin:reviews_review_delete", args=[submitted.pk])
+    assert client.get(review_delete).status_code == 403
+    assert client.post(review_delete, {"post": "yes"}).status_code == 403
+    client.post(
+        reverse("admin:reviews_review_changelist"),
+        {"action": "delete_selected", "_selected_action": [submitted.pk], "post": "yes"},
+    )
+    score = Score.objects.filter(review=submitted).first()
+    assert (
+        client.post(
+            reverse("admin:reviews_score_delete", args=[score.pk]), {"post": "yes"}
+        ).status_code
+        == 403
+    )
+    assignment_delete = reverse("admin:reviews_assignment_delete", args=[submitted.assignment_id])
+    assert client.post(assignment_delete, {"post": "yes"}).status_code == 403
+
+    submitted.refresh_from_db()
+    assert (submitted.status, Score.objects.filter(review=submitted).count()) == ("submitted", 2)
+    # The reviewer's pages still answer.
+    client.force_login(submitted.assignment.reviewer)
+    assert client.get(reverse("admin:reviews_assignment_changelist")).status_code == 200
+    assert client.get(review_url(submitted)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("who", "page"),
+    [
+        ("coordinator", "admin:applications_application_delete"),
+        ("superuser", "admin:applications_application_delete"),
+        ("coordinator", "admin:applications_startup_delete"),
+        ("superuser", "admin:auth_user_delete"),
+        ("coordinator", "admin:incubator_criterion_delete"),
+    ],
+)
+def test_nothing_that_takes_a_submitted_review_with_it_is_deleted(
+    client, request, who, page, submitted
+):
+    objects = {
+        "admin:applications_application_delete": submitted.assignment.application_id,
+        "admin:applications_startup_delete": submitted.assignment.application.startup_id,
+        "admin:auth_user_delete": submitted.assignment.reviewer_id,
+        "admin:incubator_criterion_delete": submitted.scores.first().criterion_id,
+    }
+    client.force_login(request.getfixturevalue(who))
+
+    response = client.post(reverse(page, args=[objects[page]]), {"post": "yes"})
+
+    assert response.status_code == 403
+    submitted.refresh_from_db()
+    assert Score.objects.filter(review=submitted).count() == 2
+
+
+def test_coordinator_withdraws_assignments_with_a_reason(client, coordinator, submitted):
+    application = submitted.assignment.application
+    draft = ReviewFactory(assignment=AssignmentFactory(application=application))
+    selected = [submitted.assignment_id, draft.assignment_id]
+    changelist = reverse("admin:reviews_assignment_changelist")
+    client.force_login(coordinator)
+
+    asked = client.post(changelist, {"action": "withdraw_selected", "_selected_action": selected})
+    assert asked.status_code == 200
+    assert set(asked.context["form"].fields) == {"reason"}
+    assert Assignment.objects.filter(withdrawn_at__isnull=False).count() == 0
+
+    client.post(
+        changelist,
+        {
+            "action": "withdraw_selected",
+            "_selected_action": selected,
+            "apply": "1",
+            "reason": "Undeclared conflict found.",
+        },
+    )
+
+    rows = Assignment.objects.filter(pk__in=selected).values_list(
+        "withdrawn_by", "withdrawal_reason"
+    )
+    assert list(rows) == [(coordinator.pk, "Undeclared conflict found.")] * 2
+    # The reviewers no longer see them; their pages answer 404, not 500.
+    client.force_login(submitted.assignment.reviewer)
+    listing = client.get(changelist)
+    assert list(listing.context["cl"].result_list) == []
+    assert client.get(review_url(submitted)).status_code == 404
+
+
+def test_withdraw_action_needs_a_reason(client, coordinator, submitted):
+    client.force_login(coordinator)
+    response = client.post(
+        reverse("admin:reviews_assignment_changelist"),
+        {
+            "action": "withdraw_selected",
+            "_selected_action": [submitted.assignment_id],
+            "apply": "1",
+            "reason": "",
+        },
+    )
+    assert response.status_code == 200
+    assert "reason" in response.context["form"].errors
+    assert Assignment.objects.get(pk=submitted.assignment_id).withdrawn_at is None
+
+
+def test_withdraw_action_is_not_offered_to_reviewers(client, submitted):
+    client.force_login(submitted.assignment.reviewer)
+    response = client.post(
+        reverse("admin:reviews_assignment_changelist"),
+        {
+            "action": "withdraw_selected",
+            "_selected_action": [submitted.assignment_id],
+            "apply": "1",
+            "reason": "Mine.",
+        },
+    )
+    assert response.status_code in (200, 302)
+    assert Assignment.objects.get(pk=submitted.assignment_id).withdrawn_at is None

@@ -5,7 +5,7 @@ import pytest
 from applications.enums import ApplicationStatus
 from reviews.enums import ReviewStatus
 from reviews.models import Assignment, ConflictOfInterest, Score
-from reviews.services import save_review, submit_review
+from reviews.services import save_review, submit_review, withdraw_assignment
 from tests.factories import (
     ApplicationFactory,
     AssignmentFactory,
@@ -246,6 +246,24 @@ def test_review_of_conflicted_pair_is_invisible(api, reviewing_round):
     )
     api.force_authenticate(reviewer)
     assert api.get(f"/api/v1/reviews/{review.pk}/").status_code == 404
+
+
+def test_withdrawn_assignment_leaves_the_reviewers_api(api, reviewing_round, coordinator):
+    review = reviewing_round["reviews"][0]
+    reviewer = review.assignment.reviewer
+    withdraw_assignment(assignment=review.assignment, actor=coordinator, reason="On leave.")
+
+    api.force_authenticate(reviewer)
+    assert api.get("/api/v1/assignments/").json()["count"] == 0
+    assert api.get(f"/api/v1/reviews/{review.pk}/").status_code == 404
+    assert api.put(f"/api/v1/reviews/{review.pk}/", {}, format="json").status_code == 404
+    assert api.get(f"/api/v1/applications/{review.assignment.application_id}/").status_code == 404
+
+    api.force_authenticate(coordinator)
+    listed = [row["id"] for row in api.get("/api/v1/assignments/").json()["results"]]
+    assert review.assignment_id not in listed
+    assert len(listed) == 2
+    assert api.get(f"/api/v1/reviews/{review.pk}/").status_code == 200
 
 
 # --- conflicts --------------------------------------------------------------------------------

@@ -11,7 +11,13 @@ from incubator.enums import Region, ServiceKind, Track
 from incubator.models import Criterion
 from reviews.enums import ReviewStatus
 from reviews.models import Assignment, Review, Score
-from reviews.selectors import reviewer_statistics, reviews_with_totals, round_ranking
+from reviews.selectors import (
+    other_reviews,
+    reviewer_statistics,
+    reviews_with_totals,
+    round_ranking,
+)
+from reviews.services import withdraw_assignment
 from tests.factories import (
     ApplicationFactory,
     ReviewerFactory,
@@ -19,6 +25,7 @@ from tests.factories import (
     StartupFactory,
 )
 from tests.reviews.ranking_reference import ReviewRow, reference_ranking
+from tests.reviews.scoring import scored_application
 
 TOLERANCE = 1e-9
 
@@ -274,3 +281,35 @@ def test_reviews_with_totals_null_until_every_criterion_is_scored():
     assert reviews_with_totals().get(pk=review.pk).total is None
     Score.objects.create(review=review, criterion=second, value=5)
     assert reviews_with_totals().get(pk=review.pk).total == pytest.approx(75.0)
+
+
+# --- Withdrawn assignments (issue 11, item 4) ---------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_round_ranking_leaves_out_the_review_of_a_withdrawn_assignment(coordinator):
+    round_ = RoundFactory()
+    application = scored_application(round_, [9, 5])
+    kept, withdrawn = application.assignments.order_by("pk")
+
+    withdraw_assignment(assignment=withdrawn, actor=coordinator, reason="Undisclosed conflict.")
+
+    row = round_ranking(round=round_).get()
+    assert (row.raw_score, row.review_count) == (90.0, 1)
+    stats = {user.pk: user for user in reviewer_statistics(round=round_)}
+    assert (stats[kept.reviewer_id].submitted_count, stats[kept.reviewer_id].mean_total) == (
+        1,
+        90.0,
+    )
+    # A reviewer whose only assignment of the round was withdrawn has nothing to show there.
+    assert withdrawn.reviewer_id not in stats
+
+
+@pytest.mark.django_db
+def test_other_reviews_leave_out_a_withdrawn_one(coordinator):
+    application = scored_application(RoundFactory(), [9, 5, 7])
+    first, second, _third = (a.review for a in application.assignments.order_by("pk"))
+    withdraw_assignment(assignment=second.assignment, actor=coordinator, reason="Left the panel.")
+
+    # The labels stay as they were: "Reviewer 3" is still the third reviewer.
+    assert [label for label, _review in other_reviews(review=first)] == ["Reviewer 3"]

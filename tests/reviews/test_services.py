@@ -4,14 +4,20 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from applications.enums import ApplicationStatus
+from incubator.exceptions import WorkflowError
 from incubator.models import Criterion
 from reviews.enums import ReviewStatus
 from reviews.models import Assignment, ConflictOfInterest, Review, Score
 from reviews.services import (
+    AssignmentWithdrawn,
     ReviewLocked,
+    assign_reviewer,
+    assign_reviewers,
     declare_conflict,
     save_review,
     submit_review,
+    update_reviewer,
+    withdraw_assignment,
 )
 from tests.factories import (
     ApplicationFactory,
@@ -174,3 +180,150 @@ def test_submit_review_needs_every_criterion_then_locks(review):
         submit_review(review=review, actor=reviewer)
     assert Review.objects.get().status == ReviewStatus.SUBMITTED
     assert dict(Score.objects.values_list("criterion_id", "value")) == {team.pk: 8, market.pk: 2}
+
+
+# --- Reviewer accounts (issue 11) ---------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_update_reviewer_changes_account_and_profile():
+    coordinator, mei = CoordinatorFactory(), ReviewerFactory(username="mei")
+
+    update_reviewer(
+        actor=coordinator,
+        reviewer=mei,
+        email="mei@example.org",
+        expertise=["finance", "finance", "education"],
+        max_load=3,
+        language="zh-hans",
+    )
+
+    mei.refresh_from_db()
+    profile = mei.reviewer_profile
+    assert (mei.email, profile.expertise, profile.max_load, profile.language) == (
+        "mei@example.org",
+        ["finance", "education"],
+        3,
+        "zh-hans",
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("expertise", ["mining"]), ("max_load", 0), ("max_load", True), ("language", "fr")],
+)
+def test_update_reviewer_refuses_a_bad_profile_value(field, value):
+    coordinator, mei = CoordinatorFactory(), ReviewerFactory(username="mei")
+
+    with pytest.raises(ValidationError) as error:
+        update_reviewer(actor=coordinator, reviewer=mei, email="new@example.org", **{field: value})
+
+    assert list(error.value.message_dict) == [field]
+    mei.refresh_from_db()
+    assert (mei.email, mei.reviewer_profile.max_load) == ("mei@example.org", 10)
+
+
+@pytest.mark.django_db
+def test_update_reviewer_refuses_a_coordinators_account():
+    coordinator = CoordinatorFactory()
+    other = CoordinatorFactory(username="ada")
+    other.groups.add(*ReviewerFactory().groups.all())
+
+    with pytest.raises(PermissionDenied):
+        update_reviewer(actor=coordinator, reviewer=other, max_load=1)
+
+
+# --- Withdrawing an assignment (issue 11, item 4) -----------------------------------------------
+
+
+@pytest.mark.django_db
+def test_withdraw_assignment_records_who_when_and_why(review, django_capture_on_commit_callbacks):
+    coordinator = CoordinatorFactory()
+    assignment = review.assignment
+
+    withdrawn = withdraw_assignment(
+        assignment=assignment, actor=coordinator, reason="  Reviewer on leave.  "
+    )
+
+    assignment.refresh_from_db()
+    assert (assignment.withdrawn_by, assignment.withdrawal_reason) == (
+        coordinator,
+        "Reviewer on leave.",
+    )
+    assert assignment.withdrawn_at is not None
+    assert withdrawn.pk == assignment.pk
+    # The draft review goes with it: kept as a record, no longer the reviewer's to write.
+    review.refresh_from_db()
+    assert review.status == ReviewStatus.DRAFT
+    with pytest.raises(AssignmentWithdrawn):
+        save_review(review=review, actor=assignment.reviewer, comment="Still here?")
+    with pytest.raises(AssignmentWithdrawn):
+        submit_review(review=review, actor=assignment.reviewer)
+
+
+@pytest.mark.django_db
+def test_withdraw_assignment_keeps_a_submitted_review(review):
+    reviewer = review.assignment.reviewer
+    save_review(
+        review=review, actor=reviewer, scores={c.pk: 1 for c in criteria_of(review)}, comment="x"
+    )
+    submit_review(review=review, actor=reviewer)
+
+    withdraw_assignment(assignment=review.assignment, actor=CoordinatorFactory(), reason="COI.")
+
+    review.refresh_from_db()
+    assert review.status == ReviewStatus.SUBMITTED
+    assert Score.objects.filter(review=review).count() == 2
+
+
+@pytest.mark.django_db
+def test_withdraw_assignment_twice_is_refused(review):
+    coordinator = CoordinatorFactory()
+    withdraw_assignment(assignment=review.assignment, actor=coordinator, reason="Once.")
+
+    with pytest.raises(AssignmentWithdrawn):
+        withdraw_assignment(assignment=review.assignment, actor=coordinator, reason="Twice.")
+
+    review.assignment.refresh_from_db()
+    assert review.assignment.withdrawal_reason == "Once."
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("reason", ["", "   ", "x" * 501, "a\x00b"])
+def test_withdraw_assignment_needs_a_reason(review, reason):
+    with pytest.raises(ValidationError) as error:
+        withdraw_assignment(assignment=review.assignment, actor=CoordinatorFactory(), reason=reason)
+
+    assert list(error.value.message_dict) == ["reason"]
+    review.assignment.refresh_from_db()
+    assert review.assignment.withdrawn_at is None
+
+
+@pytest.mark.django_db
+def test_withdraw_assignment_only_by_a_coordinator(review):
+    for actor in (review.assignment.reviewer, UserFactory()):
+        with pytest.raises(PermissionDenied):
+            withdraw_assignment(assignment=review.assignment, actor=actor, reason="Mine.")
+
+    review.assignment.refresh_from_db()
+    assert review.assignment.withdrawn_at is None
+
+
+@pytest.mark.django_db
+def test_withdrawn_pair_is_not_assigned_again_and_frees_a_place(review):
+    coordinator = CoordinatorFactory()
+    assignment = review.assignment
+    application = assignment.application
+    withdraw_assignment(assignment=assignment, actor=coordinator, reason="On leave.")
+
+    with pytest.raises(WorkflowError, match="withdrawn"):
+        assign_reviewer(application=application, reviewer=assignment.reviewer, actor=coordinator)
+
+    others = [ReviewerFactory() for _ in range(3)]
+    result = assign_reviewers(round=application.round, actor=coordinator)
+
+    # Three reviewers are needed again, and the withdrawn one is not among them.
+    assert result.created == 3
+    active = Assignment.objects.filter(application=application, withdrawn_at__isnull=True)
+    assert sorted(active.values_list("reviewer_id", flat=True)) == sorted(o.pk for o in others)

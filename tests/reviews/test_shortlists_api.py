@@ -318,6 +318,43 @@ def test_decision_moves_the_application_with_a_note(as_coordinator, ranked, coor
     )
 
 
+def test_decision_separates_the_note_from_the_message_to_the_applicant(
+    as_coordinator, ranked, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = as_coordinator.post(
+            f"/api/v1/applications/{ranked[0].pk}/decision/",
+            {
+                "status": "rejected",
+                "note": "Reviewer 2 scored the team 2/10.",
+                "message_to_applicant": "Thank you; please apply again next year.",
+            },
+            content_type="application/json",
+        )
+
+    assert response.status_code == 200
+    change = StatusChange.objects.get()
+    assert (change.note, change.message_to_applicant) == (
+        "Reviewer 2 scored the team 2/10.",
+        "Thank you; please apply again next year.",
+    )
+    [email] = mailoutbox
+    assert "Thank you; please apply again next year." in email.body
+    assert "Reviewer 2" not in email.body + email.alternatives[0][0]
+
+
+def test_decision_message_too_long_is_400(as_coordinator, ranked):
+    response = as_coordinator.post(
+        f"/api/v1/applications/{ranked[0].pk}/decision/",
+        {"status": "rejected", "message_to_applicant": "x" * 2001},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["message_to_applicant"]
+    assert StatusChange.objects.count() == 0
+
+
 @pytest.mark.parametrize("value", ["submitted", "withdrawn", "maybe", ""])
 def test_decision_bad_status_is_400(as_coordinator, ranked, value):
     response = as_coordinator.post(
