@@ -9,6 +9,7 @@ from django.urls import reverse
 from applications.enums import ApplicationStatus
 from applications.models import Application, StatusChange
 from tests.factories import ApplicationFactory, CoordinatorFactory
+from tests.twofactor import force_login_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +27,7 @@ def test_admin_registers_every_domain_model():
 
 def test_admin_coordinator_reaches_every_changelist_and_change_page(client):
     call_command("seed_demo")
-    client.force_login(CoordinatorFactory())
+    force_login_verified(client, CoordinatorFactory())
     for model in registered_models():
         opts = model._meta
         listing = client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
@@ -41,7 +42,7 @@ def test_admin_coordinator_reaches_every_changelist_and_change_page(client):
 
 def test_admin_application_status_is_read_only(client):
     application = ApplicationFactory(status=ApplicationStatus.UNDER_REVIEW)
-    client.force_login(CoordinatorFactory())
+    force_login_verified(client, CoordinatorFactory())
     url = reverse("admin:applications_application_change", args=[application.pk])
     client.post(url, {"status": "accepted", "project_name": "Changed"})
     application.refresh_from_db()
@@ -53,7 +54,7 @@ def test_admin_decision_action_goes_through_the_status_service(client):
     movable = ApplicationFactory(status=ApplicationStatus.UNDER_REVIEW)
     final = ApplicationFactory(status=ApplicationStatus.ACCEPTED)
     coordinator = CoordinatorFactory()
-    client.force_login(coordinator)
+    force_login_verified(client, coordinator)
 
     response = client.post(
         reverse("admin:applications_application_changelist"),

@@ -15,6 +15,7 @@ from tests.factories import (
     UserFactory,
 )
 from tests.reviews.scoring import scored_application
+from tests.twofactor import force_login_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -59,7 +60,7 @@ def test_round_dashboard_counts(round_):
 
 
 def test_dashboard_page_shows_the_charts(client, coordinator, round_):
-    client.force_login(coordinator)
+    force_login_verified(client, coordinator)
 
     response = client.get(URL)
 
@@ -71,13 +72,13 @@ def test_dashboard_page_shows_the_charts(client, coordinator, round_):
 
 
 def test_dashboard_unknown_round_is_404(client, coordinator, round_):
-    client.force_login(coordinator)
+    force_login_verified(client, coordinator)
 
     assert client.get(URL, {"round": 99999}).status_code == 404
 
 
 def test_dashboard_without_rounds_says_so(client, coordinator):
-    client.force_login(coordinator)
+    force_login_verified(client, coordinator)
 
     response = client.get(URL)
 
@@ -102,7 +103,7 @@ def test_dashboard_is_forbidden_to_other_roles(round_):
 
 
 def test_admin_index_links_the_dashboard_for_coordinators_only(client, coordinator):
-    client.force_login(coordinator)
+    force_login_verified(client, coordinator)
     assert 'href="/admin/dashboard/"' in client.get("/admin/").content.decode()
 
     client.force_login(ReviewerFactory())
@@ -113,8 +114,9 @@ def test_dashboard_query_count_is_constant(client, coordinator, django_assert_nu
     round_ = RoundFactory()
     reviewers = [ReviewerFactory(), ReviewerFactory()]
     scored_application(round_, [5, 9], reviewers=reviewers)
-    client.force_login(coordinator)
-    with django_assert_num_queries(12) as one:
+    force_login_verified(client, coordinator)
+    # 13: the twelve of the page, and the device that verified the session (django-otp).
+    with django_assert_num_queries(13) as one:
         client.get(URL)
 
     for index in range(15):
@@ -125,14 +127,14 @@ def test_dashboard_query_count_is_constant(client, coordinator, django_assert_nu
             track=Track.values[index % 8],
             startup=StartupFactory(region=Region.values[index % 12]),
         )
-    with django_assert_num_queries(12) as many:
+    with django_assert_num_queries(13) as many:
         client.get(URL)
 
     assert len(one.captured_queries) == len(many.captured_queries)
 
 
 def test_dashboard_in_the_coordinators_language(client, coordinator, round_):
-    client.force_login(coordinator)
+    force_login_verified(client, coordinator)
 
     content = client.get(URL, HTTP_ACCEPT_LANGUAGE="zh-hant").content.decode()
 
