@@ -7,8 +7,8 @@ same address, and the same account from elsewhere, are not affected. The counter
 default cache, which every web process shares when `CACHE_URL` names Redis.
 
 Every interface that logs people in asks `locked_for()` first and answers its own way (a 429
-with `Retry-After` from the API, a page from the portal and the admin); `LockoutModelBackend` refuses
-the same pairs inside `authenticate()` for any caller that did not ask.
+with `Retry-After` from the API, a page from the portal and the admin); `LockoutModelBackend`
+refuses the same pairs inside `authenticate()` for any caller that did not ask.
 """
 
 import hashlib

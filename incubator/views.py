@@ -315,9 +315,8 @@ def recovery_codes_page(
         "codes": codes,
         "next_url": next_url,
     }
-    response = TemplateResponse(request, "incubator/account/recovery_codes.html", context)
-    response["Cache-Control"] = "no-store"
-    return response
+    # Every view that shows them is never_cache (admin_view is too): no copy stays in a cache.
+    return TemplateResponse(request, "incubator/account/recovery_codes.html", context)
 
 
 # --- the admin's own page ----------------------------------------------------------------------
