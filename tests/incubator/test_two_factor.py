@@ -379,3 +379,16 @@ def test_two_factor_operator_mints_a_token_with_drf_create_token():
     call_command("drf_create_token", "grace", stdout=out)
 
     assert Token.objects.get(user=coordinator).key in out.getvalue()
+
+
+def test_two_factor_token_schema_documents_otp_and_429(client):
+    schema = client.get("/api/schema/?format=json").json()
+    token = schema["paths"]["/api/v1/auth/token/"]["post"]
+    register = schema["paths"]["/api/v1/auth/register/"]["post"]
+    body = schema["components"]["schemas"]["TokenCredentialsRequest"]
+
+    assert "otp" in body["properties"]
+    assert "otp" not in body["required"]
+    for operation in (token, register):
+        assert "429" in operation["responses"]
+        assert "Retry-After" in operation["responses"]["429"]["headers"]
