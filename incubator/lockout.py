@@ -63,6 +63,17 @@ def log_refusal(*, username: str, address: str, seconds: int, where: str) -> Non
     )
 
 
+def log_code_wait(*, username: str, address: str, seconds: int, where: str) -> None:
+    """A second-factor code refused unchecked: django-otp's wait after wrong codes runs."""
+    logger.warning(
+        "code refused: account %r from %s must wait %d s after wrong codes (%s)",
+        username,
+        address,
+        seconds,
+        where,
+    )
+
+
 def record_failure(*, username: str, address: str, where: str) -> int:
     """Count a failed log-in; lock the pair out at the limit. Returns the seconds locked (or 0).
 

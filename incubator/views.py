@@ -191,7 +191,13 @@ def _wrong_code(request: HttpRequest, site: LoginSite, user, form) -> HttpRespon
     return None
 
 
-def _throttled(form, error: twofactor.SecondFactorThrottled) -> None:
+def _throttled(request: HttpRequest, user, form, error: twofactor.SecondFactorThrottled) -> None:
+    lockout.log_code_wait(
+        username=user.get_username(),
+        address=lockout.client_address(request),
+        seconds=error.seconds,
+        where=request.path,
+    )
     form.add_error(
         "code",
         ngettext(
@@ -231,7 +237,7 @@ def verify(request: HttpRequest, site: LoginSite = PORTAL) -> HttpResponse:
         try:
             device = twofactor.verify_code(user=user, code=form.cleaned_data["code"])
         except twofactor.SecondFactorThrottled as error:
-            _throttled(form, error)
+            _throttled(request, user, form, error)
         else:
             if device is not None:
                 return HttpResponseRedirect(_complete_login(request, pending, user, device))
@@ -284,7 +290,7 @@ def setup(request: HttpRequest, site: LoginSite = PORTAL) -> HttpResponse:
                 user=user, code=form.cleaned_data["code"]
             )
         except twofactor.SecondFactorThrottled as error:
-            _throttled(form, error)
+            _throttled(request, user, form, error)
         except ValueError:
             refusal = _wrong_code(request, site, user, form)
             if refusal:
@@ -337,7 +343,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
             try:
                 device = twofactor.verify_code(user=user, code=form.cleaned_data["code"])
             except twofactor.SecondFactorThrottled as error:
-                _throttled(form, error)
+                _throttled(request, user, form, error)
             else:
                 if device is not None:
                     codes = twofactor.issue_recovery_codes(user=user)

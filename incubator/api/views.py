@@ -62,6 +62,12 @@ def _check_second_factor(request: Request, user, code: str) -> None:
     try:
         device = twofactor.verify_code(user=user, code=code)
     except twofactor.SecondFactorThrottled as error:
+        lockout.log_code_wait(
+            username=user.get_username(),
+            address=lockout.client_address(request),
+            seconds=error.seconds,
+            where=request.path,
+        )
         message = ngettext(
             "Too many wrong codes in a row: wait %(seconds)d second before the next one.",
             "Too many wrong codes in a row: wait %(seconds)d seconds before the next one.",

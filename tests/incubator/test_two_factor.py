@@ -1,6 +1,7 @@
 """Two-factor authentication end to end, with real TOTP codes computed here (django-otp)."""
 
 import io
+import logging
 from base64 import b32encode
 from datetime import timedelta
 
@@ -115,7 +116,9 @@ def test_two_factor_setup_without_a_password_first_goes_to_log_in(client):
 # --- the second step -------------------------------------------------------------------------
 
 
-def test_two_factor_coordinator_with_device_wrong_code_refused_right_code_accepted(client, clock):
+def test_two_factor_coordinator_with_device_wrong_code_refused_right_code_accepted(
+    client, clock, caplog
+):
     coordinator = CoordinatorFactory(username="grace")
     device = totp_device(coordinator)
 
@@ -132,9 +135,14 @@ def test_two_factor_coordinator_with_device_wrong_code_refused_right_code_accept
     assert "This code is wrong or has expired." in refused.text
     assert not logged_in(client)
 
+    caplog.clear()
     too_soon = client.post("/admin/login/verify/", {"code": totp_code(device)})
     assert "wait 1 second before the next one" in too_soon.text
     assert not logged_in(client)
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING] == [
+        "code refused: account 'grace' from 127.0.0.1 must wait 1 s after wrong codes "
+        "(/admin/login/verify/)"
+    ]
 
     clock.shift(timedelta(seconds=2))
     accepted = client.post("/admin/login/verify/", {"code": totp_code(device)})
