@@ -3,6 +3,8 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from incubator import views as account_views
+
 from . import views
 from .forms import LocalizedPasswordResetForm
 
@@ -27,19 +29,31 @@ portal_patterns = [
 # Django's admin ships registration/ templates of its own: ours are named explicitly.
 ACCOUNT = "applications/account"
 
-# Django's own views with our templates; their URL names are the ones Django expects.
+# Django's own views with our templates; their URL names are the ones Django expects. The log-in
+# is the kernel's two-step one (lock-out, then two-factor where the account needs it).
 account_patterns = [
     path(
         "login/",
-        auth_views.LoginView.as_view(
-            redirect_authenticated_user=True, template_name=f"{ACCOUNT}/login.html"
+        account_views.TwoStepLoginView.as_view(
+            login_site=account_views.PORTAL,
+            redirect_authenticated_user=True,
+            template_name=f"{ACCOUNT}/login.html",
         ),
         name="login",
+    ),
+    path(
+        "login/verify/",
+        account_views.verify,
+        {"site": account_views.PORTAL},
+        name="two-factor-verify",
+    ),
+    path(
+        "login/setup/", account_views.setup, {"site": account_views.PORTAL}, name="two-factor-setup"
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password-reset/",
-        auth_views.PasswordResetView.as_view(
+        views.ThrottledPasswordResetView.as_view(
             form_class=LocalizedPasswordResetForm,
             template_name=f"{ACCOUNT}/password_reset_form.html",
             # Django's names: the plain-text body is the ".html" one, rendered unescaped.

@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -14,6 +15,12 @@ from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
+from incubator import views as account_views
+from incubator.api.throttles import (
+    PasswordResetRateThrottle,
+    RegisterRateThrottle,
+    check_throttle,
+)
 from incubator.exceptions import WorkflowError
 from incubator.models import Round
 
@@ -40,6 +47,12 @@ def home(request: HttpRequest) -> HttpResponse:
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("portal:dashboard")
+    if request.method == "POST":
+        seconds = check_throttle(RegisterRateThrottle, request)
+        if seconds:
+            return account_views.refused(
+                request, account_views.PORTAL, seconds=seconds, locked=False
+            )
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -55,10 +68,22 @@ def signup(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             apply_service_errors(form, error, {"password": "password1"})
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user)  # the site's one authentication backend
             messages.success(request, _("Welcome! Your start-up is registered."))
             return redirect("portal:dashboard")
     return render(request, "applications/signup.html", {"form": form})
+
+
+class ThrottledPasswordResetView(auth_views.PasswordResetView):
+    """Django's password reset, limited to THROTTLE_AUTH requests per address (each sends mail)."""
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        seconds = check_throttle(PasswordResetRateThrottle, request)
+        if seconds:
+            return account_views.refused(
+                request, account_views.PORTAL, seconds=seconds, locked=False
+            )
+        return super().post(request, *args, **kwargs)
 
 
 def _startup_or_404(request: HttpRequest):

@@ -35,7 +35,8 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with our site class: two-factor for coordinators (incubator/admin_site.py).
+    "incubator.apps.IncubatorAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -46,6 +47,10 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    # Two-factor authentication: authenticator apps (TOTP) and one-time recovery codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     # The house, bottom to top (DESIGN.md §3).
     "incubator.apps.IncubatorConfig",
     "notifications.apps.NotificationsConfig",
@@ -62,6 +67,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Gives request.user is_verified(): true once a second factor was given in this session.
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -91,6 +98,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = 60
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Django's ModelBackend, refusing a locked-out account before its password is hashed.
+AUTHENTICATION_BACKENDS = ["incubator.lockout.LockoutModelBackend"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -156,12 +166,47 @@ if HTTPS:
 
 WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=False)
 
+# The cache every web process shares: throttles and log-in lock-outs count in it. Local memory
+# (the embedded default) is one process's own, so a deployment with several sets CACHE_URL.
+CACHE_URL = env.str("CACHE_URL", default="locmemcache://")
+if CACHE_URL.startswith(("redis://", "rediss://")):
+    CACHES = {
+        "default": {
+            **env.cache_url_config(
+                CACHE_URL, backend="django.core.cache.backends.redis.RedisCache"
+            ),
+            "KEY_PREFIX": "incubator",
+        }
+    }
+    # A Redis that stops answering fails a log-in in seconds instead of holding it.
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        {"socket_connect_timeout": 2, "socket_timeout": 2}
+    )
+else:
+    CACHES = {"default": env.cache_url_config(CACHE_URL)}
+
+# Log-ins (incubator/lockout.py): after LOGIN_LOCKOUT_FAILURES failures for one account from one
+# address, that account is refused from that address for LOGIN_LOCKOUT_MINUTES.
+LOGIN_LOCKOUT_FAILURES = env.int("LOGIN_LOCKOUT_FAILURES", default=5)
+LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
+# Token, register and password-reset requests per client address ("30/hour", "5/minute").
+THROTTLE_AUTH = env.str("THROTTLE_AUTH", default="30/hour")
+# Reverse proxies in front of the site that append the client to X-Forwarded-For; 0 = none, and
+# the connection's own address is the client's (a client could write any X-Forwarded-For).
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+
+# Two-factor authentication (incubator/twofactor.py): the name authenticator apps show, and the
+# TOTP secrets stay out of the admin's device pages.
+OTP_TOTP_ISSUER = "Blue Chip Incubator"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
 # REST API (DESIGN.md section 8).
 REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header makes "not logged in" a 401 (DESIGN.md section 8).
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        # A session counts only once its second factor was given, where one is required.
+        "incubator.api.authentication.VerifiedSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "incubator.api.pagination.PageNumberPagination",
@@ -169,6 +214,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "incubator.api.exceptions.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # The client's address for throttles and lock-outs (incubator.lockout.client_address).
+    "NUM_PROXIES": NUM_PROXIES,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Incubator application tracking API",

@@ -21,6 +21,8 @@ def coordinator_dashboard(request: HttpRequest) -> HttpResponse:
         return redirect_to_login(request.get_full_path(), reverse("admin:login"))
     if not is_coordinator(request.user):
         raise PermissionDenied
+    if not admin.site.has_permission(request):  # no second factor given in this session yet
+        return redirect_to_login(request.get_full_path(), reverse("admin:login"))
     rounds = list(Round.objects.order_by("-opens_at", "-id").only("id", "name", "opens_at"))
     chosen = rounds[0] if rounds else None
     if request.GET.get("round"):

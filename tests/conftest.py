@@ -10,10 +10,12 @@ from urllib.parse import urlparse
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, connection
 
 from incubator.permissions import COORDINATORS_GROUP, REVIEWERS_GROUP
+from tests.twofactor import force_login_verified
 
 UNDER_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -68,6 +70,14 @@ def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Throttles and lock-outs count in the cache: every test starts with none counted."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def coordinator(django_user_model):
 
@@ -76,6 +86,14 @@ def coordinator(django_user_model):
     )
     user.groups.add(Group.objects.get(name=COORDINATORS_GROUP))
     return user
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    """pytest-django's superuser client, its session verified as after a real log-in's second
+    step (the admin asks a superuser for one)."""
+    force_login_verified(client, admin_user)
+    return client
 
 
 @pytest.fixture

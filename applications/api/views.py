@@ -13,7 +13,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from incubator.api.schema import error_responses
+from incubator.api.schema import RETRY_AFTER, error_responses
+from incubator.api.throttles import RegisterRateThrottle
 
 from .. import selectors, services
 from ..models import Application
@@ -255,11 +256,14 @@ class StartupViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 class RegisterView(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
+    throttle_classes = [RegisterRateThrottle]
 
     @extend_schema(
         summary="Register a start-up and its first user",
+        description="Requests from one address are limited to `THROTTLE_AUTH` (429).",
         request=RegisterSerializer,
-        responses={201: RegisteredSerializer, **error_responses(400, 415)},
+        responses={201: RegisteredSerializer, **error_responses(400, 415, 429)},
+        parameters=[RETRY_AFTER],
         auth=[],
     )
     def post(self, request: Request) -> Response:

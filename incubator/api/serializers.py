@@ -12,6 +12,13 @@ class TokenCredentialsSerializer(serializers.Serializer):
     password = serializers.CharField(
         max_length=128, trim_whitespace=False, style={"input_type": "password"}
     )
+    otp = serializers.CharField(
+        max_length=32,
+        required=False,
+        allow_blank=True,
+        help_text="For an account with two-factor authentication: the six digits its "
+        "authenticator app shows now, or one of its recovery codes.",
+    )
 
 
 class TokenSerializer(serializers.Serializer):

@@ -1,39 +1,128 @@
 """Programme-level endpoints: tokens, and rounds with their rubric."""
 
+from django.contrib.auth import authenticate
 from django.db.models import Prefetch
 from django.http import JsonResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.defaults import page_not_found
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
-from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework import mixins, parsers, renderers, status, viewsets
+from rest_framework.authtoken.models import Token
+from rest_framework.exceptions import Throttled, ValidationError
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from incubator import services
+from incubator import lockout, services, twofactor
 from incubator.models import Criterion, Round
 
 from .permissions import ReadAnyoneWriteCoordinator
-from .schema import error_responses
+from .schema import RETRY_AFTER, error_responses
 from .serializers import (
     RoundSerializer,
     RoundWriteSerializer,
     TokenCredentialsSerializer,
     TokenSerializer,
 )
+from .throttles import TokenRateThrottle
 
 
-class TokenView(ObtainAuthToken):
+class LockedOut(Throttled):
+    """429 with Retry-After: this account is locked out from this address for a while."""
+
+    default_detail = gettext_lazy("Too many failed log-ins for this account from this address.")
+    extra_detail_singular = gettext_lazy("Try again in {wait} second.")
+    extra_detail_plural = gettext_lazy("Try again in {wait} seconds.")
+
+
+def _refuse_if_locked(request: Request, username: str) -> None:
+    address = lockout.client_address(request)
+    seconds = lockout.locked_for(username=username, address=address)
+    if seconds:
+        lockout.log_refusal(username=username, address=address, seconds=seconds, where=request.path)
+        raise LockedOut(wait=seconds)
+
+
+def _check_second_factor(request: Request, user, code: str) -> None:
+    """400 naming `otp` unless it is a good code of the account's devices; a wrong one counts
+    towards the lock-out like a wrong password."""
+    if not code:
+        raise ValidationError(
+            {
+                "otp": [
+                    _(
+                        "This account uses two-factor authentication: send the code of its "
+                        "authenticator app (or a recovery code) as otp."
+                    )
+                ]
+            }
+        )
+    try:
+        device = twofactor.verify_code(user=user, code=code)
+    except twofactor.SecondFactorThrottled as error:
+        lockout.log_code_wait(
+            username=user.get_username(),
+            address=lockout.client_address(request),
+            seconds=error.seconds,
+            where=request.path,
+        )
+        message = ngettext(
+            "Too many wrong codes in a row: wait %(seconds)d second before the next one.",
+            "Too many wrong codes in a row: wait %(seconds)d seconds before the next one.",
+            error.seconds,
+        ) % {"seconds": error.seconds}
+        raise ValidationError({"otp": [message]}) from None
+    if device is None:
+        username = user.get_username()
+        address = lockout.client_address(request)
+        seconds = lockout.record_failure(username=username, address=address, where=request.path)
+        if seconds:
+            raise LockedOut(wait=seconds)
+        raise ValidationError({"otp": [_("This code is wrong or has expired.")]})
+
+
+class TokenView(APIView):
+    """A token for a user name and password (and the second factor, where the account has an
+    authenticator app). Throttled per address; a locked-out account is refused before its
+    password is checked."""
+
     authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [TokenRateThrottle]
+    parser_classes = [parsers.FormParser, parsers.MultiPartParser, parsers.JSONParser]
+    renderer_classes = [renderers.JSONRenderer]
 
     @extend_schema(
         summary="Get an API token",
-        description="Send it as `Authorization: Token <key>`.",
+        description="Send it as `Authorization: Token <key>`. An account with an authenticator "
+        "app (two-factor authentication) also sends `otp`: the six digits the app shows, or one "
+        "of its recovery codes; without it, or with a wrong one, the answer is a 400 naming "
+        "`otp`. After `LOGIN_LOCKOUT_FAILURES` failed attempts for one account from one address, "
+        "that account is refused from that address (429) for `LOGIN_LOCKOUT_MINUTES`; requests "
+        "from one address are limited to `THROTTLE_AUTH` (429).",
         request=TokenCredentialsSerializer,
-        responses={200: TokenSerializer, **error_responses(400, 415)},
+        responses={200: TokenSerializer, **error_responses(400, 415, 429)},
+        parameters=[RETRY_AFTER],
         auth=[],
     )
     def post(self, request: Request, *args, **kwargs) -> Response:
-        return super().post(request, *args, **kwargs)
+        credentials = TokenCredentialsSerializer(data=request.data)
+        credentials.is_valid(raise_exception=True)
+        data = credentials.validated_data
+        _refuse_if_locked(request, data["username"])
+        user = authenticate(request=request, username=data["username"], password=data["password"])
+        if user is None:
+            # Counted by the lock-out (user_login_failed); the words of DRF's own token view.
+            raise ValidationError(
+                {"non_field_errors": [_("Unable to log in with provided credentials.")]}
+            )
+        if twofactor.uses_authenticator(user):
+            _check_second_factor(request, user, data.get("otp", ""))
+        lockout.clear(username=data["username"], address=lockout.client_address(request))
+        token, _created = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
 
 
 @extend_schema_view(

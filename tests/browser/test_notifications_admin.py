@@ -11,17 +11,15 @@ from notifications.delivery import render_email
 from notifications.models import EmailTemplate, Notification, NotificationAttempt
 from tests.factories import CoordinatorFactory, NotificationFactory
 from tests.notifications.test_templates import PROGRAMME_IN, SHORTLIST, message
+from tests.twofactor import admin_login_in_browser, totp_code, totp_device
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def log_in(page) -> None:
-    CoordinatorFactory(username="grace")
-    page.goto("/admin/login/")
-    page.fill("#id_username", "grace")
-    page.fill("#id_password", "pw")
-    page.click("input[type=submit]")
-    page.wait_for_selector("#site-name")
+    """Both steps of the admin's log-in: the password, then a code of the coordinator's app."""
+    device = totp_device(CoordinatorFactory(username="grace"))
+    admin_login_in_browser(page, "grace", "pw", totp_code(device))
 
 
 def test_admin_provider_added_shows_secret_once(page, screenshot):

@@ -17,6 +17,7 @@ from tests.factories import (
     RoundFactory,
     StartupFactory,
 )
+from tests.twofactor import admin_login_in_browser, totp_code, totp_device
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -149,12 +150,8 @@ def test_coordinator_reads_ranking_and_reviewer_statistics(page, screenshot):
             scores={rubric[0].pk: max(1, min(10, base)), rubric[1].pk: max(1, min(5, base // 2))},
         )
         submit_review(review=review, actor=reviewer)
-    CoordinatorFactory(username="grace")
-    page.goto("/admin/login/")
-    page.fill("#id_username", "grace")
-    page.fill("#id_password", "pw")
-    page.click("input[type=submit]")
-    page.wait_for_selector("#site-name")
+    device = totp_device(CoordinatorFactory(username="grace"))
+    admin_login_in_browser(page, "grace", "pw", totp_code(device))  # password, then the app's code
     page.goto(f"/admin/reviews/review/ranking/?round={round_.pk}&method=normalized")
     rows = page.locator("table.ranking tbody tr")
     assert rows.count() == 4

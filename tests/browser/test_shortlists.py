@@ -11,23 +11,21 @@ from applications.models import Application, StatusChange
 from incubator.models import Round
 from reviews.models import Shortlist
 from tests.factories import CoordinatorFactory
+from tests.twofactor import admin_login_in_browser, totp_code, totp_device
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def log_in(page, username):
-    page.goto("/admin/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "pw")
-    page.click("input[type=submit]")
-    page.wait_for_selector("#site-name")
+def log_in(page, user):
+    """Both steps of the admin's log-in: the password, then a code of the coordinator's app."""
+    admin_login_in_browser(page, user.username, "pw", totp_code(totp_device(user)))
 
 
 def test_coordinator_builds_exports_and_sees_the_dashboard(page, screenshot, tmp_path):
     call_command("seed_demo")
-    CoordinatorFactory(username="ada")
+    coordinator = CoordinatorFactory(username="ada")
     round_ = Round.objects.get()
-    log_in(page, "ada")
+    log_in(page, coordinator)
 
     page.goto("/admin/reviews/shortlist/add/")
     page.select_option("#id_round", str(round_.pk))
@@ -73,11 +71,11 @@ def test_coordinator_builds_exports_and_sees_the_dashboard(page, screenshot, tmp
 
 def test_coordinator_decides_with_a_note(page, screenshot):
     call_command("seed_demo")
-    CoordinatorFactory(username="ada")
+    coordinator = CoordinatorFactory(username="ada")
     waiting = list(
         Application.objects.filter(status=ApplicationStatus.UNDER_REVIEW).order_by("pk")[:2]
     )
-    log_in(page, "ada")
+    log_in(page, coordinator)
 
     page.goto("/admin/applications/application/?status__exact=under_review")
     for application in waiting:

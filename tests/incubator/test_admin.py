@@ -10,6 +10,7 @@ from applications.enums import ApplicationStatus
 from applications.models import Application, StatusChange
 from incubator.models import ApiToken
 from tests.factories import ApplicationFactory, CoordinatorFactory
+from tests.twofactor import force_login_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +31,7 @@ def test_admin_registers_every_domain_model():
 def test_admin_coordinator_reaches_every_changelist_and_change_page(client, rf):
     call_command("seed_demo")
     coordinator = CoordinatorFactory()
-    client.force_login(coordinator)
+    force_login_verified(client, coordinator)
     request = rf.get("/admin/")
     request.user = coordinator
     for model in registered_models():
@@ -50,7 +51,7 @@ def test_admin_coordinator_reaches_every_changelist_and_change_page(client, rf):
 
 def test_admin_application_status_is_read_only(client):
     application = ApplicationFactory(status=ApplicationStatus.UNDER_REVIEW)
-    client.force_login(CoordinatorFactory())
+    force_login_verified(client, CoordinatorFactory())
     url = reverse("admin:applications_application_change", args=[application.pk])
     client.post(url, {"status": "accepted", "project_name": "Changed"})
     application.refresh_from_db()
@@ -62,7 +63,7 @@ def test_admin_decision_action_goes_through_the_status_service(client):
     movable = ApplicationFactory(status=ApplicationStatus.UNDER_REVIEW)
     final = ApplicationFactory(status=ApplicationStatus.ACCEPTED)
     coordinator = CoordinatorFactory()
-    client.force_login(coordinator)
+    force_login_verified(client, coordinator)
 
     response = client.post(
         reverse("admin:applications_application_changelist"),

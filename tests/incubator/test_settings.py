@@ -93,3 +93,23 @@ def test_settings_services_from_environment():
     assert result.stdout.strip().splitlines()[-1] == (
         "django.db.backends.postgresql False redis://127.0.0.1:6379/3"
     )
+
+
+def test_settings_cache_redis_from_cache_url_and_local_memory_by_default():
+    show = (
+        "from django.conf import settings; c = settings.CACHES['default']; "
+        "print(c['BACKEND'], c.get('LOCATION'), settings.THROTTLE_AUTH, "
+        "settings.LOGIN_LOCKOUT_FAILURES, settings.LOGIN_LOCKOUT_MINUTES, settings.NUM_PROXIES)"
+    )
+    redis = run_manage("shell", "-c", show, DJANGO_DEBUG="1", CACHE_URL="redis://127.0.0.1:6379/7")
+    default = run_manage("shell", "-c", show, DJANGO_DEBUG="1")
+
+    assert redis.returncode == default.returncode == 0, redis.stderr + default.stderr
+    assert redis.stdout.strip().splitlines()[-1] == (
+        "django.core.cache.backends.redis.RedisCache redis://127.0.0.1:6379/7 30/hour 5 15 0"
+    )
+    assert (
+        default.stdout.strip()
+        .splitlines()[-1]
+        .startswith("django.core.cache.backends.locmem.LocMemCache ")
+    )

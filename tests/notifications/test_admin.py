@@ -10,6 +10,7 @@ from incubator.models import ServiceProvider
 from notifications.enums import NotificationStatus
 from notifications.models import Notification
 from tests.factories import NotificationFactory, ReviewerFactory, ServiceProviderFactory
+from tests.twofactor import force_login_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.django_db
 def admin_client_(client, coordinator):
     coordinator.is_superuser = True
     coordinator.save(update_fields=["is_superuser"])
-    client.force_login(coordinator)
+    force_login_verified(client, coordinator)
     return client
 
 

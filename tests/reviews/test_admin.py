@@ -18,6 +18,7 @@ from tests.factories import (
     StartupFactory,
     UserFactory,
 )
+from tests.twofactor import force_login_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -207,7 +208,7 @@ def test_coordinator_sees_names_and_pages(client, coordinator, reviewing_round):
     alice_review, bob_review, _ = reviewing_round["reviews"]
     criteria = reviewing_round["criteria"]
     submit_scores(bob_review, criteria, [3, 2])
-    client.force_login(coordinator)
+    force_login_verified(client, coordinator)
     page = client.get(review_url(alice_review)).content.decode()
     assert "bob" in page
     assert 'name="_save"' not in page
@@ -243,7 +244,7 @@ def test_coordinator_adds_assignment_through_service(client, coordinator, review
         round=reviewing_round["round"], startup=startup, status=ApplicationStatus.SUBMITTED
     )
     ConflictOfInterest.objects.create(reviewer=alice, startup=startup, reason="Co-founder.")
-    client.force_login(coordinator)
+    force_login_verified(client, coordinator)
     url = reverse("admin:reviews_assignment_add")
     refused = client.post(url, {"application": application.pk, "reviewer": alice.pk})
     assert refused.status_code == 200
@@ -260,7 +261,7 @@ def test_coordinator_adds_assignment_through_service(client, coordinator, review
 def test_round_action_assigns_reviewers(client, coordinator, reviewing_round):
     round_ = RoundFactory(reviews_per_application=2)
     ApplicationFactory(round=round_, status=ApplicationStatus.SUBMITTED)
-    client.force_login(coordinator)
+    force_login_verified(client, coordinator)
     response = client.post(
         reverse("admin:incubator_round_changelist"),
         {"action": "assign_reviewers_action", "_selected_action": [round_.pk]},
@@ -274,7 +275,7 @@ def test_round_action_assigns_reviewers(client, coordinator, reviewing_round):
 def test_coordinator_edits_reviewer_expertise_as_tracks(client, coordinator, reviewing_round):
     alice = reviewing_round["reviewers"][0]
     profile = alice.reviewer_profile
-    client.force_login(coordinator)
+    force_login_verified(client, coordinator)
     # The profile is changed with the account, on the Reviewer accounts page.
     url = reverse("admin:reviews_revieweraccount_change", args=[alice.pk])
     response = client.post(
@@ -317,7 +318,7 @@ def test_coordinator_sees_kept_review_marked_conflicted(client, coordinator, rev
         startup=reviewing_round["application"].startup,
         reason="Found out later.",
     )
-    client.force_login(coordinator)
+    force_login_verified(client, coordinator)
     listing = client.get(reverse("admin:reviews_review_changelist"))
     flags = {review.pk: review.conflicted for review in listing.context["cl"].result_list}
     assert flags == {

@@ -21,6 +21,7 @@ from tests.factories import (
     UserFactory,
 )
 from tests.reviews.scoring import scored_application
+from tests.twofactor import force_login_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -72,7 +73,7 @@ def test_round_dashboard_counts(round_):
 
 
 def test_dashboard_page_shows_the_charts(client, coordinator, round_):
-    client.force_login(coordinator)
+    force_login_verified(client, coordinator)
 
     response = client.get(URL)
 
@@ -84,13 +85,13 @@ def test_dashboard_page_shows_the_charts(client, coordinator, round_):
 
 
 def test_dashboard_unknown_round_is_404(client, coordinator, round_):
-    client.force_login(coordinator)
+    force_login_verified(client, coordinator)
 
     assert client.get(URL, {"round": 99999}).status_code == 404
 
 
 def test_dashboard_without_rounds_says_so(client, coordinator):
-    client.force_login(coordinator)
+    force_login_verified(client, coordinator)
 
     response = client.get(URL)
 
@@ -115,7 +116,7 @@ def test_dashboard_is_forbidden_to_other_roles(round_):
 
 
 def test_admin_index_links_the_dashboard_for_coordinators_only(client, coordinator):
-    client.force_login(coordinator)
+    force_login_verified(client, coordinator)
     assert 'href="/admin/dashboard/"' in client.get("/admin/").content.decode()
 
     client.force_login(ReviewerFactory())
@@ -126,9 +127,10 @@ def test_dashboard_query_count_is_constant(client, coordinator, django_assert_nu
     round_ = RoundFactory()
     reviewers = [ReviewerFactory(), ReviewerFactory()]
     scored_application(round_, [5, 9], reviewers=reviewers)
-    client.force_login(coordinator)
+    force_login_verified(client, coordinator)
     NotificationFactory()
-    with django_assert_num_queries(13) as one:
+    # The page's queries, the outbox card's and the device that verified the session.
+    with django_assert_num_queries(14) as one:
         client.get(URL)
 
     for index in range(15):
@@ -142,14 +144,14 @@ def test_dashboard_query_count_is_constant(client, coordinator, django_assert_nu
     for _ in range(5):
         NotificationFactory(status=NotificationStatus.FAILED)
         stale_notification()
-    with django_assert_num_queries(13) as many:
+    with django_assert_num_queries(14) as many:
         client.get(URL)
 
     assert len(one.captured_queries) == len(many.captured_queries)
 
 
 def test_dashboard_in_the_coordinators_language(client, coordinator, round_):
-    client.force_login(coordinator)
+    force_login_verified(client, coordinator)
 
     content = client.get(URL, HTTP_ACCEPT_LANGUAGE="zh-hant").content.decode()
 

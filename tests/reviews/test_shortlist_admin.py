@@ -19,6 +19,7 @@ from tests.factories import (
     UserFactory,
 )
 from tests.reviews.scoring import scored_application
+from tests.twofactor import force_login_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +43,7 @@ def shortlist(round_, ranked, coordinator):
 
 @pytest.fixture
 def admin_client(client, coordinator):
-    client.force_login(coordinator)
+    force_login_verified(client, coordinator)
     return client
 
 
@@ -245,6 +246,6 @@ def test_admin_decision_actions_are_not_offered_to_reviewers():
 
 def test_admin_superuser_acts_as_coordinator(shortlist):
     client = Client()
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    force_login_verified(client, UserFactory(is_staff=True, is_superuser=True))
 
     assert client.get(CHANGELIST).status_code == 200

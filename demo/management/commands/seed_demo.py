@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext_noop
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 
 from applications.enums import ApplicationStatus as Status
 from applications.enums import AttachmentKind
@@ -42,6 +43,9 @@ DEMO_LOGINS = [
     ("reviewer", "reviewer-demo", "reviewer: assigned applications only"),
     ("founder", "founder-demo", "start-up founder: own start-up and applications"),
 ]
+
+# Coordinators give a second factor at every log-in: the demo prints a one-time recovery code.
+DEMO_RECOVERY_DEVICE = "Demonstration recovery code"
 
 # In the catalogues: e-mails show a round's name in the recipient's language where it is there.
 ROUND_NAME = gettext_noop("2026 Autumn intake")
@@ -182,12 +186,19 @@ class Command(BaseCommand):
         # All or nothing; the e-mails it causes go out when the transaction commits, before the
         # logins are printed, so the logins are the last thing on the screen.
         with transaction.atomic():
-            self._seed()
+            recovery_code = self._seed()
         self.stdout.write(self.style.SUCCESS("Demonstration data is ready. Logins:"))
         for username, password, what in DEMO_LOGINS:
             self.stdout.write(f"  {username:<12} {password:<18} {what}")
+        self.stdout.write(
+            f"  The coordinator's second step (two-factor authentication): recovery code "
+            f"{recovery_code}\n"
+            "  (good for one log-in; run this again, or `manage.py addstatictoken coordinator`, "
+            "for another,\n  or set up an authenticator app from the admin's "
+            '"Two-factor authentication" link)'
+        )
 
-    def _seed(self) -> None:
+    def _seed(self) -> str:
         rng = random.Random(2026)  # noqa: S311 (demo data, not security)
         now = timezone.now()
         programme = Programme.objects.get(name=DEFAULT_PROGRAMME_NAME)
@@ -215,6 +226,17 @@ class Command(BaseCommand):
         for name, kind, email, tracks in PROVIDERS:
             if name not in existing:
                 create_provider(actor=coordinator, name=name, kind=kind, email=email, tracks=tracks)
+        return self._recovery_code(coordinator)
+
+    def _recovery_code(self, coordinator) -> str:
+        """An unused recovery code of the demo coordinator: the same until used, then a new one."""
+        device, _created = StaticDevice.objects.get_or_create(
+            user=coordinator, name=DEMO_RECOVERY_DEVICE
+        )
+        token = device.token_set.order_by("pk").first()
+        if token is None:
+            token = device.token_set.create(token=StaticToken.random_token())
+        return token.token
 
     def _user(self, username, password, group_name, first_name, last_name):
         user, created = get_user_model().objects.get_or_create(

@@ -1,0 +1,57 @@
+"""The admin site: Django's, with a two-step log-in and two-factor required of coordinators.
+
+Installed as the default site by `incubator.apps.IncubatorAdminConfig`, so `admin.site` and
+every `@admin.register` are this site. `has_permission` is the one gate every admin page
+(and `admin_view`, and the coordinator dashboard) passes: a coordinator's or superuser's
+session reaches none of them until it has given its second factor.
+"""
+
+from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+
+from . import views
+from .twofactor import second_factor_required
+
+
+class IncubatorAdminSite(admin.AdminSite):
+    def has_permission(self, request: HttpRequest) -> bool:
+        if not super().has_permission(request):
+            return False
+        if not second_factor_required(request.user):
+            return True
+        verified = getattr(request.user, "is_verified", None)
+        return bool(verified and verified())
+
+    def get_urls(self):
+        return [
+            path("login/verify/", views.verify, {"site": views.ADMIN}, name="two-factor-verify"),
+            path("login/setup/", views.setup, {"site": views.ADMIN}, name="two-factor-setup"),
+            path("two-factor/", self.admin_view(views.two_factor), name="two-factor"),
+            *super().get_urls(),
+        ]
+
+    def login(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+        """Django's admin log-in page, through the two-step log-in of `incubator.views`."""
+        if request.method == "GET" and self.has_permission(request):
+            return HttpResponseRedirect(reverse("admin:index", current_app=self.name))
+        context = {
+            **self.each_context(request),
+            "title": _("Log in"),
+            "subtitle": None,
+            "app_path": request.get_full_path(),
+            "username": request.user.get_username(),
+        }
+        if REDIRECT_FIELD_NAME not in request.GET and REDIRECT_FIELD_NAME not in request.POST:
+            context[REDIRECT_FIELD_NAME] = reverse("admin:index", current_app=self.name)
+        context.update(extra_context or {})
+        request.current_app = self.name
+        return views.TwoStepLoginView.as_view(
+            login_site=views.ADMIN,
+            extra_context=context,
+            authentication_form=self.login_form or AdminAuthenticationForm,
+            template_name=self.login_template or "admin/login.html",
+        )(request)
