@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from notifications.models import Notification
 from tests.factories import CoordinatorFactory, NotificationFactory
+from tests.twofactor import admin_login_in_browser, totp_code, totp_device
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -19,11 +20,9 @@ def test_dashboard_outbox_card_leads_to_the_stale_rows(page, screenshot):
     Notification.objects.filter(pk=stale.pk).update(created_at=timezone.now() - timedelta(hours=2))
     NotificationFactory(recipient="waiting@acme.example")
     NotificationFactory(recipient="gave-up@acme.example", status="failed", attempts=7)
-    CoordinatorFactory(username="grace")
-    page.goto("/admin/login/?next=/admin/dashboard/")
-    page.fill("#id_username", "grace")
-    page.fill("#id_password", "pw")
-    page.click("input[type=submit]")
+    device = totp_device(CoordinatorFactory(username="grace"))
+    admin_login_in_browser(page, "grace", "pw", totp_code(device))  # password, then the code
+    page.goto("/admin/dashboard/")
 
     card = page.locator("section.outbox")
     card.wait_for()

@@ -8,6 +8,7 @@ from rest_framework.authtoken.models import Token
 
 from incubator.permissions import COORDINATORS_GROUP
 from tests.factories import CoordinatorFactory, ReviewerFactory, UserFactory
+from tests.twofactor import force_login_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -48,13 +49,13 @@ def test_coordinator_group_has_no_user_permissions():
 def test_coordinator_cannot_open_user_group_or_token_pages(client, grace, superuser, path):
     mei = ReviewerFactory(username="mei")
     Token.objects.create(user=superuser)
-    client.force_login(grace)
+    force_login_verified(client, grace)
     url = path.format(grace=grace.pk, root=superuser.pk, mei=mei.pk)
     assert client.get(url).status_code == 403
 
 
 def test_coordinator_cannot_make_themself_superuser(client, grace):
-    client.force_login(grace)
+    force_login_verified(client, grace)
     response = client.post(
         f"/admin/auth/user/{grace.pk}/change/",
         {
@@ -76,7 +77,7 @@ def test_coordinator_cannot_make_themself_superuser(client, grace):
 
 def test_coordinator_cannot_set_another_coordinators_password(client, grace):
     ada = CoordinatorFactory(username="ada")
-    client.force_login(grace)
+    force_login_verified(client, grace)
     response = client.post(
         f"/admin/auth/user/{ada.pk}/password/",
         {"password1": "Harbour-Ledger-2026", "password2": "Harbour-Ledger-2026"},
@@ -89,13 +90,13 @@ def test_coordinator_cannot_set_another_coordinators_password(client, grace):
 def test_coordinator_given_user_permissions_by_hand_still_refused(client, grace):
     # The pages ask the role, not model permissions a superuser might grant by mistake.
     grace.user_permissions.add(*Permission.objects.filter(content_type__app_label="auth"))
-    client.force_login(grace)
+    force_login_verified(client, grace)
     assert client.get("/admin/auth/user/").status_code == 403
     assert client.get("/admin/auth/group/").status_code == 403
 
 
 def test_superuser_keeps_the_full_user_admin(client, superuser, grace):
-    client.force_login(superuser)
+    force_login_verified(client, superuser)
     page = client.get(f"/admin/auth/user/{grace.pk}/change/")
     assert page.status_code == 200
     fields = set(page.context["adminform"].form.fields)
@@ -104,7 +105,7 @@ def test_superuser_keeps_the_full_user_admin(client, superuser, grace):
 
 
 def test_admin_index_shows_coordinators_no_users_or_tokens(client, grace):
-    client.force_login(grace)
+    force_login_verified(client, grace)
     page = client.get("/admin/")
     labels = {app["app_label"] for app in page.context["app_list"]}
     assert "auth" not in labels
@@ -114,13 +115,13 @@ def test_admin_index_shows_coordinators_no_users_or_tokens(client, grace):
 
 
 def test_stock_token_admin_is_gone(client, superuser):
-    client.force_login(superuser)
+    force_login_verified(client, superuser)
     assert client.get("/admin/authtoken/tokenproxy/").status_code == 404
 
 
 def test_superuser_lists_tokens_without_their_key(client, superuser):
     token = Token.objects.create(user=ReviewerFactory(username="mei"))
-    client.force_login(superuser)
+    force_login_verified(client, superuser)
 
     listing = client.get("/admin/incubator/apitoken/")
     page = client.get(f"/admin/incubator/apitoken/{token.user_id}/change/")
@@ -134,7 +135,7 @@ def test_superuser_lists_tokens_without_their_key(client, superuser):
 
 def test_superuser_revokes_a_token_and_the_log_keeps_no_key(client, superuser):
     token = Token.objects.create(user=ReviewerFactory(username="mei"))
-    client.force_login(superuser)
+    force_login_verified(client, superuser)
 
     response = client.post(
         f"/admin/incubator/apitoken/{token.user_id}/delete/", {"post": "yes"}, follow=True
@@ -150,7 +151,7 @@ def test_superuser_revokes_a_token_and_the_log_keeps_no_key(client, superuser):
 
 def test_superuser_cannot_add_or_change_a_token_in_the_admin(client, superuser):
     token = Token.objects.create(user=ReviewerFactory(username="mei"))
-    client.force_login(superuser)
+    force_login_verified(client, superuser)
     assert client.get("/admin/incubator/apitoken/add/").status_code == 403
     response = client.post(
         f"/admin/incubator/apitoken/{token.user_id}/change/", {"user": superuser.pk}

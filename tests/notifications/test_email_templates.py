@@ -8,6 +8,7 @@ from notifications import services
 from notifications.delivery import render_email
 from notifications.models import EmailTemplate, Notification
 from tests.factories import NotificationFactory, ReviewerFactory
+from tests.twofactor import force_login_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +47,7 @@ def save(language: str = "en", **fields) -> EmailTemplate:
 
 @pytest.fixture
 def coordinator_client(client, coordinator):
-    client.force_login(coordinator)
+    force_login_verified(client, coordinator)
     return client
 
 
@@ -318,7 +319,7 @@ def test_admin_edit_saves_and_resets_to_the_shipped_text(coordinator_client, coo
 
 def test_admin_email_templates_are_for_coordinators_only(client):
     url = EDIT.format(name="application_submitted", language="en")
-    client.force_login(ReviewerFactory())
+    force_login_verified(client, ReviewerFactory())
 
     assert client.get(OVERVIEW).status_code == 403
     assert client.get(url).status_code == 403

@@ -44,7 +44,7 @@ def test_reviewer_lists_only_own_unconflicted_assignments(client, reviewing_roun
     ConflictOfInterest.objects.create(
         reviewer=alice, startup=conflicted.assignment.application.startup, reason="x"
     )
-    client.force_login(alice)
+    force_login_verified(client, alice)
     page = client.get(reverse("admin:reviews_assignment_changelist"))
     assert page.status_code == 200
     assert list(page.context["cl"].result_list) == [reviewing_round["reviews"][0].assignment]
@@ -55,7 +55,7 @@ def test_reviewer_lists_only_own_unconflicted_assignments(client, reviewing_roun
 
 def test_reviewer_reaches_no_other_admin_page(client, reviewing_round):
     alice_review, bob_review, _ = reviewing_round["reviews"]
-    client.force_login(alice_review.assignment.reviewer)
+    force_login_verified(client, alice_review.assignment.reviewer)
     application = reviewing_round["application"]
     for name, args in [
         ("admin:applications_application_changelist", []),
@@ -95,7 +95,7 @@ def test_reviewer_workplace_shows_application_attachments_and_rubric(client, rev
         content_type="application/pdf",
         sha256="0" * 64,
     )
-    client.force_login(review.assignment.reviewer)
+    force_login_verified(client, review.assignment.reviewer)
     page = client.get(review_url(review))
     assert page.status_code == 200
     text = page.content.decode()
@@ -115,7 +115,7 @@ def test_reviewer_workplace_shows_application_attachments_and_rubric(client, rev
 def test_reviewer_workplace_links_attachments_to_the_checked_download(client, reviewing_round):
     review = reviewing_round["reviews"][0]
     deck = AttachmentFactory(application=reviewing_round["application"])
-    client.force_login(review.assignment.reviewer)
+    force_login_verified(client, review.assignment.reviewer)
     url = reverse("attachment-download", kwargs={"pk": deck.pk})
 
     page = client.get(review_url(review))
@@ -129,7 +129,7 @@ def test_reviewer_workplace_links_attachments_to_the_checked_download(client, re
 def test_reviewer_saves_draft_and_submits(client, reviewing_round):
     review = reviewing_round["reviews"][0]
     team, market = reviewing_round["criteria"]
-    client.force_login(review.assignment.reviewer)
+    force_login_verified(client, review.assignment.reviewer)
     fields = {f"criterion_{team.pk}": "7", "recommendation": "accept", "confidence": "4"}
     response = client.post(review_url(review), {**fields, "_save": "1"})
     assert response.status_code == 302
@@ -161,7 +161,7 @@ def test_reviewer_saves_draft_and_submits(client, reviewing_round):
 def test_reviewer_out_of_scale_score_shows_message(client, reviewing_round):
     review = reviewing_round["reviews"][0]
     _team, market = reviewing_round["criteria"]
-    client.force_login(review.assignment.reviewer)
+    force_login_verified(client, review.assignment.reviewer)
     response = client.post(review_url(review), {f"criterion_{market.pk}": "9", "_save": "1"})
     assert response.status_code == 200
     assert "“Market” takes a whole number from 1 to 5; got 9." in response.content.decode()
@@ -175,7 +175,7 @@ def test_blind_review_before_and_after_submitting(client, reviewing_round):
     alice_review, bob_review, carol_review = reviewing_round["reviews"]
     criteria = reviewing_round["criteria"]
     submit_scores(bob_review, criteria, [3, 2])
-    client.force_login(alice_review.assignment.reviewer)
+    force_login_verified(client, alice_review.assignment.reviewer)
     before = client.get(review_url(alice_review)).content.decode()
     assert "Weak market." not in before
     assert "Blind review" in before
@@ -192,7 +192,7 @@ def test_reviewer_declares_conflict_in_admin(client, reviewing_round):
     alice_review = reviewing_round["reviews"][0]
     alice = alice_review.assignment.reviewer
     startup = reviewing_round["application"].startup
-    client.force_login(alice)
+    force_login_verified(client, alice)
     url = reverse("admin:reviews_conflictofinterest_add")
     form = client.get(url)
     assert form.status_code == 200
@@ -297,7 +297,7 @@ def test_reviewer_cannot_open_another_reviewers_conflict(client, reviewing_round
     alice, bob, _ = reviewing_round["reviewers"]
     theirs = ConflictOfInterest.objects.create(reviewer=bob, startup=StartupFactory(), reason="x")
     mine = ConflictOfInterest.objects.create(reviewer=alice, startup=StartupFactory(), reason="y")
-    client.force_login(alice)
+    force_login_verified(client, alice)
     listing = client.get(reverse("admin:reviews_conflictofinterest_changelist"))
     assert list(listing.context["cl"].result_list) == [mine]
     url = reverse("admin:reviews_conflictofinterest_change", args=[theirs.pk])
@@ -343,7 +343,7 @@ def superuser():
 
 @pytest.mark.parametrize("who", ["coordinator", "superuser"])
 def test_nobody_deletes_a_submitted_review_in_the_admin(client, request, who, submitted):
-    client.force_login(request.getfixturevalue(who))
+    force_login_verified(client, request.getfixturevalue(who))
     review_delete = reverse("admin:reviews_review_delete", args=[submitted.pk])
     assert client.get(review_delete).status_code == 403
     assert client.post(review_delete, {"post": "yes"}).status_code == 403
@@ -364,7 +364,7 @@ def test_nobody_deletes_a_submitted_review_in_the_admin(client, request, who, su
     submitted.refresh_from_db()
     assert (submitted.status, Score.objects.filter(review=submitted).count()) == ("submitted", 2)
     # The reviewer's pages still answer.
-    client.force_login(submitted.assignment.reviewer)
+    force_login_verified(client, submitted.assignment.reviewer)
     assert client.get(reverse("admin:reviews_assignment_changelist")).status_code == 200
     assert client.get(review_url(submitted)).status_code == 200
 
@@ -388,7 +388,7 @@ def test_nothing_that_takes_a_submitted_review_with_it_is_deleted(
         "admin:auth_user_delete": submitted.assignment.reviewer_id,
         "admin:incubator_criterion_delete": submitted.scores.first().criterion_id,
     }
-    client.force_login(request.getfixturevalue(who))
+    force_login_verified(client, request.getfixturevalue(who))
 
     response = client.post(reverse(page, args=[objects[page]]), {"post": "yes"})
 
@@ -402,7 +402,7 @@ def test_coordinator_withdraws_assignments_with_a_reason(client, coordinator, su
     draft = ReviewFactory(assignment=AssignmentFactory(application=application))
     selected = [submitted.assignment_id, draft.assignment_id]
     changelist = reverse("admin:reviews_assignment_changelist")
-    client.force_login(coordinator)
+    force_login_verified(client, coordinator)
 
     asked = client.post(changelist, {"action": "withdraw_selected", "_selected_action": selected})
     assert asked.status_code == 200
@@ -424,14 +424,14 @@ def test_coordinator_withdraws_assignments_with_a_reason(client, coordinator, su
     )
     assert list(rows) == [(coordinator.pk, "Undeclared conflict found.")] * 2
     # The reviewers no longer see them; their pages answer 404, not 500.
-    client.force_login(submitted.assignment.reviewer)
+    force_login_verified(client, submitted.assignment.reviewer)
     listing = client.get(changelist)
     assert list(listing.context["cl"].result_list) == []
     assert client.get(review_url(submitted)).status_code == 404
 
 
 def test_withdraw_action_needs_a_reason(client, coordinator, submitted):
-    client.force_login(coordinator)
+    force_login_verified(client, coordinator)
     response = client.post(
         reverse("admin:reviews_assignment_changelist"),
         {
@@ -447,7 +447,7 @@ def test_withdraw_action_needs_a_reason(client, coordinator, submitted):
 
 
 def test_withdraw_action_is_not_offered_to_reviewers(client, submitted):
-    client.force_login(submitted.assignment.reviewer)
+    force_login_verified(client, submitted.assignment.reviewer)
     response = client.post(
         reverse("admin:reviews_assignment_changelist"),
         {

@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group, Permission
 from incubator.permissions import COORDINATORS_GROUP, REVIEWERS_GROUP
 from reviews.models import ReviewerProfile
 from tests.factories import CoordinatorFactory, ReviewerFactory, UserFactory
+from tests.twofactor import force_login_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +27,7 @@ def password_url(user) -> str:
 @pytest.fixture
 def grace(client):
     user = CoordinatorFactory(username="grace")
-    client.force_login(user)
+    force_login_verified(client, user)
     return user
 
 
@@ -247,7 +248,7 @@ def test_reviewer_accounts_are_never_deleted_in_the_admin(client, grace, mei):
 @pytest.mark.parametrize("role", ["reviewer", "founder"])
 def test_other_roles_cannot_open_reviewer_accounts(client, mei, role):
     user = ReviewerFactory(username="lin") if role == "reviewer" else UserFactory(is_staff=True)
-    client.force_login(user)
+    force_login_verified(client, user)
     assert client.get(LIST).status_code == 403
     assert client.get(change_url(mei)).status_code == 403
     assert client.get(password_url(mei)).status_code == 403
@@ -256,7 +257,7 @@ def test_other_roles_cannot_open_reviewer_accounts(client, mei, role):
 def test_superuser_manages_any_reviewer_including_a_coordinator(client, mei):
     both = ReviewerFactory(username="both")
     both.groups.add(Group.objects.get(name=COORDINATORS_GROUP))
-    client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
+    force_login_verified(client, UserFactory(username="root", is_superuser=True, is_staff=True))
     page = client.get(LIST)
     assert sorted(u.username for u in page.context["cl"].result_list) == ["both", "mei"]
     assert client.get(change_url(both)).status_code == 200

@@ -111,7 +111,7 @@ def test_dashboard_is_forbidden_to_other_roles(round_):
     StartupFactory(members=[member])
     for user in (ReviewerFactory(), member):
         client = Client()
-        client.force_login(user)
+        force_login_verified(client, user)
         assert client.get(URL).status_code == 403
 
 
@@ -119,7 +119,7 @@ def test_admin_index_links_the_dashboard_for_coordinators_only(client, coordinat
     force_login_verified(client, coordinator)
     assert 'href="/admin/dashboard/"' in client.get("/admin/").content.decode()
 
-    client.force_login(ReviewerFactory())
+    force_login_verified(client, ReviewerFactory())
     assert 'href="/admin/dashboard/"' not in client.get("/admin/").content.decode()
 
 
@@ -177,7 +177,7 @@ def test_dashboard_outbox_card_counts_and_links_to_the_filtered_list(client, coo
     NotificationFactory(status=NotificationStatus.FAILED)
     NotificationFactory(status=NotificationStatus.FAILED)
     NotificationFactory(status=NotificationStatus.SENT)
-    client.force_login(coordinator)
+    force_login_verified(client, coordinator)
 
     content = client.get(URL).content.decode()  # no round yet: the card shows all the same
 
@@ -188,7 +188,7 @@ def test_dashboard_outbox_card_counts_and_links_to_the_filtered_list(client, coo
 
 
 def test_dashboard_outbox_card_all_quiet_has_no_warning(client, coordinator, round_):
-    client.force_login(coordinator)
+    force_login_verified(client, coordinator)
 
     content = client.get(URL).content.decode()
 
@@ -200,7 +200,7 @@ def test_notification_admin_stale_filter_lists_the_stale_rows_only(client, coord
     stale = stale_notification()
     NotificationFactory(next_attempt_at=timezone.now() + timedelta(minutes=2))
     NotificationFactory(status=NotificationStatus.FAILED)
-    client.force_login(coordinator)
+    force_login_verified(client, coordinator)
 
     response = client.get(OUTBOX, {"stale": "yes"})
 
