@@ -6,6 +6,7 @@ from django.views.defaults import page_not_found
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -24,6 +25,8 @@ from .serializers import (
 
 class TokenView(ObtainAuthToken):
     authentication_classes = []
+    # JSON, like every other body of the API (ObtainAuthToken also reads forms).
+    parser_classes = [JSONParser]
 
     @extend_schema(
         summary="Get an API token",
@@ -63,7 +66,7 @@ class RoundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     serializer_class = RoundSerializer
     permission_classes = [ReadAnyoneWriteCoordinator]
     http_method_names = ["get", "post", "patch", "head", "options"]
-    lookup_value_regex = r"[^/]+"
+    lookup_value_converter = "int"
 
     def get_queryset(self):
         return Round.objects.prefetch_related(
