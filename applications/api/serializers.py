@@ -6,6 +6,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from incubator.api.fields import OptionalChoiceField
 from incubator.enums import Currency, Region, ServiceKind, Stage, Track
 from incubator.models import Round
 
@@ -37,6 +38,10 @@ class ApplicationSerializer(serializers.ModelSerializer):
         child=serializers.ChoiceField(choices=ServiceKind.choices), read_only=True
     )
     attachments = AttachmentSerializer(many=True, read_only=True)
+    # Not given yet on a draft: null, as everywhere in the API.
+    track = OptionalChoiceField(choices=Track.choices, read_only=True)
+    stage = OptionalChoiceField(choices=Stage.choices, read_only=True)
+    funding_currency = OptionalChoiceField(choices=Currency.choices, read_only=True)
 
     class Meta:
         model = Application
@@ -66,17 +71,15 @@ class ApplicationFieldsSerializer(serializers.Serializer):
     """The fields a start-up writes on a draft; every one optional on PATCH."""
 
     project_name = serializers.CharField(max_length=200)
-    track = serializers.ChoiceField(choices=Track.choices, allow_blank=True, required=False)
-    stage = serializers.ChoiceField(choices=Stage.choices, allow_blank=True, required=False)
+    track = OptionalChoiceField(choices=Track.choices, required=False)
+    stage = OptionalChoiceField(choices=Stage.choices, required=False)
     summary = serializers.CharField(
         max_length=10000, allow_blank=True, required=False, trim_whitespace=False
     )
     funding_amount = serializers.DecimalField(
         max_digits=14, decimal_places=2, min_value=0, allow_null=True, required=False
     )
-    funding_currency = serializers.ChoiceField(
-        choices=Currency.choices, allow_blank=True, required=False
-    )
+    funding_currency = OptionalChoiceField(choices=Currency.choices, required=False)
     needs = serializers.ListField(
         child=serializers.ChoiceField(choices=ServiceKind.choices),
         required=False,

@@ -7,7 +7,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import mixins, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -75,8 +75,8 @@ class ApplicationViewSet(
     serializer_class = ApplicationSerializer
     filterset_class = ApplicationFilter
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
-    # Any segment reaches the view: a malformed id answers DRF's JSON 404, not an HTML page.
-    lookup_value_regex = r"[^/]+"
+    # Ids are integers in the URL (a malformed one gets the API's JSON 404) and in the schema.
+    lookup_value_converter = "int"
     queryset = Application.objects.none()  # for the schema; get_queryset decides
 
     def get_queryset(self):
@@ -195,7 +195,7 @@ class ApplicationViewSet(
             413: OpenApiResponse(description="The request body is too large."),
         },
     )
-    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
     def attachments(self, request: Request, pk: str) -> Response:
         application = self._owned()
         serializer = AttachmentUploadSerializer(data=request.data)
@@ -232,7 +232,7 @@ class ApplicationViewSet(
 class StartupViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = StartupSerializer
     http_method_names = ["get", "patch", "head", "options"]
-    lookup_value_regex = r"[^/]+"
+    lookup_value_converter = "int"
 
     def get_queryset(self):
         return selectors.startups_visible_to(user=self.request.user).order_by("name", "pk")

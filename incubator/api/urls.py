@@ -7,7 +7,7 @@ from .views import RoundViewSet, TokenView
 
 app_name = "api"
 
-router = SimpleRouter(trailing_slash=True)
+router = SimpleRouter(trailing_slash=True, use_regex_path=False)
 router.register("rounds", RoundViewSet, basename="round")
 
 urlpatterns = [

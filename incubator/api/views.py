@@ -7,9 +7,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.defaults import page_not_found
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, parsers, renderers, status, viewsets
+from rest_framework import mixins, renderers, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import Throttled, ValidationError
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -91,7 +92,8 @@ class TokenView(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
     throttle_classes = [TokenRateThrottle]
-    parser_classes = [parsers.FormParser, parsers.MultiPartParser, parsers.JSONParser]
+    # JSON, like every other body of the API.
+    parser_classes = [JSONParser]
     renderer_classes = [renderers.JSONRenderer]
 
     @extend_schema(
@@ -152,7 +154,7 @@ class RoundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     serializer_class = RoundSerializer
     permission_classes = [ReadAnyoneWriteCoordinator]
     http_method_names = ["get", "post", "patch", "head", "options"]
-    lookup_value_regex = r"[^/]+"
+    lookup_value_converter = "int"
 
     def get_queryset(self):
         return Round.objects.prefetch_related(

@@ -7,6 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from incubator.api.filters import IdFilter
 from incubator.api.permissions import IsCoordinator
 from incubator.api.schema import error_responses
 from incubator.models import ServiceProvider
@@ -38,8 +39,8 @@ class ProviderViewSet(viewsets.ReadOnlyModelViewSet):
 
     permission_classes = [permissions.IsAuthenticated, IsCoordinator]
     serializer_class = ProviderSerializer
-    # Any id reaches the view, so a malformed one answers a JSON 404, not the router's HTML one.
-    lookup_value_regex = r"[^/]+"
+    # Ids are integers in the URL (a malformed one gets the API's JSON 404) and in the schema.
+    lookup_value_converter = "int"
     queryset = ServiceProvider.objects.order_by("name", "pk")
 
     @extend_schema(
@@ -83,7 +84,7 @@ class ProviderViewSet(viewsets.ReadOnlyModelViewSet):
 class NotificationFilter(django_filters.FilterSet):
     event = django_filters.ChoiceFilter(choices=[(event, event) for event in EVENTS])
     status = django_filters.ChoiceFilter(choices=NotificationStatus.choices)
-    provider = django_filters.ModelChoiceFilter(queryset=ServiceProvider.objects.all())
+    provider = IdFilter(field_name="provider_id", help_text="Only this provider's.")
 
     class Meta:
         model = Notification
@@ -100,7 +101,7 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     permission_classes = [permissions.IsAuthenticated, IsCoordinator]
     serializer_class = NotificationSerializer
-    lookup_value_regex = r"[^/]+"
+    lookup_value_converter = "int"
     queryset = Notification.objects.order_by("-created_at", "-id")
     filterset_class = NotificationFilter
 
@@ -112,8 +113,11 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             **ERRORS,
             **NOT_FOUND,
         },
-        description="Send a pending or failed notification now, with a fresh series of "
-        "attempts. A sent one answers 409.",
+        summary="Send a pending or failed notification again now",
+        description="Queues the row for delivery with a fresh series of attempts and answers it "
+        "as it stands then: `status` pending, `next_attempt_at` set. Delivery happens after this "
+        "answer, in a worker: read the row again (or watch its delivery log) for the outcome. A "
+        "sent notification answers 409.",
     )
     @action(detail=True, methods=["post"])
     def retry(self, request: Request, pk: str | None = None) -> Response:

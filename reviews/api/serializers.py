@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from applications.enums import ApplicationStatus
+from incubator.api.fields import OptionalChoiceField
 from incubator.enums import Region, ServiceKind, Track
 from reviews.enums import RankingMethod, Recommendation, ReviewStatus
 
@@ -27,7 +28,7 @@ class ScoreSerializer(serializers.Serializer):
 class OtherReviewSerializer(serializers.Serializer):
     label = serializers.CharField(help_text='"Reviewer 2": never a name.')
     scores = ScoreSerializer(many=True)
-    recommendation = serializers.ChoiceField(choices=Recommendation.choices, allow_blank=True)
+    recommendation = OptionalChoiceField(choices=Recommendation.choices)
     confidence = serializers.IntegerField(allow_null=True)
     comment = serializers.CharField(allow_blank=True)
     total = serializers.FloatField(allow_null=True)
@@ -38,7 +39,7 @@ class ReviewSerializer(serializers.Serializer):
     application = serializers.IntegerField()
     status = serializers.ChoiceField(choices=ReviewStatus.choices)
     scores = ScoreSerializer(many=True)
-    recommendation = serializers.ChoiceField(choices=Recommendation.choices, allow_blank=True)
+    recommendation = OptionalChoiceField(choices=Recommendation.choices)
     confidence = serializers.IntegerField(allow_null=True)
     comment = serializers.CharField(allow_blank=True)
     total = serializers.FloatField(
@@ -58,9 +59,7 @@ class ScoreInputSerializer(serializers.Serializer):
 
 class ReviewInputSerializer(serializers.Serializer):
     scores = ScoreInputSerializer(many=True, required=False)
-    recommendation = serializers.ChoiceField(
-        choices=Recommendation.choices, allow_blank=True, required=False
-    )
+    recommendation = OptionalChoiceField(choices=Recommendation.choices, required=False)
     confidence = serializers.IntegerField(min_value=1, max_value=5, allow_null=True, required=False)
     comment = serializers.CharField(
         allow_blank=True, max_length=20000, required=False, trim_whitespace=False

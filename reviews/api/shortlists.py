@@ -1,12 +1,12 @@
 """Shortlists, their exports and publishing, and decisions on applications (coordinators only)."""
 
+import django_filters
 from django.db.models import Count, Prefetch
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
-    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
 )
@@ -23,6 +23,7 @@ from applications.services import (
     DECISION_NOTE_MAX_LENGTH,
     decide_application,
 )
+from incubator.api.filters import IdFilter
 from incubator.api.permissions import IsCoordinator
 from incubator.api.schema import error_responses
 from incubator.enums import Region, ServiceKind, Track
@@ -39,14 +40,12 @@ from reviews.shortlists import (
 
 
 class FileRenderer(BaseRenderer):
-    """Lets a client ask for the file's own type; errors still answer as JSON text."""
+    """Lets a client ask for the file's own type (the view streams the file itself)."""
 
     charset = None
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
-        if isinstance(data, bytes):
-            return data
-        return JSONRenderer().render(data)
+        return data
 
 
 class CSVRenderer(FileRenderer):
@@ -61,6 +60,17 @@ class XLSXRenderer(FileRenderer):
 
 class CoordinatorAPIView:
     permission_classes = [IsCoordinator]
+
+
+class FileDownloadView(CoordinatorAPIView, APIView):
+    """A file in its own media type; an error is JSON, labelled as JSON, whatever `Accept` asked
+    for, so a client that saves the body never stores an error page as the file."""
+
+    def handle_exception(self, exc):
+        response = super().handle_exception(exc)
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
+        return response
 
 
 # --- serializers ---------------------------------------------------------------------------
@@ -191,24 +201,28 @@ def shortlist_response(shortlist: Shortlist, code: int = status.HTTP_200_OK) -> 
 # --- views ---------------------------------------------------------------------------------
 
 
+class ShortlistFilter(django_filters.FilterSet):
+    round = IdFilter(field_name="round_id", help_text="Only this round's shortlists.")
+
+    class Meta:
+        model = Shortlist
+        fields = ["round"]
+
+
 @extend_schema(tags=["shortlists"])
 class ShortlistListView(CoordinatorAPIView, generics.GenericAPIView):
     serializer_class = ShortlistSerializer
+    filterset_class = ShortlistFilter
 
     def get_queryset(self):
-        queryset = shortlist_queryset()
-        round_id = self.request.query_params.get("round")
-        if round_id and round_id.isdigit():
-            queryset = queryset.filter(round_id=int(round_id))
-        return queryset
+        return shortlist_queryset()
 
     @extend_schema(
         summary="List shortlists (newest first)",
-        parameters=[OpenApiParameter("round", int, description="only this round's shortlists")],
-        responses={200: ShortlistSerializer(many=True), **ERRORS, **NOT_FOUND},
+        responses={200: ShortlistSerializer(many=True), **BAD_VALUE, **ERRORS, **NOT_FOUND},
     )
     def get(self, request):
-        page = self.paginate_queryset(self.get_queryset())
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(ShortlistSerializer(page, many=True).data)
 
     @extend_schema(
@@ -302,8 +316,8 @@ def _export_shortlist(pk: int) -> Shortlist:
 
 
 @extend_schema(tags=["shortlists"])
-class ShortlistCSVView(CoordinatorAPIView, APIView):
-    renderer_classes = [JSONRenderer, CSVRenderer]
+class ShortlistCSVView(FileDownloadView):
+    renderer_classes = [CSVRenderer]
 
     @extend_schema(
         summary="The shortlist as CSV (UTF-8 with a byte-order mark), streamed",
@@ -318,8 +332,8 @@ class ShortlistCSVView(CoordinatorAPIView, APIView):
 
 
 @extend_schema(tags=["shortlists"])
-class ShortlistXLSXView(CoordinatorAPIView, APIView):
-    renderer_classes = [JSONRenderer, XLSXRenderer]
+class ShortlistXLSXView(FileDownloadView):
+    renderer_classes = [XLSXRenderer]
 
     @extend_schema(
         summary="The shortlist as an Excel workbook (XLSX)",
@@ -357,7 +371,8 @@ class ApplicationDecisionView(CoordinatorAPIView, APIView):
         data = DecisionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         decide_application(application=application, actor=request.user, **data.validated_data)
-        return Response(ApplicationSerializer(application).data)
+        # The request in the context makes attachment URLs absolute, as everywhere else.
+        return Response(ApplicationSerializer(application, context={"request": request}).data)
 
 
 urlpatterns = [

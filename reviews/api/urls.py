@@ -4,7 +4,7 @@ from rest_framework.routers import SimpleRouter
 from . import views
 from .reviewers import ReviewerViewSet
 
-router = SimpleRouter(trailing_slash=True)
+router = SimpleRouter(trailing_slash=True, use_regex_path=False)
 router.register("reviewers", ReviewerViewSet, basename="reviewer")
 
 urlpatterns = [

@@ -2,10 +2,10 @@
 
 from collections.abc import Mapping
 
+import django_filters
 from django.contrib.auth import get_user_model
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import (
-    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
 )
@@ -15,12 +15,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from applications.models import Startup
+from incubator.api.filters import IdFilter
 from incubator.api.permissions import IsCoordinator
 from incubator.api.schema import error_responses
 from incubator.models import Round
 from incubator.permissions import REVIEWERS_GROUP, is_coordinator
 from reviews import permissions as rules
-from reviews.models import Review
+from reviews.models import Assignment, Review
 from reviews.selectors import other_reviews, review_detail, round_ranking
 from reviews.services import assign_reviewers, declare_conflict, save_review, submit_review
 
@@ -53,14 +54,20 @@ class ReviewingView:
     permission_classes = [permissions.IsAuthenticated, ReviewsRole]
 
 
+class AssignmentFilter(django_filters.FilterSet):
+    round = IdFilter(field_name="application__round_id", help_text="Only this round's.")
+    reviewer = IdFilter(field_name="reviewer_id", help_text="Coordinators: only this reviewer.")
+
+    class Meta:
+        model = Assignment
+        fields = ["round", "reviewer"]
+
+
 class AssignmentList(ReviewingView, generics.ListAPIView):
+    filterset_class = AssignmentFilter
+
     @extend_schema(
-        operation_id="assignments_list",
         summary="Assignments: a reviewer's own, or all for a coordinator",
-        parameters=[
-            OpenApiParameter("round", int, description="Coordinators: only this round."),
-            OpenApiParameter("reviewer", int, description="Coordinators: only this reviewer."),
-        ],
         responses={
             200: OpenApiResponse(
                 AssignmentSerializer(many=True),
@@ -81,23 +88,13 @@ class AssignmentList(ReviewingView, generics.ListAPIView):
         return AssignmentSerializer
 
     def get_queryset(self):
-        queryset = (
+        return (
             # Withdrawn assignments are the admin's record; the API lists the working set.
             rules.assignments_visible_to(self.request.user)
             .active()
             .select_related("review")
             .order_by("due_at", "id")
         )
-        if is_coordinator(self.request.user):
-            for name in ("round", "reviewer"):
-                value = self.request.query_params.get(name)
-                if value in (None, ""):
-                    continue
-                if not value.isdigit():
-                    raise ValidationError({name: [f"Give the {name}'s id, a whole number."]})
-                field = "application__round_id" if name == "round" else "reviewer_id"
-                queryset = queryset.filter(**{field: int(value)})
-        return queryset
 
 
 def review_payload(review, user) -> dict:

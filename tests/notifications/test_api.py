@@ -281,5 +281,7 @@ def test_schema_documents_the_notification_endpoints(api):
         "400",
         "401",
         "403",
+        "406",
+        "415",
     }
     assert "409" in schema["paths"]["/api/v1/notifications/{id}/retry/"]["post"]["responses"]

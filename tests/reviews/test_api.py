@@ -71,7 +71,7 @@ def test_assignments_list_coordinator_sees_all_with_filters(api, reviewing_round
     assert by_round["count"] == 3
     bad = api.get("/api/v1/assignments/?round=autumn")
     assert bad.status_code == 400
-    assert bad.json() == {"round": ["Give the round's id, a whole number."]}
+    assert bad.json() == {"round": ["Enter a whole number."]}
 
 
 @pytest.mark.parametrize(("role", "code"), [("anonymous", 401), ("member", 403)])

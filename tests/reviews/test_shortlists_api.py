@@ -409,7 +409,7 @@ def test_shortlist_endpoints_are_in_the_schema(as_coordinator):
     ]:
         assert path in paths, path
     decision = paths["/api/v1/applications/{id}/decision/"]["post"]["responses"]
-    assert sorted(decision) == ["200", "400", "401", "403", "404", "409"]
+    assert sorted(decision) == ["200", "400", "401", "403", "404", "406", "409", "415"]
     assert schema["components"]["schemas"]["DecisionStatusEnum"]["enum"] == [
         "shortlisted",
         "accepted",
