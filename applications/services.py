@@ -59,6 +59,24 @@ class InvalidTransition(WorkflowError):
     """The application's current status does not allow the requested one."""
 
 
+class ApplicationGone(WorkflowError):
+    """The application was deleted by another request while this one waited for its lock."""
+
+
+def lock_application(application: Application) -> Application:
+    """The application's row, locked until the transaction ends; refused if it is gone.
+
+    A draft deleted by a concurrent request is still in hand (it was read before the wait),
+    but the lock finds no row once the deleting transaction commits.
+    """
+    try:
+        return Application.objects.select_for_update().get(pk=application.pk)
+    except Application.DoesNotExist as error:
+        raise ApplicationGone(
+            _("This application no longer exists: it was deleted in the meantime.")
+        ) from error
+
+
 def describe_refusal(current: Status, requested: Status) -> str:
     allowed = [status for status in Status if status in ALLOWED_TRANSITIONS[current]]
     if allowed:
@@ -88,7 +106,7 @@ def transition_application(
     """
     to_status = Status(to_status)
     with transaction.atomic():
-        locked = Application.objects.select_for_update().get(pk=application.pk)
+        locked = lock_application(application)
         current = Status(locked.status)
         if to_status not in ALLOWED_TRANSITIONS[current]:
             raise InvalidTransition(describe_refusal(current, to_status))
@@ -357,7 +375,7 @@ def update_draft(
     """Change a draft's fields; only the given ones change."""
     _ensure_member(actor, application.startup)
     with transaction.atomic():
-        locked = Application.objects.select_for_update().get(pk=application.pk)
+        locked = lock_application(application)
         _ensure_draft(locked, "change")
         changed = _apply_fields(locked, fields)
         _validate_application(locked)
@@ -369,7 +387,7 @@ def update_draft(
 def delete_draft(*, actor: AbstractBaseUser, application: Application) -> None:
     _ensure_member(actor, application.startup)
     with transaction.atomic():
-        locked = Application.objects.select_for_update().get(pk=application.pk)
+        locked = lock_application(application)
         _ensure_draft(locked, "delete")
         names = list(locked.attachments.values_list("file", flat=True))
         locked.delete()
@@ -550,7 +568,7 @@ def add_attachment(
     name, extension, mime = _check_upload(kind, uploaded)
     digest = _sha256(uploaded)
     with transaction.atomic():
-        locked = Application.objects.select_for_update().get(pk=application.pk)
+        locked = lock_application(application)
         _ensure_draft(locked, "attach")
         previous = list(locked.attachments.filter(kind=kind))
         if kind not in SINGLE_FILE_KINDS and len(previous) >= MAX_OTHER_ATTACHMENTS:

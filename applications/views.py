@@ -68,6 +68,15 @@ def _startup_or_404(request: HttpRequest):
     return startup
 
 
+def _round_or_404(value: str | None) -> Round:
+    """The round a query or form names by id; anything that is not one is a 404."""
+    try:
+        pk = int(value or "")
+    except ValueError as error:
+        raise Http404(_("No such round.")) from error
+    return get_object_or_404(Round, pk=pk)
+
+
 def _own_application(request: HttpRequest, pk: int) -> Application:
     # The portal is the start-ups' own: anything else is 404, as if it did not exist.
     return get_object_or_404(selectors.portal_applications(user=request.user), pk=pk)
@@ -90,7 +99,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def application_create(request: HttpRequest) -> HttpResponse:
     startup = _startup_or_404(request)
-    round_ = get_object_or_404(Round, pk=request.GET.get("round") or request.POST.get("round") or 0)
+    round_ = _round_or_404(request.GET.get("round") or request.POST.get("round"))
     form = ApplicationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

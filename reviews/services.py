@@ -64,6 +64,10 @@ class ReviewLocked(WorkflowError):
     """The review was submitted and can no longer change."""
 
 
+class ReviewGone(WorkflowError):
+    """The draft review was withdrawn (with its assignment) while this request waited for it."""
+
+
 # ---------------------------------------------------------------------------------------------
 # Conflicts
 
@@ -522,11 +526,20 @@ def assign_reviewers(*, round: Round, actor: AbstractBaseUser | None) -> Assignm
 
 
 def _lock_own_review(review: Review, actor: AbstractBaseUser) -> Review:
-    locked = (
-        Review.objects.select_for_update(of=("self",))
-        .select_related("assignment__application")
-        .get(pk=review.pk)
-    )
+    try:
+        locked = (
+            Review.objects.select_for_update(of=("self",))
+            .select_related("assignment__application")
+            .get(pk=review.pk)
+        )
+    except Review.DoesNotExist as error:
+        # A conflict of interest declared meanwhile withdraws the draft with its assignment.
+        raise ReviewGone(
+            _(
+                "This review no longer exists: its assignment was withdrawn in the meantime "
+                "(a conflict of interest was declared)."
+            )
+        ) from error
     if locked.assignment.reviewer_id != actor.pk:
         raise PermissionDenied("Only the assigned reviewer may change this review.")
     if locked.status == ReviewStatus.SUBMITTED:

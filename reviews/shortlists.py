@@ -12,6 +12,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from applications.enums import ApplicationStatus as Status
 from applications.models import Application
@@ -31,6 +32,8 @@ SHORTLISTABLE = frozenset({Status.UNDER_REVIEW, Status.SHORTLISTED})
 ALREADY_SHORTLISTED = frozenset({Status.SHORTLISTED, Status.ACCEPTED})
 REASON_MAX_LENGTH = ShortlistChange._meta.get_field("reason").max_length
 FILTER_NAMES = ("track", "region", "needs", "min_reviews", "status")
+# The size column's range (a PostgreSQL integer); no round comes near it.
+MAX_SIZE = 2**31 - 1
 
 
 class ShortlistPublished(WorkflowError):
@@ -60,8 +63,12 @@ def _validate_filters(filters: dict[str, Any]) -> dict[str, Any]:
         if value not in (None, "") and value not in allowed:
             errors[name] = f"“{value}” is not one of: {', '.join(allowed)}."
     min_reviews = filters.get("min_reviews")
-    if min_reviews is not None and (not isinstance(min_reviews, int) or min_reviews < 0):
-        errors["min_reviews"] = "Give a whole number of reviews, 0 or more."
+    if min_reviews is not None and (
+        not isinstance(min_reviews, int) or not 0 <= min_reviews <= MAX_SIZE
+    ):
+        errors["min_reviews"] = _("Give a whole number of reviews from 0 to %(max)d.") % {
+            "max": MAX_SIZE
+        }
     if errors:
         raise ValidationError(errors)
     return {name: filters[name] for name in FILTER_NAMES if filters.get(name) not in (None, "")}
@@ -144,8 +151,8 @@ def create_shortlist(
         errors["method"] = f"“{method}” is not one of: {', '.join(RankingMethod.values)}."
     if size is None and min_score is None:
         errors["size"] = "Give a size (the top N), a minimum score, or both."
-    elif size is not None and (not isinstance(size, int) or size < 1):
-        errors["size"] = "The size is a whole number, 1 or more."
+    elif size is not None and (not isinstance(size, int) or not 1 <= size <= MAX_SIZE):
+        errors["size"] = _("The size is a whole number from 1 to %(max)d.") % {"max": MAX_SIZE}
     if errors:
         raise ValidationError(errors)
     filters = _validate_filters(

@@ -8,6 +8,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from incubator import services
 from incubator.models import Criterion, Round
@@ -24,6 +25,8 @@ from .serializers import (
 
 class TokenView(ObtainAuthToken):
     authentication_classes = []
+    # ObtainAuthToken names DRF's own parsers; ours limit JSON's size and nesting.
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES
 
     @extend_schema(
         summary="Get an API token",

@@ -132,6 +132,12 @@ def test_create_draft_with_needs_checkboxes(logged_in, open_round):
     assert application.needs == ["training", "testing"]
 
 
+@pytest.mark.parametrize("value", ["abc", "", "1.5", "-", "99999999999999999999999"])
+def test_create_draft_page_with_a_round_that_is_not_one_answers_404(logged_in, value):
+    assert logged_in.get(f"/applications/new/?round={value}").status_code == 404
+    assert logged_in.post("/applications/new/", {"round": value}).status_code == 404
+
+
 def test_create_second_in_round_error_on_form(logged_in, draft, open_round):
     response = logged_in.post(
         f"/applications/new/?round={open_round.pk}",
