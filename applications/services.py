@@ -21,6 +21,7 @@ from incubator.exceptions import WorkflowError
 from incubator.models import Round
 from incubator.permissions import is_coordinator
 from incubator.services import new_account_errors
+from incubator.text import check_text
 
 from . import notifications
 from .enums import ApplicationStatus as Status
@@ -263,9 +264,19 @@ def ensure_round_open(round_: Round) -> None:
         )
 
 
+# Long text keeps line breaks and tabs; everything else people type here is one line, without
+# control characters (incubator/text.py). A password may hold any character it could be typed
+# with, except what the database cannot store.
+LONG_TEXT_FIELDS = frozenset({"summary", "description", "note"})
+FREE_TEXT_FIELDS = frozenset({"password"})
+
+
 def _check_text(field: str, value: object) -> None:
-    """Refuse text the database cannot store (NUL, lone surrogates) with the field named."""
+    """Refuse text that is not acceptable for `field`, with the field named."""
     if not isinstance(value, str):
+        return
+    if field not in FREE_TEXT_FIELDS:
+        check_text({field: value}, long=LONG_TEXT_FIELDS)
         return
     if "\x00" in value:
         raise ValidationError({field: _("Null characters are not allowed.")})
@@ -709,6 +720,7 @@ def decide_application(
         raise ValidationError(
             {"note": f"The note is longer than {DECISION_NOTE_MAX_LENGTH} characters."}
         )
+    check_text({"note": note}, long=["note"])
     with transaction.atomic():
         transition_application(
             application=application, to_status=Status(status), actor=actor, note=note.strip()

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from incubator.enums import Track
 from incubator.exceptions import WorkflowError
 from incubator.models import ServiceProvider, new_webhook_secret
+from incubator.text import text_errors
 
 from .enums import PROVIDER_TEST, NotificationChannel, NotificationStatus
 from .models import Notification
@@ -38,7 +39,7 @@ class NotificationAlreadySent(WorkflowError):
 
 
 def _clean_provider(provider: ServiceProvider) -> None:
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[str]] = text_errors({"name": provider.name})
     if not isinstance(provider.tracks, list) or any(
         track not in Track.values for track in provider.tracks
     ):

@@ -46,6 +46,7 @@ from incubator.exceptions import WorkflowError
 from incubator.models import Criterion, Round
 from incubator.permissions import REVIEWERS_GROUP, is_coordinator
 from incubator.services import new_account_errors
+from incubator.text import check_text, text_errors
 
 from . import notifications
 from .enums import Recommendation, ReviewStatus
@@ -88,6 +89,7 @@ def declare_conflict(
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": ["Say why there is a conflict of interest."]})
+    check_text({"reason": reason}, long=["reason"])
     if actor.pk != reviewer.pk and not is_coordinator(actor):
         raise PermissionDenied("Only a coordinator may record a conflict for another reviewer.")
     if not reviewer.groups.filter(name=REVIEWERS_GROUP).exists():
@@ -598,6 +600,7 @@ def save_review(
                 ]
         if comment is not None and len(comment) > 20000:
             errors["comment"] = ["Comments are at most 20,000 characters."]
+        errors.update(text_errors({"comment": comment}, long=["comment"]))
         if errors:
             raise ValidationError(errors)
 

@@ -21,6 +21,7 @@ from incubator.enums import Region, ServiceKind, Track
 from incubator.exceptions import WorkflowError
 from incubator.models import Round
 from incubator.permissions import is_coordinator
+from incubator.text import check_text, text_errors
 
 from . import notifications
 from .enums import RankingMethod, ShortlistChangeKind
@@ -78,6 +79,7 @@ def _validate_reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "Say why: the reason is recorded with the change."})
+    check_text({"reason": reason}, long=["reason"])
     if len(reason) > REASON_MAX_LENGTH:
         raise ValidationError({"reason": f"Keep the reason under {REASON_MAX_LENGTH} characters."})
     return reason
@@ -147,6 +149,8 @@ def create_shortlist(
         errors["name"] = "Give the shortlist a name."
     elif len(name) > Shortlist._meta.get_field("name").max_length:
         errors["name"] = "Keep the name under 200 characters."
+    else:
+        errors.update(text_errors({"name": name}))
     if method not in RankingMethod.values:
         errors["method"] = f"“{method}” is not one of: {', '.join(RankingMethod.values)}."
     if size is None and min_score is None:

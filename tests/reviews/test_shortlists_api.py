@@ -411,3 +411,17 @@ def test_shortlist_create_largest_size_takes_everyone(as_coordinator, round_, ra
 
     assert response.status_code == 201
     assert response.json()["entry_count"] == 3
+
+
+def test_shortlist_create_name_with_a_control_character_is_400(as_coordinator, round_, ranked):
+    response = as_coordinator.post(
+        "/api/v1/shortlists/",
+        {"round": round_.pk, "name": "Top\u0097", "size": 2},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "name": ["Use a single line of text without control characters (found U+0097)."]
+    }
+    assert round_.shortlists.count() == 0
