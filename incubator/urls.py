@@ -3,7 +3,9 @@
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponsePermanentRedirect, JsonResponse
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
+
+from incubator.api.docs import RedocView, SwaggerView
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -34,7 +36,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("incubator.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/docs/", SwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/redoc/", RedocView.as_view(url_name="schema"), name="api-redoc"),
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     # The applicant portal at the site root (applications/urls.py).

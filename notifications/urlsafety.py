@@ -359,15 +359,16 @@ def _refusal_message(host: str, address: IPAddress, refusal: Refusal) -> str:
     if refusal.embedded is not None:
         return (
             _(
-                "%(host)s leads to %(address)s, which carries the IPv4 address %(embedded)s, in "
-                "%(range)s (%(name)s); webhooks are only sent to public addresses."
+                "%(host)s leads to %(address)s, which carries the IPv4 address %(embedded)s, a "
+                "private, loopback, link-local or reserved address (%(name)s: %(range)s); "
+                "webhooks are only sent to public addresses."
             )
             % values
         )
     return (
         _(
-            "%(host)s leads to %(address)s, in %(range)s (%(name)s); webhooks are only sent to "
-            "public addresses."
+            "%(host)s leads to %(address)s, a private, loopback, link-local or reserved address "
+            "(%(name)s: %(range)s); webhooks are only sent to public addresses."
         )
         % values
     )

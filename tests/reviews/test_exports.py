@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 from applications.enums import ApplicationStatus
 from incubator.enums import Currency, Region, Stage, Track
 from reviews.exports import export_filename, headers, iter_csv, write_xlsx
-from reviews.models import Score
+from reviews.models import Score, Shortlist
 from reviews.shortlists import create_shortlist
 from tests.factories import ReviewerFactory, RoundFactory, StartupFactory
 from tests.reviews.scoring import scored_application
@@ -237,7 +237,10 @@ def test_xlsx_keeps_text_with_separators_as_typed(separated_shortlist, tmp_path)
 def test_xlsx_sheet_name_follows_excels_rules(name, sheet, coordinator, tmp_path):
     round_ = RoundFactory()
     scored_application(round_, [8, 7], reviewers=[ReviewerFactory(), ReviewerFactory()])
-    shortlist = create_shortlist(round=round_, name=name, actor=coordinator, size=1)
+    shortlist = create_shortlist(round=round_, name="Any", actor=coordinator, size=1)
+    # Stored as it is, as a name saved before names refused control characters would be.
+    Shortlist.objects.filter(pk=shortlist.pk).update(name=name)
+    shortlist.refresh_from_db()
     path = tmp_path / "out.xlsx"
 
     write_xlsx(shortlist, str(path))
