@@ -8,6 +8,9 @@ import ipaddress
 import socket
 
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from incubator.models import ServiceProvider
@@ -15,6 +18,7 @@ from notifications import outbox
 from notifications.enums import NotificationStatus
 from notifications.urlsafety import (
     UnsafeWebhookURL,
+    address_refusal,
     embedded_ipv4,
     parse_ipv4,
     resolve_webhook_target,
@@ -375,3 +379,28 @@ def test_deliver_notification_refuses_an_embedded_loopback_at_delivery(receiver,
     assert receiver.received() == []
     assert row.status == NotificationStatus.PENDING
     assert "carries the IPv4 address 127.0.0.1" in row.last_error
+
+
+@given(
+    url=st.one_of(
+        st.text(max_size=80),
+        st.builds(
+            lambda scheme, host, rest: f"{scheme}://{host}{rest}",
+            st.sampled_from(["http", "https", "HTTP", "ftp", ""]),
+            st.text(alphabet="0123456789abcdefx.:[]%@-_ü", max_size=40),
+            st.text(max_size=20),
+        ),
+    )
+)
+@hypothesis_settings(
+    max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_resolve_webhook_target_answers_any_string_with_a_target_or_a_refusal(
+    url, resolver, private_refused
+):
+    try:
+        target = resolve_webhook_target(url)
+    except UnsafeWebhookURL:
+        return
+    assert target.scheme in {"http", "https"}
+    assert address_refusal(ipaddress.ip_address(target.address)) is None
