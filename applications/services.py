@@ -21,6 +21,7 @@ from incubator.exceptions import WorkflowError
 from incubator.models import Round
 from incubator.permissions import is_coordinator
 from incubator.services import new_account_errors
+from incubator.text import check_text
 
 from . import notifications
 from .enums import ApplicationStatus as Status
@@ -59,6 +60,24 @@ class InvalidTransition(WorkflowError):
     """The application's current status does not allow the requested one."""
 
 
+class ApplicationGone(WorkflowError):
+    """The application was deleted by another request while this one waited for its lock."""
+
+
+def lock_application(application: Application) -> Application:
+    """The application's row, locked until the transaction ends; refused if it is gone.
+
+    A draft deleted by a concurrent request is still in hand (it was read before the wait),
+    but the lock finds no row once the deleting transaction commits.
+    """
+    try:
+        return Application.objects.select_for_update().get(pk=application.pk)
+    except Application.DoesNotExist as error:
+        raise ApplicationGone(
+            _("This application no longer exists: it was deleted in the meantime.")
+        ) from error
+
+
 def describe_refusal(current: Status, requested: Status) -> str:
     allowed = [status for status in Status if status in ALLOWED_TRANSITIONS[current]]
     if allowed:
@@ -90,7 +109,7 @@ def transition_application(
     """
     to_status = Status(to_status)
     with transaction.atomic():
-        locked = Application.objects.select_for_update().get(pk=application.pk)
+        locked = lock_application(application)
         current = Status(locked.status)
         if to_status not in ALLOWED_TRANSITIONS[current]:
             raise InvalidTransition(describe_refusal(current, to_status))
@@ -248,9 +267,19 @@ def ensure_round_open(round_: Round) -> None:
         )
 
 
+# Long text keeps line breaks and tabs; everything else people type here is one line, without
+# control characters (incubator/text.py). A password may hold any character it could be typed
+# with, except what the database cannot store.
+LONG_TEXT_FIELDS = frozenset({"summary", "description", "note"})
+FREE_TEXT_FIELDS = frozenset({"password"})
+
+
 def _check_text(field: str, value: object) -> None:
-    """Refuse text the database cannot store (NUL, lone surrogates) with the field named."""
+    """Refuse text that is not acceptable for `field`, with the field named."""
     if not isinstance(value, str):
+        return
+    if field not in FREE_TEXT_FIELDS:
+        check_text({field: value}, long=LONG_TEXT_FIELDS)
         return
     if "\x00" in value:
         raise ValidationError({field: _("Null characters are not allowed.")})
@@ -360,7 +389,7 @@ def update_draft(
     """Change a draft's fields; only the given ones change."""
     _ensure_member(actor, application.startup)
     with transaction.atomic():
-        locked = Application.objects.select_for_update().get(pk=application.pk)
+        locked = lock_application(application)
         _ensure_draft(locked, "change")
         changed = _apply_fields(locked, fields)
         _validate_application(locked)
@@ -372,7 +401,7 @@ def update_draft(
 def delete_draft(*, actor: AbstractBaseUser, application: Application) -> None:
     _ensure_member(actor, application.startup)
     with transaction.atomic():
-        locked = Application.objects.select_for_update().get(pk=application.pk)
+        locked = lock_application(application)
         _ensure_draft(locked, "delete")
         names = list(locked.attachments.values_list("file", flat=True))
         locked.delete()
@@ -553,7 +582,7 @@ def add_attachment(
     name, extension, mime = _check_upload(kind, uploaded)
     digest = _sha256(uploaded)
     with transaction.atomic():
-        locked = Application.objects.select_for_update().get(pk=application.pk)
+        locked = lock_application(application)
         _ensure_draft(locked, "attach")
         previous = list(locked.attachments.filter(kind=kind))
         if kind not in SINGLE_FILE_KINDS and len(previous) >= MAX_OTHER_ATTACHMENTS:
@@ -695,7 +724,6 @@ def decide_application(
         choices = ", ".join(s.value for s in Status if s in DECISION_STATUSES)
         raise ValidationError({"status": f"“{status}” is not a decision; choose one of {choices}."})
     for field, text in (("note", note), ("message_to_applicant", message_to_applicant)):
-        _check_text(field, text)
         if len(text) > DECISION_NOTE_MAX_LENGTH:
             raise ValidationError(
                 {
@@ -704,6 +732,10 @@ def decide_application(
                 }
             )
     message_to_applicant = message_to_applicant.strip()
+    check_text(
+        {"note": note, "message_to_applicant": message_to_applicant},
+        long=["note", "message_to_applicant"],
+    )
     with transaction.atomic():
         transition_application(
             application=application,

@@ -10,6 +10,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
@@ -23,6 +24,12 @@ from incubator.api.throttles import (
 )
 from incubator.exceptions import WorkflowError
 from incubator.models import Round
+from incubator.uploads import (
+    LimitedUploadHandler,
+    declared_body_too_large,
+    limit_uploads,
+    too_large_message,
+)
 
 from . import selectors, services
 from .enums import ApplicationStatus, AttachmentKind
@@ -93,6 +100,15 @@ def _startup_or_404(request: HttpRequest):
     return startup
 
 
+def _round_or_404(value: str | None) -> Round:
+    """The round a query or form names by id; anything that is not one is a 404."""
+    try:
+        pk = int(value or "")
+    except ValueError as error:
+        raise Http404(_("No such round.")) from error
+    return get_object_or_404(Round, pk=pk)
+
+
 def _own_application(request: HttpRequest, pk: int) -> Application:
     # The portal is the start-ups' own: anything else is 404, as if it did not exist.
     return get_object_or_404(selectors.portal_applications(user=request.user), pk=pk)
@@ -115,7 +131,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def application_create(request: HttpRequest) -> HttpResponse:
     startup = _startup_or_404(request)
-    round_ = get_object_or_404(Round, pk=request.GET.get("round") or request.POST.get("round") or 0)
+    round_ = _round_or_404(request.GET.get("round") or request.POST.get("round"))
     form = ApplicationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -204,8 +220,40 @@ def application_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@csrf_exempt  # CSRF would read the body first: _attachment_upload checks it after the limits
 def attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
     application = _own_application(request, pk)
+    limit = None
+    if request.method == "POST":
+        if declared_body_too_large(request):
+            return _upload_too_large(request, application)
+        limit = limit_uploads(request)
+    return _attachment_upload(request, application, limit)
+
+
+def _upload_too_large(request: HttpRequest, application: Application) -> HttpResponse:
+    kind = request.GET.get("kind", AttachmentKind.PITCH_DECK)
+    form = AttachmentForm({"kind": kind}, {})
+    form.is_valid()  # the file is missing: it was refused, which is the one error to show
+    form.errors.pop("file", None)
+    form.add_error("file", too_large_message())
+    return render(
+        request,
+        "applications/attachment_form.html",
+        {"form": form, "application": application},
+        status=413,
+    )
+
+
+@csrf_protect
+def _attachment_upload(
+    request: HttpRequest, application: Application, limit: LimitedUploadHandler | None
+) -> HttpResponse:
+    pk = application.pk
+    if limit is not None:
+        request.FILES  # noqa: B018 (reads the body through the limit, if the CSRF check did not)
+        if limit.exceeded:
+            return _upload_too_large(request, application)
     form = AttachmentForm(
         request.POST or None,
         request.FILES or None,

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from .exceptions import WorkflowError
 from .models import DEFAULT_PROGRAMME_NAME, Criterion, Programme, Round
 from .permissions import can_manage_account, is_coordinator
+from .text import text_errors
 
 ROUND_FIELDS = ("name", "opens_at", "closes_at", "review_deadline", "reviews_per_application")
 # Changing these on a criterion that has scores would change what the scores mean.
@@ -53,7 +54,7 @@ def _ensure_coordinator(actor: AbstractBaseUser) -> None:
 
 
 def _check_round(round_: Round) -> None:
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[str]] = text_errors({"name": round_.name})
     if round_.opens_at and round_.closes_at and round_.closes_at <= round_.opens_at:
         errors["closes_at"] = [_("A round must close after it opens.")]
     if round_.closes_at and round_.review_deadline and round_.review_deadline < round_.closes_at:

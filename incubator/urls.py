@@ -3,7 +3,9 @@
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponsePermanentRedirect
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
+
+from incubator.api.docs import RedocView, SwaggerView
 
 # Admin pages of models that moved to another app answer at their new address; old bookmarks
 # and links in e-mails follow.
@@ -29,7 +31,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("incubator.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/docs/", SwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/redoc/", RedocView.as_view(url_name="schema"), name="api-redoc"),
     # The health endpoint (notifications/views.py), also at its old address without the slash,
     # where monitors set up earlier poll it (reversing the name gives the last: the slash).
     path("healthz", include("notifications.urls")),

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from incubator.enums import Track
 from incubator.exceptions import WorkflowError
 from incubator.models import ServiceProvider, new_webhook_secret
+from incubator.text import text_errors
 
 from . import emails
 from .enums import PROVIDER_TEST, NotificationChannel, NotificationStatus
@@ -41,7 +42,7 @@ class NotificationAlreadySent(WorkflowError):
 
 
 def _clean_provider(provider: ServiceProvider) -> None:
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[str]] = text_errors({"name": provider.name})
     if not isinstance(provider.tracks, list) or any(
         track not in Track.values for track in provider.tracks
     ):

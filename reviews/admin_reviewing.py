@@ -455,10 +455,11 @@ class ReviewAdmin(admin.ModelAdmin):
     # -- the workplace --------------------------------------------------------------------
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        pk = _int_or_404(object_id)
-        if not self.get_queryset(request).filter(pk=pk).exists():
-            raise Http404(_("No such review."))
-        review = review_detail(pk=pk)
+        try:
+            # One read: a review withdrawn between two reads would otherwise be a 500.
+            review = review_detail(pk=_int_or_404(object_id), queryset=self.get_queryset(request))
+        except Review.DoesNotExist as error:
+            raise Http404(_("No such review.")) from error
         application = review.assignment.application
         criteria = list(Criterion.objects.filter(round_id=application.round_id))
         is_owner = review.assignment.reviewer_id == request.user.pk

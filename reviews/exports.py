@@ -3,6 +3,13 @@
 Rows are read with a server-side cursor (`iterator()`) and written as they come: the CSV is
 yielded in chunks, the XLSX is written by XlsxWriter in constant-memory mode, so neither holds
 the whole shortlist in memory.
+
+Formula injection (OWASP "CSV Injection"): in the CSV every field is quoted, and typed text that
+a spreadsheet would run as a formula gets an apostrophe before the dangerous character, at the
+start of the cell and after every `;` or `,` inside it (a spreadsheet told to split on `;` would
+otherwise start a new cell, and a formula, there). The database does this per row, so the export
+stays close to `COPY`'s speed. The XLSX needs none of it: its text cells are stored as text,
+never as formulas, so they hold exactly what was typed.
 """
 
 import csv
@@ -18,7 +25,7 @@ from typing import IO, Any
 
 import xlsxwriter
 from django.db.models import Case, CharField, F, Q, Value, When
-from django.db.models.functions import Concat
+from django.db.models.functions import Concat, Replace
 from django.http import FileResponse, HttpResponseBase, StreamingHttpResponse
 from django.utils import timezone, translation
 from django.utils.http import content_disposition_header
@@ -34,6 +41,8 @@ XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml
 BOM = "\ufeff"
 # OWASP's list: a cell starting with one of these is run as a formula by spreadsheet programs.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# Characters a spreadsheet may split a CSV line on besides the comma it was written with.
+CELL_SEPARATORS = (";", ",")
 ROWS_PER_CHUNK = 1000
 ITERATOR_CHUNK_SIZE = 2000
 
@@ -74,13 +83,23 @@ def headers(language: str | None = None) -> list[str]:
 
 
 def _neutralized(field: str) -> Case:
-    """Text a spreadsheet would run as a formula gets a leading apostrophe (OWASP), in SQL."""
+    """Typed text with an apostrophe before each formula character that starts a cell (OWASP):
+    at the start, and after a `;` or `,` inside the text. In SQL (REPLACE and LIKE: any
+    database), and only for the rare text that holds a separator at all."""
+    inside = F(field)
+    for separator in CELL_SEPARATORS:
+        for prefix in FORMULA_PREFIXES:
+            inside = Replace(inside, Value(separator + prefix), Value(f"{separator}'{prefix}"))
+    has_separator = Q()
+    for separator in CELL_SEPARATORS:
+        has_separator |= Q(**{f"{field}__contains": separator})
+    text = Case(When(has_separator, then=inside), default=F(field), output_field=CharField())
     starts_like_formula = Q()
     for prefix in FORMULA_PREFIXES:
         starts_like_formula |= Q(**{f"{field}__startswith": prefix})
     return Case(
-        When(starts_like_formula, then=Concat(Value("'"), F(field))),
-        default=F(field),
+        When(starts_like_formula, then=Concat(Value("'"), text)),
+        default=text,
         output_field=CharField(),
     )
 
@@ -107,21 +126,25 @@ def _needs_label() -> Case:
     return Case(*whens, default=Value(""), output_field=CharField())
 
 
-def entry_rows(shortlist: Shortlist) -> Iterator[tuple[Any, ...]]:
+def entry_rows(shortlist: Shortlist, *, neutralize: bool = True) -> Iterator[tuple[Any, ...]]:
     """One tuple per entry in rank order, in the columns' order, ready to write.
 
-    The database does the per-row work (labels, needs, neutralising typed text), so Python only
-    hands rows on: numbers stay int, Decimal and float (None when missing).
+    The database does the per-row work (labels, needs, neutralising typed text for a CSV), so
+    Python only hands rows on: numbers stay int, Decimal and float (None when missing).
     """
+
+    def text(field: str):
+        return _neutralized(field) if neutralize else F(field)
+
     columns = {
-        "c_startup": _neutralized("application__startup__name"),
-        "c_project": _neutralized("application__project_name"),
+        "c_startup": text("application__startup__name"),
+        "c_project": text("application__project_name"),
         "c_region": _label("application__startup__region", Region.choices),
         "c_track": _label("application__track", Track.choices),
         "c_stage": _label("application__stage", Stage.choices),
         "c_needs": _needs_label(),
         "c_status": _label("application__status", ApplicationStatus.choices),
-        "c_email": _neutralized("application__startup__contact_email"),
+        "c_email": text("application__startup__contact_email"),
     }
     return (
         ShortlistEntry.objects.filter(shortlist=shortlist)
@@ -159,13 +182,14 @@ class _Line:
 def iter_csv(shortlist: Shortlist, *, language: str | None = None) -> Iterator[bytes]:
     """The CSV file in chunks of bytes: a byte-order mark, the header row, one row per entry.
 
-    The csv module writes None as an empty cell and a float as repr() (the shortest text that
-    reads back as the same number); rows are written a chunk at a time.
+    Every field is quoted (a number too: spreadsheets still read it as a number); the csv module
+    writes None as an empty field and a float as repr() (the shortest text that reads back as
+    the same number); rows are written a chunk at a time.
     """
-    line = csv.writer(_Line())
+    line = csv.writer(_Line(), quoting=csv.QUOTE_ALL)
     yield (BOM + line.writerow(headers(language))).encode()
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
     rows = entry_rows(shortlist)
     while chunk := list(itertools.islice(rows, ROWS_PER_CHUNK)):
         writer.writerows(chunk)
@@ -218,11 +242,12 @@ def write_xlsx(
         sheet.write_string(0, index, header, bold)
     kinds = [column.kind for column in COLUMNS]
     row_number = 0
-    for row_number, row in enumerate(entry_rows(shortlist), start=1):
+    # Text as typed: a string cell is never run as a formula (strings_to_formulas is off).
+    for row_number, row in enumerate(entry_rows(shortlist, neutralize=False), start=1):
         for index, value in enumerate(row):
             if value is None or value == "":
                 continue
-            if kinds[index] in (TEXT, LABEL):  # already neutralised by the query
+            if kinds[index] in (TEXT, LABEL):
                 sheet.write_string(row_number, index, value)
             else:
                 number = float(value) if isinstance(value, Decimal) else value
@@ -231,10 +256,23 @@ def write_xlsx(
     workbook.close()
 
 
+SHEET_NAME_LIMIT = 31  # UTF-16 code units: a character beyond U+FFFF counts twice
+
+
 def _sheet_name(name: str) -> str:
-    # Excel: at most 31 characters, none of []:*?/\ and not starting or ending with '.
-    cleaned = re.sub(r"[\[\]:*?/\\]", " ", name).strip("' ") or "Shortlist"
-    return cleaned[:31]
+    """Excel's rules: at most 31 UTF-16 units, none of []:*?/\\ or control characters, not
+    starting or ending with an apostrophe (checked after shortening), not "History"."""
+    cleaned = " ".join(re.sub(r"[\[\]:*?/\\\x00-\x1f\x7f-\x9f]", " ", name).split())
+    kept, units = [], 0
+    for character in cleaned:
+        units += 2 if ord(character) > 0xFFFF else 1
+        if units > SHEET_NAME_LIMIT:
+            break
+        kept.append(character)
+    shortened = "".join(kept).strip("' ")
+    if not shortened or shortened.casefold() == "history":
+        return "Shortlist"
+    return shortened
 
 
 def export_response(

@@ -59,6 +59,7 @@ from incubator.permissions import (
     is_reviewer,
 )
 from incubator.services import new_account_errors, update_account
+from incubator.text import check_text, text_errors
 
 from . import notifications
 from .enums import Recommendation, ReviewStatus
@@ -81,6 +82,10 @@ class AssignmentWithdrawn(WorkflowError):
     """The assignment was withdrawn: its review no longer changes, and it is not withdrawn twice."""
 
 
+class ReviewGone(WorkflowError):
+    """The draft review was withdrawn (with its assignment) while this request waited for it."""
+
+
 # ---------------------------------------------------------------------------------------------
 # Conflicts
 
@@ -101,6 +106,7 @@ def declare_conflict(
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": ["Say why there is a conflict of interest."]})
+    check_text({"reason": reason}, long=["reason"])
     if actor.pk != reviewer.pk and not is_coordinator(actor):
         raise PermissionDenied("Only a coordinator may record a conflict for another reviewer.")
     if not reviewer.groups.filter(name=REVIEWERS_GROUP).exists():
@@ -564,11 +570,20 @@ def _lock_own_review(review: Review, actor: AbstractBaseUser) -> Review:
     # The assignment first, as withdraw_assignment locks them: a withdrawal and a save of the
     # same review wait for each other, and the one that comes second sees what the first did.
     Assignment.objects.select_for_update().filter(pk=review.assignment_id).first()
-    locked = (
-        Review.objects.select_for_update(of=("self",))
-        .select_related("assignment__application")
-        .get(pk=review.pk)
-    )
+    try:
+        locked = (
+            Review.objects.select_for_update(of=("self",))
+            .select_related("assignment__application")
+            .get(pk=review.pk)
+        )
+    except Review.DoesNotExist as error:
+        # A conflict of interest declared meanwhile withdraws the draft with its assignment.
+        raise ReviewGone(
+            _(
+                "This review no longer exists: its assignment was withdrawn in the meantime "
+                "(a conflict of interest was declared)."
+            )
+        ) from error
     if locked.assignment.reviewer_id != actor.pk:
         raise PermissionDenied("Only the assigned reviewer may change this review.")
     if locked.assignment.is_withdrawn:
@@ -631,6 +646,7 @@ def save_review(
                 ]
         if comment is not None and len(comment) > 20000:
             errors["comment"] = ["Comments are at most 20,000 characters."]
+        errors.update(text_errors({"comment": comment}, long=["comment"]))
         if errors:
             raise ValidationError(errors)
 

@@ -9,6 +9,7 @@ from incubator.enums import Region, ServiceKind, Track
 from incubator.models import Round
 
 from .enums import RankingMethod
+from .shortlists import MAX_SIZE
 
 
 def _optional(choices):
@@ -27,7 +28,11 @@ class ShortlistCreateForm(forms.Form):
         help_text=_("Normalised scores weigh a harsh and a lenient reviewer the same."),
     )
     size = forms.IntegerField(
-        label=_("Size (top N)"), min_value=1, required=False, help_text=_("Keep the first N.")
+        label=_("Size (top N)"),
+        min_value=1,
+        max_value=MAX_SIZE,
+        required=False,
+        help_text=_("Keep the first N."),
     )
     min_score = forms.FloatField(
         label=_("Minimum score"),
@@ -39,7 +44,9 @@ class ShortlistCreateForm(forms.Form):
     needs = forms.ChoiceField(
         label=_("Needs"), choices=_optional(ServiceKind.choices), required=False
     )
-    min_reviews = forms.IntegerField(label=_("Minimum reviews"), min_value=0, required=False)
+    min_reviews = forms.IntegerField(
+        label=_("Minimum reviews"), min_value=0, max_value=MAX_SIZE, required=False
+    )
     status = forms.ChoiceField(
         label=_("Status"),
         choices=_optional(ApplicationStatus.choices),
@@ -49,6 +56,8 @@ class ShortlistCreateForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        if {"size", "min_score"} & set(self.errors):
+            return data  # a bad size or score is already named
         if data.get("size") is None and data.get("min_score") is None:
             self.add_error("size", _("Give a size (the top N), a minimum score, or both."))
         return data

@@ -12,6 +12,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from applications.enums import ApplicationStatus as Status
 from applications.models import Application
@@ -20,6 +21,7 @@ from incubator.enums import Region, ServiceKind, Track
 from incubator.exceptions import WorkflowError
 from incubator.models import Round
 from incubator.permissions import is_coordinator
+from incubator.text import check_text, text_errors
 
 from . import notifications
 from .enums import RankingMethod, ShortlistChangeKind
@@ -31,6 +33,8 @@ SHORTLISTABLE = frozenset({Status.UNDER_REVIEW, Status.SHORTLISTED})
 ALREADY_SHORTLISTED = frozenset({Status.SHORTLISTED, Status.ACCEPTED})
 REASON_MAX_LENGTH = ShortlistChange._meta.get_field("reason").max_length
 FILTER_NAMES = ("track", "region", "needs", "min_reviews", "status")
+# The size column's range (a PostgreSQL integer); no round comes near it.
+MAX_SIZE = 2**31 - 1
 
 
 class ShortlistPublished(WorkflowError):
@@ -60,8 +64,12 @@ def _validate_filters(filters: dict[str, Any]) -> dict[str, Any]:
         if value not in (None, "") and value not in allowed:
             errors[name] = f"“{value}” is not one of: {', '.join(allowed)}."
     min_reviews = filters.get("min_reviews")
-    if min_reviews is not None and (not isinstance(min_reviews, int) or min_reviews < 0):
-        errors["min_reviews"] = "Give a whole number of reviews, 0 or more."
+    if min_reviews is not None and (
+        not isinstance(min_reviews, int) or not 0 <= min_reviews <= MAX_SIZE
+    ):
+        errors["min_reviews"] = _("Give a whole number of reviews from 0 to %(max)d.") % {
+            "max": MAX_SIZE
+        }
     if errors:
         raise ValidationError(errors)
     return {name: filters[name] for name in FILTER_NAMES if filters.get(name) not in (None, "")}
@@ -71,6 +79,7 @@ def _validate_reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "Say why: the reason is recorded with the change."})
+    check_text({"reason": reason}, long=["reason"])
     if len(reason) > REASON_MAX_LENGTH:
         raise ValidationError({"reason": f"Keep the reason under {REASON_MAX_LENGTH} characters."})
     return reason
@@ -140,12 +149,14 @@ def create_shortlist(
         errors["name"] = "Give the shortlist a name."
     elif len(name) > Shortlist._meta.get_field("name").max_length:
         errors["name"] = "Keep the name under 200 characters."
+    else:
+        errors.update(text_errors({"name": name}))
     if method not in RankingMethod.values:
         errors["method"] = f"“{method}” is not one of: {', '.join(RankingMethod.values)}."
     if size is None and min_score is None:
         errors["size"] = "Give a size (the top N), a minimum score, or both."
-    elif size is not None and (not isinstance(size, int) or size < 1):
-        errors["size"] = "The size is a whole number, 1 or more."
+    elif size is not None and (not isinstance(size, int) or not 1 <= size <= MAX_SIZE):
+        errors["size"] = _("The size is a whole number from 1 to %(max)d.") % {"max": MAX_SIZE}
     if errors:
         raise ValidationError(errors)
     filters = _validate_filters(

@@ -7,6 +7,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import mixins, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
+from rest_framework.exceptions import APIException
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -15,6 +16,7 @@ from rest_framework.views import APIView
 
 from incubator.api.schema import RETRY_AFTER, error_responses
 from incubator.api.throttles import RegisterRateThrottle
+from incubator.uploads import declared_body_too_large, limit_uploads, too_large_message
 
 from .. import selectors, services
 from ..models import Application
@@ -38,6 +40,14 @@ from .serializers import (
     StatusChangeSerializer,
     WithdrawSerializer,
 )
+
+
+class UploadTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "too_large"
+
+    def __init__(self) -> None:
+        super().__init__({"file": [too_large_message()]})
 
 
 @extend_schema_view(
@@ -81,6 +91,15 @@ class ApplicationViewSet(
 
     def get_queryset(self):
         return selectors.application_list(user=self.request.user)
+
+    def initial(self, request: Request, *args, **kwargs) -> None:
+        if self.action == "attachments":
+            # Before anything reads the body (a session's CSRF check reads the form): refuse
+            # by the declared length, and stop reading once the files pass the limit.
+            if declared_body_too_large(request):
+                raise UploadTooLarge
+            self.upload_limit = limit_uploads(request)
+        super().initial(request, *args, **kwargs)
 
     def get_object(self) -> Application:
         application = selectors.get_visible_application(
@@ -192,13 +211,19 @@ class ApplicationViewSet(
         responses={
             201: AttachmentSerializer,
             **error_responses(400, 401, 403, 404, 409, 415),
-            413: OpenApiResponse(description="The request body is too large."),
+            413: OpenApiResponse(
+                description='The file is larger than MAX_UPLOAD_MB (`{"file": [message]}`); '
+                "refused by the declared length before the body is read."
+            ),
         },
     )
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
     def attachments(self, request: Request, pk: str) -> Response:
         application = self._owned()
-        serializer = AttachmentUploadSerializer(data=request.data)
+        data = request.data
+        if self.upload_limit.exceeded:
+            raise UploadTooLarge
+        serializer = AttachmentUploadSerializer(data=data)
         serializer.is_valid(raise_exception=True)
         attachment = services.add_attachment(
             actor=request.user,

@@ -10,10 +10,10 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, renderers, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import Throttled, ValidationError
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from incubator import lockout, services, twofactor
@@ -92,8 +92,8 @@ class TokenView(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
     throttle_classes = [TokenRateThrottle]
-    # JSON, like every other body of the API.
-    parser_classes = [JSONParser]
+    # JSON, like every other body of the API, through our parser (size and nesting limits).
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES
     renderer_classes = [renderers.JSONRenderer]
 
     @extend_schema(

@@ -32,6 +32,7 @@ from reviews.enums import RankingMethod
 from reviews.exports import XLSX_CONTENT_TYPE, export_response
 from reviews.models import Shortlist, ShortlistEntry
 from reviews.shortlists import (
+    MAX_SIZE,
     add_to_shortlist,
     create_shortlist,
     publish_shortlist,
@@ -133,12 +134,16 @@ class ShortlistCreateSerializer(serializers.Serializer):
     round = serializers.PrimaryKeyRelatedField(queryset=Round.objects.all())
     name = serializers.CharField(max_length=200)
     method = serializers.ChoiceField(choices=RankingMethod.choices, default=RankingMethod.RAW)
-    size = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    size = serializers.IntegerField(
+        min_value=1, max_value=MAX_SIZE, required=False, allow_null=True
+    )
     min_score = serializers.FloatField(required=False, allow_null=True)
     track = serializers.ChoiceField(choices=Track.choices, required=False, allow_null=True)
     region = serializers.ChoiceField(choices=Region.choices, required=False, allow_null=True)
     needs = serializers.ChoiceField(choices=ServiceKind.choices, required=False, allow_null=True)
-    min_reviews = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    min_reviews = serializers.IntegerField(
+        min_value=0, max_value=MAX_SIZE, required=False, allow_null=True
+    )
     status = serializers.ChoiceField(
         choices=ApplicationStatus.choices, required=False, allow_null=True
     )

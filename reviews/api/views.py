@@ -188,7 +188,8 @@ class ReviewDetail(ReviewingView, APIView):
             ),
             comment=fields.get("comment"),
         )
-        review = review_detail(pk=pk)
+        # Saved; a conflict declared right after may already have withdrawn it.
+        review = visible_review(request, pk)
         return Response(ReviewSerializer(review_payload(review, request.user)).data)
 
 

@@ -244,12 +244,57 @@ def test_create_bad_value_400_names_field(founder, open_round, field, value):
 
 
 def test_create_odd_unicode_stored_verbatim(founder, open_round):
-    name = "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 ‮RTL‬ 😀 區塊鏈 e\u0301"
+    name = "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 RTL שלום 😀 區塊鏈 e\u0301 Ａ\u00a0Ｂ"
     response = client_for(founder).post(
         LIST, {"round": open_round.pk, "project_name": name}, format="json"
     )
     assert response.status_code == 201
     assert Application.objects.get().project_name == name
+
+
+ONE_LINE = "Use a single line of text without control characters (found {})."
+LONG_TEXT = "Control characters such as {} are not allowed; only line breaks and tabs are."
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "code"),
+    [
+        ("project_name", "Ledger\u0097", "U+0097"),  # a C1 control (category Cc)
+        ("project_name", "Ledger\u202eRTL", "U+202E"),  # a bidirectional override (Cf)
+        ("project_name", "Zero\u200bwidth", "U+200B"),
+        ("project_name", "Bell\x07", "U+0007"),
+        ("summary", "Line one\x1b[31m red", "U+001B"),
+        ("summary", "Soft\u00adhyphen", "U+00AD"),
+    ],
+)
+def test_create_control_character_400_names_field(founder, open_round, field, value, code):
+    data = {"round": open_round.pk, "project_name": "Ok", field: value}
+
+    response = client_for(founder).post(LIST, data, format="json")
+
+    assert response.status_code == 400
+    message = (ONE_LINE if field == "project_name" else LONG_TEXT).format(code)
+    assert response.json() == {field: [message]}
+    assert Application.objects.count() == 0
+
+
+def test_create_long_text_keeps_line_breaks_and_tabs(founder, open_round):
+    summary = "First line\r\nSecond\tcolumn\nThird"
+    data = {"round": open_round.pk, "project_name": "Ok", "summary": summary}
+
+    response = client_for(founder).post(LIST, data, format="json")
+
+    assert response.status_code == 201
+    assert Application.objects.get().summary == summary
+
+
+def test_patch_project_name_with_a_line_break_is_400(founder, draft):
+    response = client_for(founder).patch(
+        detail(draft), {"project_name": "Two\nlines"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {"project_name": [ONE_LINE.format("U+000A")]}
 
 
 def test_create_lone_surrogate_400_names_field(founder, open_round):

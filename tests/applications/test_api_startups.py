@@ -143,6 +143,10 @@ def test_patch_roles(other_founder, reviewer, coordinator_user, startup):
         ("name", ""),
         ("description", "d" * 5001),
         ("name", "a\x00b"),
+        ("name", "\u0097"),
+        ("name", "Acme\u202e"),
+        ("description", "Bell\x07"),
+        ("website", "https://acme.example/\u200b"),
     ],
 )
 def test_patch_bad_value_400_nothing_changed(founder, startup, field, value):

@@ -63,6 +63,45 @@ def test_signup_creates_user_and_startup_in_active_language(client):
     )
 
 
+def test_signup_startup_name_with_a_control_character_is_a_form_error(client):
+    response = client.post(
+        "/signup/",
+        {
+            "username": "mei",
+            "email": "mei@ledger.example",
+            "password1": "Pearl-River-2026",
+            "password2": "Pearl-River-2026",
+            "startup_name": "Ledger\u0097",
+            "region": "guangzhou",
+        },
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].errors == {
+        "startup_name": ["Use a single line of text without control characters (found U+0097)."]
+    }
+    assert Startup.objects.count() == 0
+
+
+def test_edit_summary_keeps_line_breaks_but_refuses_other_controls(logged_in, draft):
+    bad = logged_in.post(
+        f"/applications/{draft.pk}/edit/", {"project_name": "X", "summary": "One\r\nTwo\x07"}
+    )
+    good = logged_in.post(
+        f"/applications/{draft.pk}/edit/", {"project_name": "X", "summary": "One\r\nTwo\tthree"}
+    )
+
+    assert bad.status_code == 200
+    assert bad.context["form"].errors == {
+        "summary": [
+            "Control characters such as U+0007 are not allowed; only line breaks and tabs are."
+        ]
+    }
+    assert good.status_code == 302
+    draft.refresh_from_db()
+    assert draft.summary == "One\r\nTwo\tthree"
+
+
 def test_signup_errors_next_to_fields(client):
     response = client.post(
         "/signup/",
@@ -139,6 +178,12 @@ def test_create_draft_with_needs_checkboxes(logged_in, open_round):
     application = Application.objects.get()
     assert response["Location"] == f"/applications/{application.pk}/"
     assert application.needs == ["training", "testing"]
+
+
+@pytest.mark.parametrize("value", ["abc", "", "1.5", "-", "99999999999999999999999"])
+def test_create_draft_page_with_a_round_that_is_not_one_answers_404(logged_in, value):
+    assert logged_in.get(f"/applications/new/?round={value}").status_code == 404
+    assert logged_in.post("/applications/new/", {"round": value}).status_code == 404
 
 
 def test_create_second_in_round_error_on_form(logged_in, draft, open_round):

@@ -77,6 +77,10 @@ def test_register_in_chinese_sets_startup_language():
         ("password", "password"),
         ("startup_name", ""),
         ("region", "tokyo"),
+        ("startup_name", "\u0097"),
+        ("startup_name", "Pearl\u202eRiver"),
+        ("username", "alice\u0097"),
+        ("email", "alice\u200b@ledger.example"),
     ],
 )
 def test_register_bad_value_400_nothing_created(field, value):

@@ -425,3 +425,36 @@ def test_schema_documents_reviewing_endpoints(api):
         "/api/v1/rounds/{id}/ranking/",
     ):
         assert path in schema["paths"], path
+
+
+def test_review_put_comment_with_a_control_character_is_400(api, reviewing_round):
+    review = reviewing_round["reviews"][0]
+    api.force_authenticate(review.assignment.reviewer)
+
+    bad = api.put(f"/api/v1/reviews/{review.pk}/", {"comment": "Good\x1b[2J"}, format="json")
+    good = api.put(
+        f"/api/v1/reviews/{review.pk}/", {"comment": "Good team.\n\tWeak market."}, format="json"
+    )
+
+    assert bad.status_code == 400
+    assert bad.json() == {
+        "comment": [
+            "Control characters such as U+001B are not allowed; only line breaks and tabs are."
+        ]
+    }
+    assert good.status_code == 200
+    assert good.json()["comment"] == "Good team.\n\tWeak market."
+
+
+def test_conflict_reason_with_a_control_character_is_400(api, reviewing_round):
+    reviewer = reviewing_round["reviewers"][0]
+    api.force_authenticate(reviewer)
+
+    response = api.post(
+        "/api/v1/conflicts/",
+        {"startup": reviewing_round["application"].startup_id, "reason": "Brother\u0097"},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["reason"]

@@ -9,11 +9,12 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from openpyxl import load_workbook
 from openpyxl.utils.escape import unescape
+from rest_framework.test import APIClient
 
 from applications.enums import ApplicationStatus
 from incubator.enums import Currency, Region, Stage, Track
 from reviews.exports import export_filename, headers, iter_csv, write_xlsx
-from reviews.models import Score
+from reviews.models import Score, Shortlist
 from reviews.shortlists import create_shortlist
 from tests.factories import ReviewerFactory, RoundFactory, StartupFactory
 from tests.reviews.scoring import scored_application
@@ -74,7 +75,8 @@ def shortlist(coordinator):
     )
 
 
-def expected_rows(shortlist):
+def expected_rows(shortlist, *, neutralized=True):
+    text = neutralize if neutralized else str
     rows = []
     for entry in shortlist.entries.select_related("application__startup").order_by("rank"):
         application = entry.application
@@ -82,8 +84,8 @@ def expected_rows(shortlist):
             [
                 entry.rank,
                 application.pk,
-                neutralize(application.startup.name),
-                neutralize(application.project_name),
+                text(application.startup.name),
+                text(application.project_name),
                 "Hong Kong",
                 "Supply chain",
                 "Pilot",
@@ -144,9 +146,11 @@ def test_xlsx_round_trip_keeps_numbers_numeric(shortlist, tmp_path):
     # XLSX stores numbers with 16 significant digits (Excel itself computes with 15).
     assert rows[1:] == [
         [pytest.approx(v, rel=1e-15) if isinstance(v, float) else v for v in row]
-        for row in expected_rows(shortlist)
+        for row in expected_rows(shortlist, neutralized=False)
     ]
-    assert [row[2] for row in rows[3:]] == ["'" + text for text in INJECTIONS]
+    # Text as typed, stored as text: no apostrophe, and never a formula.
+    assert [row[2] for row in rows[3:]] == INJECTIONS
+    assert {cell.data_type for cell in sheet["C"][1:]} == {"s"}
     negative = [row[12] for row in rows[1:] if row[12] < 0]
     assert negative
     assert all(isinstance(value, float) for value in negative)
@@ -155,6 +159,109 @@ def test_xlsx_round_trip_keeps_numbers_numeric(shortlist, tmp_path):
     for row in sheet.iter_rows(min_row=2):
         assert all(cell.data_type != "f" for cell in row)
     assert all(cell.data_type == "n" for cell in sheet["M"][1:])
+
+
+def test_csv_quotes_every_field(shortlist):
+    content = b"".join(iter_csv(shortlist))[3:].decode()
+    first_row = content.splitlines()[1]
+    entry = shortlist.entries.order_by("rank").first()
+
+    assert content.splitlines()[0] == ",".join(f'"{header}"' for header in ENGLISH_HEADERS)
+    assert first_row.startswith(f'"1","{entry.application_id}","区块链金融科技有限公司",')
+    assert first_row.endswith(',"Under review","c0@example.org"')
+
+
+SEPARATED = [
+    ("Acme;=HYPERLINK(1)", "Acme;'=HYPERLINK(1)"),
+    ("Beta,+SUM(A1)", "Beta,'+SUM(A1)"),
+    ("Gamma;-2,@cmd", "Gamma;'-2,'@cmd"),
+    ("Delta;\tTab,\rReturn", "Delta;'\tTab,'\rReturn"),
+    ("=Epsilon;=1", "'=Epsilon;'=1"),
+    ("Zeta; =2, Ltd.", "Zeta; =2, Ltd."),
+    ("Eta;;=3", "Eta;;'=3"),
+]
+
+
+@pytest.fixture
+def separated_shortlist(coordinator):
+    round_ = RoundFactory()
+    reviewers = [ReviewerFactory(), ReviewerFactory()]
+    for index, (name, _expected) in enumerate(SEPARATED):
+        scored_application(
+            round_,
+            [10 - index, 9 - index],
+            reviewers=reviewers,
+            startup=StartupFactory(name=name),
+            project_name=f"{name} project",
+        )
+    return create_shortlist(round=round_, name="Split", actor=coordinator, size=len(SEPARATED))
+
+
+def test_csv_neutralises_formulas_after_a_separator_inside_a_cell(separated_shortlist):
+    rows = read_csv(b"".join(iter_csv(separated_shortlist)))[1:]
+
+    assert [row[2] for row in rows] == [expected for _name, expected in SEPARATED]
+    assert [row[3] for row in rows] == [f"{expected} project" for _name, expected in SEPARATED]
+
+
+def test_csv_split_on_semicolons_starts_no_cell_with_a_formula(separated_shortlist):
+    # A spreadsheet told to split on ";" (ignoring the quotes) sees these cells.
+    content = b"".join(iter_csv(separated_shortlist))[3:].decode()
+    cells = [cell.strip('"') for line in content.split("\r\n")[1:] for cell in line.split(";")]
+
+    assert [cell for cell in cells if cell[:1] in {"=", "+", "-", "@", "\t", "\r"}] == []
+
+
+def test_xlsx_keeps_text_with_separators_as_typed(separated_shortlist, tmp_path):
+    path = tmp_path / "out.xlsx"
+    write_xlsx(separated_shortlist, str(path))
+
+    sheet = load_workbook(path).active
+    names = [unescape(cell.value) for cell in sheet["C"][1:]]
+    assert names == [name for name, _expected in SEPARATED]
+    assert {cell.data_type for cell in sheet["C"][1:]} == {"s"}
+
+
+@pytest.mark.parametrize(
+    ("name", "sheet"),
+    [
+        ("x" * 30 + "'s finalists", "x" * 30),  # an apostrophe left at the cut
+        ("'Quoted'", "Quoted"),
+        ("Top/8: [final]?", "Top 8 final"),
+        ("🚀" * 20, "🚀" * 15),  # 31 UTF-16 units at most: 15 rockets, not 31
+        ("History", "Shortlist"),
+        ("'''", "Shortlist"),
+        ("Line\x97break\ttab", "Line break tab"),
+    ],
+)
+def test_xlsx_sheet_name_follows_excels_rules(name, sheet, coordinator, tmp_path):
+    round_ = RoundFactory()
+    scored_application(round_, [8, 7], reviewers=[ReviewerFactory(), ReviewerFactory()])
+    shortlist = create_shortlist(round=round_, name="Any", actor=coordinator, size=1)
+    # Stored as it is, as a name saved before names refused control characters would be.
+    Shortlist.objects.filter(pk=shortlist.pk).update(name=name)
+    shortlist.refresh_from_db()
+    path = tmp_path / "out.xlsx"
+
+    write_xlsx(shortlist, str(path))
+
+    assert load_workbook(path).sheetnames == [sheet]
+
+
+def test_xlsx_api_export_of_a_name_cut_at_an_apostrophe_answers_200(coordinator):
+    round_ = RoundFactory()
+    scored_application(round_, [8, 7], reviewers=[ReviewerFactory(), ReviewerFactory()])
+    shortlist = create_shortlist(
+        round=round_, name="Greater Bay Area finalists, Q4'26", actor=coordinator, size=1
+    )
+    client = APIClient()
+    client.force_authenticate(coordinator)
+
+    response = client.get(f"/api/v1/shortlists/{shortlist.pk}/export.xlsx")
+
+    assert response.status_code == 200
+    workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    assert workbook.sheetnames == ["Greater Bay Area finalists, Q4"]
 
 
 def test_export_headers_in_the_admins_language(shortlist):

@@ -249,3 +249,16 @@ def test_admin_superuser_acts_as_coordinator(shortlist):
     force_login_verified(client, UserFactory(is_staff=True, is_superuser=True))
 
     assert client.get(CHANGELIST).status_code == 200
+
+
+@pytest.mark.parametrize("field", ["size", "min_reviews"])
+def test_admin_create_form_number_beyond_the_column_names_it(admin_client, round_, field):
+    data = {"round": round_.pk, "name": "Huge", "method": "raw", "size": 2, field: 2**31}
+
+    response = admin_client.post(f"{CHANGELIST}add/", data)
+
+    assert response.status_code == 200
+    assert response.context["form"].errors == {
+        field: ["Ensure this value is less than or equal to 2147483647."]
+    }
+    assert Shortlist.objects.count() == 0

@@ -202,3 +202,23 @@ def test_publish_shortlist_refuses_when_an_entry_was_withdrawn(round_, ranked, c
     shortlist.refresh_from_db()
     assert shortlist.published_at is None
     assert StatusChange.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("arguments", "errors"),
+    [
+        ({"size": 2**31}, {"size": ["The size is a whole number from 1 to 2147483647."]}),
+        (
+            {"size": 1, "min_reviews": 2**31},
+            {"min_reviews": ["Give a whole number of reviews from 0 to 2147483647."]},
+        ),
+    ],
+)
+def test_create_shortlist_number_beyond_the_column_is_refused(coordinator, arguments, errors):
+    round_ = RoundFactory()
+
+    with pytest.raises(ValidationError) as refused:
+        create_shortlist(round=round_, name="Huge", actor=coordinator, **arguments)
+
+    assert refused.value.message_dict == errors
+    assert round_.shortlists.count() == 0

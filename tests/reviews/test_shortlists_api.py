@@ -294,8 +294,8 @@ def test_shortlist_export_headers_follow_the_language(as_coordinator, shortlist)
         f"/api/v1/shortlists/{shortlist.pk}/export.csv", HTTP_ACCEPT_LANGUAGE="zh-hans"
     )
 
-    header = b"".join(response.streaming_content).decode("utf-8-sig").splitlines()[0]
-    assert header.split(",")[0] == "排名"
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert next(csv.reader(io.StringIO(text)))[0] == "排名"
 
 
 def test_shortlist_export_missing_is_404(as_coordinator):
@@ -416,3 +416,51 @@ def test_shortlist_endpoints_are_in_the_schema(as_coordinator):
         "waitlisted",
         "rejected",
     ]
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"size": 2**31}, "size"),
+        ({"size": 2**63}, "size"),
+        ({"size": 10**40}, "size"),
+        ({"size": 2, "min_reviews": 2**31}, "min_reviews"),
+    ],
+)
+def test_shortlist_create_number_beyond_the_column_is_400_naming_it(
+    as_coordinator, round_, ranked, payload, field
+):
+    response = as_coordinator.post(
+        "/api/v1/shortlists/",
+        {"round": round_.pk, "name": "Huge", **payload},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 400
+    assert list(response.json()) == [field]
+    assert round_.shortlists.count() == 0
+
+
+def test_shortlist_create_largest_size_takes_everyone(as_coordinator, round_, ranked):
+    response = as_coordinator.post(
+        "/api/v1/shortlists/",
+        {"round": round_.pk, "name": "All", "size": 2**31 - 1},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 201
+    assert response.json()["entry_count"] == 3
+
+
+def test_shortlist_create_name_with_a_control_character_is_400(as_coordinator, round_, ranked):
+    response = as_coordinator.post(
+        "/api/v1/shortlists/",
+        {"round": round_.pk, "name": "Top\u0097", "size": 2},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "name": ["Use a single line of text without control characters (found U+0097)."]
+    }
+    assert round_.shortlists.count() == 0
