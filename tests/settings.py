@@ -14,8 +14,10 @@ os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="incubator-test-medi
 
 from incubator.settings import *  # noqa: F403 (test settings extend the real ones)
 
-# The in-process broker for unit tests: integration tests start a real worker on Redis.
-CELERY_TASK_ALWAYS_EAGER = True
+# The in-process broker for unit tests: integration tests start a real worker on Redis. That
+# worker (and its beat) publish to Redis as in production (TEST_WORKER=1 in its environment);
+# eager, beat would run the re-dispatch, and so deliveries, in its own process.
+CELERY_TASK_ALWAYS_EAGER = os.environ.get("TEST_WORKER") != "1"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES = {
