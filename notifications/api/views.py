@@ -108,8 +108,8 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             **ERRORS,
             **NOT_FOUND,
         },
-        description="Send a pending or failed notification now, with a fresh series of "
-        "attempts. A sent one answers 409.",
+        description="Send a pending or failed notification now, at the start of the retry "
+        "schedule again (`attempts` keeps counting every attempt). A sent one answers 409.",
     )
     @action(detail=True, methods=["post"])
     def retry(self, request: Request, pk: str | None = None) -> Response:
