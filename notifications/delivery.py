@@ -7,10 +7,13 @@ and records what it returns.
 
 import base64
 import hashlib
+import heapq
 import hmac
 import http.client
+import itertools
 import json
 import logging
+import os
 import smtplib
 import socket
 import threading
@@ -89,8 +92,8 @@ class Cutoff:
 
     A socket timeout bounds each blocking call, not their sum: a peer that trickles one byte a
     second keeps every call short and the delivery endless. So each step is given the time left
-    (`left()`), and from the moment a connection is watched (`watch`) a timer shuts it down at
-    the deadline, which makes whatever call is blocked on it return at once.
+    (`left()`), and from the moment a connection is watched (`watch`) the process's watchdog
+    shuts it down at the deadline, which makes whatever call is blocked on it return at once.
     """
 
     def __init__(self, seconds: float) -> None:
@@ -99,7 +102,6 @@ class Cutoff:
         self.expired = False
         self._finders: list[Callable[[], socket.socket | None]] = []
         self._lock = threading.Lock()
-        self._timer: threading.Timer | None = None
         self._closed = False
 
     def left(self) -> float:
@@ -113,12 +115,11 @@ class Cutoff:
         """Shut down the socket that `find` returns (then) when the deadline passes."""
         with self._lock:
             self._finders.append(find)
-            if self._timer is None and not self._closed:
-                self._timer = threading.Timer(max(self.ends_at - time.monotonic(), 0), self._cut)
-                self._timer.daemon = True
-                self._timer.start()
+            first = len(self._finders) == 1
+        if first:
+            _watchdog.add(self)
 
-    def _cut(self) -> None:
+    def cut(self) -> None:
         with self._lock:
             if self._closed:
                 return
@@ -135,8 +136,53 @@ class Cutoff:
     def __exit__(self, *exc_info) -> None:
         with self._lock:
             self._closed = True
-            if self._timer is not None:
-                self._timer.cancel()
+
+
+class Watchdog:
+    """One thread per process that cuts the connections whose deadline has passed. (A timer
+    thread per delivery cost more than the delivery's own network time on a busy machine.)
+    Deadlines are met to within SLACK seconds; finished deliveries are dropped when due."""
+
+    SLACK = 0.05
+
+    def __init__(self) -> None:
+        self._reset()
+        # A forked worker process starts with no thread and must not inherit a held lock.
+        os.register_at_fork(after_in_child=self._reset)
+
+    def _reset(self) -> None:
+        self._due: list[tuple[float, int, Cutoff]] = []
+        self._order = itertools.count()
+        self._wake = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def add(self, cutoff: Cutoff) -> None:
+        with self._wake:
+            heapq.heappush(self._due, (cutoff.ends_at, next(self._order), cutoff))
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="delivery-watchdog", daemon=True
+                )
+                self._thread.start()
+            elif self._due[0][2] is cutoff:
+                self._wake.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                now = time.monotonic()
+                due = []
+                while self._due and self._due[0][0] <= now:
+                    due.append(heapq.heappop(self._due)[2])
+                if not due:
+                    wait = self._due[0][0] - now if self._due else None
+                    self._wake.wait(None if wait is None else max(wait, self.SLACK))
+                    continue
+            for cutoff in due:
+                cutoff.cut()
+
+
+_watchdog = Watchdog()
 
 
 def _is_timeout(error: BaseException) -> bool:
