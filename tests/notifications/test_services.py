@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from notifications import outbox, sending, services
 from notifications.enums import NotificationStatus
-from notifications.models import NotificationAttempt
+from notifications.models import Notification, NotificationAttempt
 from tests.factories import (
     NotificationFactory,
     ServiceProviderFactory,
@@ -100,3 +100,19 @@ def test_rotate_provider_secret_replaces_it():
 
     assert rotated.webhook_secret != old
     assert rotated.webhook_secret.startswith("whsec_")
+
+
+def test_remove_gone_webhook_changes_nothing_when_the_url_changed_meanwhile(coordinator):
+    provider = ServiceProviderFactory(webhook_url="https://new.partner.example/hooks")
+    row = NotificationFactory(
+        channel="webhook", provider=provider, recipient="https://old.example/"
+    )
+
+    removed = services.remove_gone_webhook(
+        provider=provider, url="https://old.example/", notification=row, answer="HTTP 410: gone"
+    )
+
+    provider.refresh_from_db()
+    assert removed is False
+    assert provider.webhook_url == "https://new.partner.example/hooks"
+    assert not Notification.objects.filter(event="provider.webhook_gone").exists()
