@@ -1,12 +1,15 @@
-"""Notification fan-out through a real Celery worker and Redis, against Celery's own rate for an
-empty task on the same broker and worker, in the same run (DESIGN.md section 9, issue 6).
+"""Notification fan-out through a real Celery worker and Redis, against two limits measured in
+the same run (DESIGN.md section 9, issue 10): Celery's own rate for an empty task on the same
+broker and worker, and the rate of plain HTTP POSTs of the same signed bodies to the same
+receiver from as many processes as the worker has (no database, no broker).
 
 One shortlist is published to N providers that each have a webhook on a local receiver: the
 hook writes N webhook rows, N provider e-mails and one applicant e-mail, and hands them to the
 worker after commit. Deliveries per second are counted from the publish until no row is
 pending; the empty-task rate from sending as many `incubator.ping` tasks until the worker has
-acknowledged the last. E-mails go to Django's dummy backend: this measures the outbox and the
-webhook path, not an SMTP server.
+acknowledged the last; the POST rate from POSTing the webhook rows' bodies, signed as delivery
+signs them, as many times in all as there were deliveries. E-mails go to Django's dummy
+backend: this measures the outbox and the webhook path, not an SMTP server.
 
     .venv/bin/python bench/notifications.py --deliveries 2000
 
@@ -14,7 +17,9 @@ Needs PostgreSQL and Redis (see ENVIRONMENT.md); uses the database `incubator_be
 """
 
 import argparse
+import itertools
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -57,6 +62,57 @@ class KeepAliveReceiver:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+
+def post_share(url: str, requests: list[tuple[bytes, dict[str, str]]], start, results) -> None:
+    """One process of the POST limit: its share of the requests over one keep-alive
+    connection, as a delivery worker's process would send them, without a database or broker."""
+    import urllib3
+
+    parts = urlsplit(url)
+    pool = urllib3.HTTPConnectionPool(parts.hostname, parts.port, maxsize=1, retries=False)
+    start.wait()
+    answered = 0
+    for body, headers in requests:
+        response = pool.urlopen("POST", parts.path, body=body, headers=headers, redirect=False)
+        answered += 200 <= response.status < 300
+    results.put(answered)
+
+
+def post_rate(url: str, requests: list[tuple[bytes, dict[str, str]]], processes: int):
+    """POSTs per second from `processes` processes, each sending its share; returns the rate,
+    the seconds and the number of 2xx answers."""
+    context = multiprocessing.get_context("spawn")
+    start = context.Barrier(processes + 1)
+    results = context.Queue()
+    workers = [
+        context.Process(target=post_share, args=(url, requests[index::processes], start, results))
+        for index in range(processes)
+    ]
+    for worker in workers:
+        worker.start()
+    start.wait()  # every process is up and has imported what it needs
+    started = time.perf_counter()
+    answered = sum(results.get() for _ in workers)
+    seconds = time.perf_counter() - started
+    for worker in workers:
+        worker.join()
+    return len(requests) / seconds, seconds, answered
+
+
+def signed_requests(count: int) -> list[tuple[bytes, dict[str, str]]]:
+    """The webhook rows' bodies and headers as delivery builds them, repeated to `count`."""
+    from notifications.delivery import webhook_body, webhook_headers
+    from notifications.models import Notification
+    from notifications.urlsafety import resolve_webhook_target
+
+    requests = []
+    for row in Notification.objects.filter(channel="webhook").select_related("provider"):
+        body = webhook_body(row)
+        headers = webhook_headers(notification=row, secret=row.provider.webhook_secret, body=body)
+        headers["Host"] = resolve_webhook_target(row.provider.webhook_url).host_header
+        requests.append((body, headers))
+    return list(itertools.islice(itertools.cycle(requests), count))
 
 
 def configure(args: argparse.Namespace, queue: str) -> dict[str, str]:
@@ -275,16 +331,25 @@ def main() -> None:
 
     sent = Notification.objects.filter(status=NotificationStatus.SENT).count()
     failed = Notification.objects.exclude(status=NotificationStatus.SENT).count()
+    webhooks = receiver.count
+    post_limit, post_seconds, answered = post_rate(
+        receiver.url, signed_requests(sent), args.concurrency
+    )
     empty_rate = tasks / empty_seconds
     delivery_rate = sent / delivery_seconds
     print(f"worker: --pool {args.pool} --concurrency {args.concurrency}, broker {args.broker}")
     print(f"empty task ({tasks} x incubator.ping): {empty_seconds:.2f} s, {empty_rate:.0f}/s")
     print(
-        f"fan-out ({args.deliveries} webhooks received {receiver.count}, "
+        f"fan-out ({args.deliveries} webhooks received {webhooks}, "
         f"{sent - args.deliveries} e-mails; {failed} not sent): publish {published:.2f} s, "
         f"all delivered {delivery_seconds:.2f} s, {delivery_rate:.0f} deliveries/s"
     )
+    print(
+        f"plain POSTs ({sent} of the same signed bodies, {args.concurrency} processes, "
+        f"{answered} answered 2xx): {post_seconds:.2f} s, {post_limit:.0f}/s"
+    )
     print(f"ratio deliveries/empty: {delivery_rate / empty_rate:.2f} (target >= 0.5)")
+    print(f"ratio deliveries/POSTs: {delivery_rate / post_limit:.2f} (target >= 0.5)")
 
 
 if __name__ == "__main__":

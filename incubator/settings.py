@@ -149,6 +149,9 @@ if env.str("EMAIL_URL", default=""):
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="incubator@localhost")
+# Seconds an SMTP conversation may block: each call (connect, every reply, QUIT) in Django's
+# backend, and a notification's whole conversation in the outbox.
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Where the site is reached from outside: links in e-mails (the reviewer workplace) start here.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
@@ -356,10 +359,13 @@ NOTIFICATIONS_REDISPATCH_SECONDS = env.float("NOTIFICATIONS_REDISPATCH_SECONDS",
 NOTIFICATIONS_REDISPATCH_BATCH = env.int("NOTIFICATIONS_REDISPATCH_BATCH", default=500)
 # Rows per Celery message: a fan-out pays the broker's per-message cost once per chunk, while a
 # slow endpoint holds up at most the few rows that share its message. 1 = a message per row.
-# Keep chunk × (connect + read timeout) below CELERY_TASK_SOFT_TIME_LIMIT (16 × 13 s < 240 s).
+# Chunk × the longest delivery (WEBHOOK_TOTAL_TIMEOUT, EMAIL_TIMEOUT) stays below
+# CELERY_TASK_SOFT_TIME_LIMIT (16 × 10 s < 240 s); a chunk that still runs out of time keeps
+# what it sent and leaves the rest to the next dispatch.
 NOTIFICATIONS_DISPATCH_CHUNK = env.int("NOTIFICATIONS_DISPATCH_CHUNK", default=16)
-WEBHOOK_CONNECT_TIMEOUT = env.float("WEBHOOK_CONNECT_TIMEOUT", default=3)
-WEBHOOK_READ_TIMEOUT = env.float("WEBHOOK_READ_TIMEOUT", default=10)
+# Seconds one webhook delivery may take in all: connect, send, and the answer's status line and
+# headers (a 2xx body is not waited for). A slower endpoint gets a failed attempt and its backoff.
+WEBHOOK_TOTAL_TIMEOUT = env.float("WEBHOOK_TOTAL_TIMEOUT", default=10)
 CELERY_BEAT_SCHEDULE.update(
     {
         "notifications-redispatch-due": {

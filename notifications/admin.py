@@ -240,6 +240,7 @@ class NotificationAdmin(admin.ModelAdmin):
         "payload",
         "status",
         "attempts",
+        "attempts_since_retry",
         "next_attempt_at",
         "last_error",
         "sent_at",

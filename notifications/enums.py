@@ -31,6 +31,8 @@ APPLICATION_REJECTED = "application.rejected"
 PROVIDER_DIGEST = "provider.digest"
 # Sent on a coordinator's request, so a provider can check its endpoint and signature check.
 PROVIDER_TEST = "provider.test"
+# To the coordinators, when a provider's webhook endpoint answered 410 Gone and was removed.
+PROVIDER_WEBHOOK_GONE = "provider.webhook_gone"
 EVENTS = [
     APPLICATION_SUBMITTED,
     ASSIGNMENT_CREATED,
@@ -42,4 +44,5 @@ EVENTS = [
     APPLICATION_REJECTED,
     PROVIDER_DIGEST,
     PROVIDER_TEST,
+    PROVIDER_WEBHOOK_GONE,
 ]

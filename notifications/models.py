@@ -50,7 +50,12 @@ class Notification(models.Model):
         choices=NotificationStatus.choices,
         default=NotificationStatus.PENDING,
     )
+    # Every attempt ever made; the delivery log (NotificationAttempt) has one row for each.
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # The attempts since a coordinator last retried the row: the position in the retry schedule.
+    attempts_since_retry = models.PositiveSmallIntegerField(
+        _("attempts since the last retry"), default=0
+    )
     next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)

@@ -1,19 +1,17 @@
-"""The outbox's mechanics: writing rows once, handing them to Celery, re-dispatching the due ones,
-and delivering rows with their bookkeeping (DESIGN.md §7).
+"""The outbox's mechanics: writing rows once, handing them to Celery and re-dispatching the due
+ones (DESIGN.md §7). Delivering them, with their bookkeeping, is `sending.py`.
 
 It knows nothing of the apps above it: each app's `notifications.py` builds rows with
 `email_row` / `provider_rows`, freezing into them what the message needs (template, language,
 data), and passes them to `write_outbox` inside its own transaction."""
 
 import logging
-import random
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from celery import current_app
-from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
@@ -22,9 +20,8 @@ from kombu.exceptions import OperationalError as BrokerError
 
 from incubator.models import ServiceProvider
 
-from . import delivery
 from .enums import NotificationChannel, NotificationStatus
-from .models import Notification, NotificationAttempt
+from .models import Notification
 
 logger = logging.getLogger(__name__)
 
@@ -252,88 +249,3 @@ def redispatch_due_notifications(*, now: datetime | None = None) -> list[int]:
                 Notification.objects.filter(pk__in=ids).update(next_attempt_at=now + lease)
                 transaction.on_commit(lambda: dispatch_notifications(notification_ids=ids))
         return ids
-
-
-def retry_delay(attempts: int) -> float | None:
-    """Seconds before the next try after `attempts` failures, or None when they are used up."""
-    delays = settings.NOTIFICATIONS_RETRY_DELAYS
-    if attempts > len(delays):
-        return None
-    return delays[attempts - 1] * random.uniform(0.8, 1.2)  # noqa: S311 (jitter, not crypto)
-
-
-DELIVERY_FIELDS = ["attempts", "status", "next_attempt_at", "last_error", "sent_at"]
-
-
-def deliver_notifications(*, notification_ids: Iterable[int]) -> dict[int, str]:
-    """Send a few rows in one transaction: lock those still pending that no other worker is
-    sending (SKIP LOCKED), send each, record every attempt and outcome, commit once.
-
-    One commit per chunk rather than per row: the commit's disk flush is most of a delivery's
-    cost. The locks are held while sending, so no row is sent by two workers at once; a worker
-    that dies mid-chunk rolls the chunk back and beat sends it again, with the same webhook-id.
-    Returns each id's outcome: "sent", "pending" (to be retried), "failed" or "skipped".
-    """
-    notification_ids = list(notification_ids)
-    outcomes = dict.fromkeys(notification_ids, "skipped")
-    with transaction.atomic():
-        rows = list(
-            Notification.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("provider")
-            .filter(pk__in=notification_ids, status=NotificationStatus.PENDING)
-            .order_by("pk")
-        )
-        attempts = []
-        for row in rows:
-            started = timezone.now()
-            try:
-                outcome = delivery.send(row)
-            except SoftTimeLimitExceeded:
-                raise  # the whole chunk rolls back and beat sends it again
-            except Exception as error:
-                # A bug, not a transient failure: recorded on the row, which fails at once.
-                logger.exception("notification %s cannot be delivered", row.pk)
-                outcome = delivery.Outcome(
-                    succeeded=False,
-                    duration_ms=int((timezone.now() - started).total_seconds() * 1000),
-                    error=f"{type(error).__name__}: {error}",
-                    permanent=True,
-                )
-            attempts.append(
-                NotificationAttempt(
-                    notification=row,
-                    started_at=started,
-                    duration_ms=outcome.duration_ms,
-                    succeeded=outcome.succeeded,
-                    http_status=outcome.http_status,
-                    error=outcome.error,
-                )
-            )
-            _record_outcome(row, outcome)
-            outcomes[row.pk] = str(row.status)
-        if rows:
-            NotificationAttempt.objects.bulk_create(attempts)
-            Notification.objects.bulk_update(rows, DELIVERY_FIELDS)
-    return outcomes
-
-
-def deliver_notification(*, notification_id: int) -> str:
-    """Send one row (see deliver_notifications). Safe to run twice."""
-    return deliver_notifications(notification_ids=[notification_id])[notification_id]
-
-
-def _record_outcome(row: Notification, outcome) -> None:
-    row.attempts += 1
-    if outcome.succeeded:
-        row.status = NotificationStatus.SENT
-        row.sent_at = timezone.now()
-        row.next_attempt_at = None
-        row.last_error = ""
-        return
-    row.last_error = outcome.error
-    delay = None if outcome.permanent else retry_delay(row.attempts)
-    if delay is None:
-        row.status = NotificationStatus.FAILED
-        row.next_attempt_at = None
-    else:
-        row.next_attempt_at = timezone.now() + timedelta(seconds=delay)

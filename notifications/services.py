@@ -1,5 +1,5 @@
 """The outbox's own writes: provider endpoints (their webhook URL and signing secret), a
-coordinator's retry of a row, and a test webhook (DESIGN.md §7).
+coordinator's retry of a row, a test webhook, and an endpoint that is gone (DESIGN.md §7).
 
 Also the e-mail texts coordinators edit (`save_email_template`, `reset_email_template`).
 
@@ -12,21 +12,24 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from incubator.enums import Track
 from incubator.exceptions import WorkflowError
-from incubator.models import ServiceProvider, new_webhook_secret
+from incubator.models import DEFAULT_PROGRAMME_NAME, ServiceProvider, new_webhook_secret
+from incubator.permissions import COORDINATORS_GROUP
 from incubator.text import text_errors
 
 from . import emails
-from .enums import PROVIDER_TEST, NotificationChannel, NotificationStatus
+from .enums import PROVIDER_TEST, PROVIDER_WEBHOOK_GONE, NotificationChannel, NotificationStatus
 from .models import EmailTemplate, Notification
-from .outbox import build_row, dispatch_notifications, write_outbox
+from .outbox import build_row, dispatch_notifications, email_row, write_outbox
 from .urlsafety import validate_webhook_url
 
 logger = logging.getLogger(__name__)
@@ -137,7 +140,8 @@ def rotate_provider_secret(
 def retry_notification(
     *, actor: AbstractBaseUser | None, notification: Notification
 ) -> Notification:
-    """Send a pending or failed row now, with a fresh series of attempts; a sent one is final."""
+    """Send a pending or failed row now, at the start of the retry schedule again; `attempts`
+    keeps counting every attempt ever made. A sent row is final."""
     with transaction.atomic():
         locked = Notification.objects.select_for_update().get(pk=notification.pk)
         if locked.status == NotificationStatus.SENT:
@@ -145,11 +149,11 @@ def retry_notification(
                 _("This notification was already sent; it cannot be sent again.")
             )
         locked.status = NotificationStatus.PENDING
-        locked.attempts = 0
+        locked.attempts_since_retry = 0
         locked.next_attempt_at = timezone.now() + timedelta(
             seconds=settings.NOTIFICATIONS_DISPATCH_LEASE_SECONDS
         )
-        locked.save(update_fields=["status", "attempts", "next_attempt_at"])
+        locked.save(update_fields=["status", "attempts_since_retry", "next_attempt_at"])
         notification_id = locked.pk
         transaction.on_commit(lambda: dispatch_notifications(notification_ids=[notification_id]))
     logger.info("notification %s retried by %s", locked.pk, getattr(actor, "pk", None))
@@ -243,3 +247,79 @@ def reset_email_template(*, actor: AbstractBaseUser | None, name: str, language:
     if deleted:
         logger.info("e-mail text %s (%s) reset by %s", name, language, getattr(actor, "pk", None))
     return bool(deleted)
+
+
+def remove_gone_webhook(
+    *, provider: ServiceProvider, url: str, notification: Notification, answer: str
+) -> bool:
+    """The provider's endpoint `url` answered 410 Gone to `notification`: clear the provider's
+    webhook URL (it stays active and keeps receiving e-mails) and tell every active coordinator
+    by e-mail. Returns False, changing nothing, when the URL was changed meanwhile."""
+    with transaction.atomic():
+        locked = ServiceProvider.objects.select_for_update().get(pk=provider.pk)
+        if not url or locked.webhook_url != url:
+            return False
+        try:
+            update_provider(actor=None, provider=locked, webhook_url="")
+        except ValidationError:
+            # The provider's other fields no longer pass (data older than a rule): its row
+            # failed and shows so; a coordinator fixes the provider by hand.
+            logger.exception(
+                "provider %s: webhook %s is gone, but the provider cannot be saved",
+                provider.pk,
+                url,
+            )
+            return False
+        write_outbox(
+            _webhook_gone_rows(provider=locked, url=url, notification=notification, answer=answer)
+        )
+    logger.warning(
+        "provider %s: webhook %s answered 410 Gone to notification %s and was removed",
+        provider.pk,
+        url,
+        notification.pk,
+    )
+    return True
+
+
+def _webhook_gone_rows(
+    *, provider: ServiceProvider, url: str, notification: Notification, answer: str
+) -> list[Notification]:
+    # A coordinator's language is the one their latest e-mail from the outbox was written in
+    # (the apps above freeze a person's language into each row); without one, English.
+    latest_language = (
+        Notification.objects.filter(user=OuterRef("pk"), channel=NotificationChannel.EMAIL)
+        .order_by("-created_at", "-pk")
+        .values("language")[:1]
+    )
+    coordinators = (
+        get_user_model()
+        .objects.filter(is_active=True, groups__name=COORDINATORS_GROUP)
+        .exclude(email="")
+        .annotate(latest_language=Subquery(latest_language))
+        .order_by("pk")
+    )
+    payload = {
+        "template": "provider_webhook_gone",
+        "programme": notification.payload.get("programme") or DEFAULT_PROGRAMME_NAME,
+        "data": {
+            "provider": {"id": provider.pk, "name": provider.name},
+            "url": url,
+            "notification": notification.pk,
+            "event": notification.event,
+            "answer": answer,
+        },
+    }
+    now = timezone.now()
+    return [
+        email_row(
+            event=PROVIDER_WEBHOOK_GONE,
+            subject=f"notification:{notification.pk}",
+            recipient=coordinator.email,
+            language=coordinator.latest_language or "en",
+            payload=payload,
+            user=coordinator,
+            now=now,
+        )
+        for coordinator in coordinators
+    ]

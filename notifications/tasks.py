@@ -4,7 +4,7 @@ import logging
 
 from celery import shared_task
 
-from . import outbox
+from . import outbox, sending
 
 logger = logging.getLogger(__name__)
 
@@ -13,7 +13,7 @@ logger = logging.getLogger(__name__)
 def deliver_notifications(notification_ids: list[int]) -> dict[int, str]:
     """Deliver a few outbox rows; a row already sent, failed or being sent by another worker is
     left alone."""
-    outcomes = outbox.deliver_notifications(notification_ids=notification_ids)
+    outcomes = sending.deliver_notifications(notification_ids=notification_ids)
     logger.info("notifications delivered: %s", outcomes)
     return outcomes
 

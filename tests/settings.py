@@ -7,6 +7,8 @@ same suite against PostgreSQL and Redis.
 import os
 import tempfile
 
+import environ
+
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-production")
 os.environ.setdefault("DJANGO_HTTPS", "0")
 os.environ.setdefault("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", "1")
@@ -14,10 +16,17 @@ os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="incubator-test-medi
 
 from incubator.settings import *  # noqa: F403 (test settings extend the real ones)
 
-# The in-process broker for unit tests: integration tests start a real worker on Redis.
-CELERY_TASK_ALWAYS_EAGER = True
+# The in-process broker for unit tests: integration tests start a real worker on Redis. That
+# worker (and its beat) publish to Redis as in production (TEST_WORKER=1 in its environment);
+# eager, beat would run the re-dispatch, and so deliveries, in its own process.
+CELERY_TASK_ALWAYS_EAGER = os.environ.get("TEST_WORKER") != "1"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# E-mails stay in memory, except in a worker that a test points at a local SMTP server of its own
+# (TEST_SMTP_URL, set in that worker's environment only).
+if os.environ.get("TEST_SMTP_URL"):
+    vars().update(environ.Env.email_url_config(os.environ["TEST_SMTP_URL"]))
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES = {
     **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

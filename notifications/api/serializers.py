@@ -85,6 +85,9 @@ class NotificationSerializer(serializers.ModelSerializer):
     status = serializers.ChoiceField(choices=NotificationStatus.choices)
     provider = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     recipient = serializers.CharField(help_text="The e-mail address or webhook URL.")
+    attempts = serializers.IntegerField(
+        help_text="Every delivery attempt ever made, across coordinators' retries."
+    )
 
     class Meta:
         model = Notification

@@ -114,10 +114,10 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             **NOT_FOUND,
         },
         summary="Send a pending or failed notification again now",
-        description="Queues the row for delivery with a fresh series of attempts and answers it "
-        "as it stands then: `status` pending, `next_attempt_at` set. Delivery happens after this "
-        "answer, in a worker: read the row again (or watch its delivery log) for the outcome. A "
-        "sent notification answers 409.",
+        description="Queues the row for delivery at the start of the retry schedule again "
+        "(`attempts` keeps counting every attempt) and answers it as it stands then: `status` "
+        "pending, `next_attempt_at` set. Delivery happens after this answer, in a worker: read the "
+        "row again (or watch its delivery log) for the outcome. A sent notification answers 409.",
     )
     @action(detail=True, methods=["post"])
     def retry(self, request: Request, pk: str | None = None) -> Response:

@@ -45,6 +45,7 @@ class WorkerProcess:
             "DJANGO_SETTINGS_MODULE": "tests.settings",
             "CELERY_BROKER_URL": self.broker_url,
             "CELERY_RESULT_BACKEND": self.broker_url,
+            "TEST_WORKER": "1",
             **self.extra_env,
         }
         # A worker restarted on the same queue appends to the same log: read only what is new.

@@ -1,4 +1,5 @@
-"""A real HTTP server on 127.0.0.1 that records webhook requests and can be told to fail."""
+"""A real HTTP server on 127.0.0.1 that records webhook requests and can be told to fail, to
+answer slowly, to trickle its answer byte by byte, or never to answer."""
 
 import threading
 import time
@@ -14,13 +15,29 @@ class Received:
     status: int
 
 
+@dataclass
+class Answer:
+    """How the receiver answers the requests to one path."""
+
+    status: int = 200
+    body: bytes = b"ok"
+    # Seconds between two bytes of the body, sent after the status line and headers...
+    drip: float = 0.0
+    # ...or of the status line and headers too.
+    drip_head: bool = False
+    # Read the request, then answer nothing until the receiver stops.
+    hang: bool = False
+
+
 class WebhookReceiver:
     def __init__(self) -> None:
         self.requests: list[Received] = []
         self.statuses: list[int] = []  # answered in order, then `default_status`
         self.default_status = 200
         self.delay = 0.0
+        self.answers: dict[str, Answer] = {}  # by path: these paths answer as told
         self.lock = threading.Lock()
+        self.stopping = threading.Event()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -28,12 +45,19 @@ class WebhookReceiver:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
                 with receiver.lock:
-                    status = receiver.statuses.pop(0) if receiver.statuses else None
-                    status = status or receiver.default_status
+                    answer = receiver.answers.get(self.path)
+                    if answer is not None:
+                        status = answer.status
+                    else:
+                        status = receiver.statuses.pop(0) if receiver.statuses else None
+                        status = status or receiver.default_status
                     delay = receiver.delay
                     receiver.requests.append(
                         Received(self.path, dict(self.headers.items()), body, status)
                     )
+                if answer is not None:
+                    self.answer_as_told(answer)
+                    return
                 if delay:
                     time.sleep(delay)
                 self.send_response(status)
@@ -42,6 +66,31 @@ class WebhookReceiver:
                 self.send_header("Content-Length", "2")
                 self.end_headers()
                 self.wfile.write(b"ok")
+
+            def answer_as_told(self, answer: Answer) -> None:
+                self.close_connection = True
+                if answer.hang:
+                    receiver.stopping.wait()
+                    return
+                head = (
+                    f"HTTP/1.1 {answer.status} {self.responses.get(answer.status, ('',))[0]}\r\n"
+                    f"Content-Length: {len(answer.body)}\r\n\r\n"
+                ).encode("latin-1")
+                try:
+                    if answer.drip_head:
+                        self.trickle(head, answer.drip)
+                    else:
+                        self.wfile.write(head)
+                    self.trickle(answer.body, answer.drip)
+                except OSError:
+                    pass  # the client hung up: what a deadline does
+
+            def trickle(self, data: bytes, pause: float) -> None:
+                for index in range(len(data)):
+                    if pause and receiver.stopping.wait(pause):
+                        return
+                    self.wfile.write(data[index : index + 1])
+                    self.wfile.flush()
 
             def log_message(self, *args) -> None:
                 pass
@@ -59,6 +108,7 @@ class WebhookReceiver:
         return self
 
     def stop(self) -> None:
+        self.stopping.set()
         self.server.shutdown()
         self.server.server_close()
 

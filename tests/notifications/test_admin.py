@@ -186,7 +186,9 @@ def test_provider_admin_rotate_action_shows_the_new_secrets_in_the_page(admin_cl
 def test_notification_admin_retry_action_requeues_failed_and_refuses_sent(
     admin_client_, django_capture_on_commit_callbacks, mailoutbox
 ):
-    failed = NotificationFactory(status=NotificationStatus.FAILED, attempts=7)
+    failed = NotificationFactory(
+        status=NotificationStatus.FAILED, attempts=7, attempts_since_retry=7
+    )
     sent = NotificationFactory(status=NotificationStatus.SENT)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -197,7 +199,7 @@ def test_notification_admin_retry_action_requeues_failed_and_refuses_sent(
         )
 
     failed.refresh_from_db()
-    assert (failed.status, failed.attempts) == ("sent", 1)
+    assert (failed.status, failed.attempts, failed.attempts_since_retry) == ("sent", 8, 1)
     assert len(mailoutbox) == 1
     messages = texts(response)
     assert any("already sent" in text for text in messages)

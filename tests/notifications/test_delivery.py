@@ -1,13 +1,15 @@
-"""Delivery of one row to a real HTTP receiver and to the e-mail outbox, and the SSRF guard."""
+"""Delivery of one row to a real HTTP receiver, to the e-mail outbox and to a real local SMTP
+server; the whole-delivery deadline, permanent failures, and the SSRF guard."""
 
 import socket
+import time
 from datetime import UTC, datetime
 
 import pytest
 from django.core import mail
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from notifications import outbox
+from notifications import sending
 from notifications.delivery import sign
 from notifications.enums import NotificationStatus
 from notifications.models import Notification, NotificationAttempt
@@ -17,6 +19,8 @@ from notifications.urlsafety import (
     resolve_webhook_target,
 )
 from tests.factories import NotificationFactory, ServiceProviderFactory
+
+from .receiver import Answer
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +40,7 @@ def test_deliver_notification_webhook_is_signed_per_standard_webhooks(receiver):
     provider = ServiceProviderFactory(webhook_url=receiver.url)
     row = webhook_row(provider)
 
-    assert outbox.deliver_notification(notification_id=row.pk) == "sent"
+    assert sending.deliver_notification(notification_id=row.pk) == "sent"
 
     [request] = receiver.received()
     assert request.path == "/hooks"
@@ -62,7 +66,7 @@ def test_deliver_notification_failure_is_recorded_and_rescheduled(receiver, sett
     receiver.default_status = 503
     row = webhook_row(ServiceProviderFactory(webhook_url=receiver.url))
 
-    assert outbox.deliver_notification(notification_id=row.pk) == "pending"
+    assert sending.deliver_notification(notification_id=row.pk) == "pending"
 
     row.refresh_from_db()
     assert (row.status, row.attempts, row.last_error) == ("pending", 1, "HTTP 503: ok")
@@ -70,7 +74,7 @@ def test_deliver_notification_failure_is_recorded_and_rescheduled(receiver, sett
     assert (attempt.succeeded, attempt.http_status, attempt.error) == (False, 503, "HTTP 503: ok")
     assert 80 <= (row.next_attempt_at - attempt.started_at).total_seconds() <= 121
 
-    assert outbox.deliver_notification(notification_id=row.pk) == "failed"
+    assert sending.deliver_notification(notification_id=row.pk) == "failed"
     row.refresh_from_db()
     assert (row.status, row.attempts, row.next_attempt_at) == ("failed", 2, None)
 
@@ -79,7 +83,7 @@ def test_deliver_notification_does_not_follow_redirects(receiver):
     receiver.default_status = 302
     row = webhook_row(ServiceProviderFactory(webhook_url=receiver.url))
 
-    outbox.deliver_notification(notification_id=row.pk)
+    sending.deliver_notification(notification_id=row.pk)
 
     row.refresh_from_db()
     assert len(receiver.received()) == 1
@@ -91,8 +95,8 @@ def test_deliver_notification_skips_a_row_already_sent(receiver):
         ServiceProviderFactory(webhook_url=receiver.url), status=NotificationStatus.SENT
     )
 
-    assert outbox.deliver_notification(notification_id=row.pk) == "skipped"
-    assert outbox.deliver_notification(notification_id=row.pk + 1000) == "skipped"
+    assert sending.deliver_notification(notification_id=row.pk) == "skipped"
+    assert sending.deliver_notification(notification_id=row.pk + 1000) == "skipped"
     assert receiver.received() == []
 
 
@@ -102,7 +106,7 @@ def test_deliver_notification_connection_refused_is_a_transient_failure():
         port = probe.getsockname()[1]
     row = webhook_row(ServiceProviderFactory(webhook_url=f"http://127.0.0.1:{port}/x"))
 
-    outbox.deliver_notification(notification_id=row.pk)
+    sending.deliver_notification(notification_id=row.pk)
 
     row.refresh_from_db()
     assert row.status == "pending"
@@ -113,7 +117,7 @@ def test_deliver_notification_to_deactivated_provider_fails_without_retry(receiv
     provider = ServiceProviderFactory(webhook_url=receiver.url, active=False)
     row = webhook_row(provider)
 
-    assert outbox.deliver_notification(notification_id=row.pk) == "failed"
+    assert sending.deliver_notification(notification_id=row.pk) == "failed"
     assert receiver.received() == []
 
 
@@ -122,7 +126,7 @@ def test_deliver_notification_refuses_a_private_address_at_delivery(receiver, se
     row = webhook_row(ServiceProviderFactory(webhook_url=receiver.url))
     settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
 
-    outbox.deliver_notification(notification_id=row.pk)
+    sending.deliver_notification(notification_id=row.pk)
 
     row.refresh_from_db()
     assert receiver.received() == []
@@ -133,7 +137,7 @@ def test_deliver_notification_refuses_a_private_address_at_delivery(receiver, se
 def test_deliver_notification_email_has_text_and_html(mailoutbox):
     row = NotificationFactory(recipient="ceo@acme.example", language="zh-hans")
 
-    outbox.deliver_notification(notification_id=row.pk)
+    sending.deliver_notification(notification_id=row.pk)
 
     [message] = mailoutbox
     assert message.to == ["ceo@acme.example"]
@@ -151,7 +155,7 @@ def test_deliver_notification_smtp_error_is_recorded(settings):
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 2
     row = NotificationFactory()
 
-    outbox.deliver_notification(notification_id=row.pk)
+    sending.deliver_notification(notification_id=row.pk)
 
     attempt = NotificationAttempt.objects.get(notification=row)
     assert attempt.succeeded is False
@@ -243,9 +247,192 @@ def test_deliver_notification_connects_to_the_checked_address_without_resolving_
     provider = ServiceProviderFactory(webhook_url=f"http://hooks.partner.example:{port}/in")
     row = webhook_row(provider)
 
-    assert outbox.deliver_notification(notification_id=row.pk) == "sent"
+    assert sending.deliver_notification(notification_id=row.pk) == "sent"
 
     [request] = receiver.received()
     assert asked == ["hooks.partner.example"]  # resolved once, for the check
     assert request.headers["Host"] == f"hooks.partner.example:{port}"
     assert request.path == "/in"
+
+
+# --- One deadline for the whole delivery (issue 10) --------------------------------------------
+
+
+def deliver_timed(row) -> tuple[str, float]:
+    started = time.monotonic()
+    outcome = sending.deliver_notification(notification_id=row.pk)
+    return outcome, time.monotonic() - started
+
+
+def test_deliver_notification_to_a_receiver_trickling_its_200_body_is_sent_at_once(
+    receiver, settings
+):
+    # The 2xx status is the answer: the body (60 bytes, one a second) is not waited for.
+    settings.WEBHOOK_TOTAL_TIMEOUT = 5
+    receiver.answers["/hooks/drip"] = Answer(status=200, body=b"x" * 60, drip=1.0)
+    row = webhook_row(ServiceProviderFactory(webhook_url=f"{receiver.url}/drip"))
+
+    outcome, took = deliver_timed(row)
+
+    assert outcome == "sent"
+    assert took < 2
+    row.refresh_from_db()
+    assert (row.status, row.attempts, row.last_error) == ("sent", 1, "")
+    attempt = NotificationAttempt.objects.get(notification=row)
+    assert (attempt.succeeded, attempt.http_status) == (True, 200)
+
+
+def test_deliver_notification_to_a_receiver_that_never_answers_times_out_with_backoff(
+    receiver, settings
+):
+    settings.WEBHOOK_TOTAL_TIMEOUT = 1
+    settings.NOTIFICATIONS_RETRY_DELAYS = [100.0]
+    receiver.answers["/hooks/hang"] = Answer(hang=True)
+    row = webhook_row(ServiceProviderFactory(webhook_url=f"{receiver.url}/hang"))
+
+    outcome, took = deliver_timed(row)
+
+    assert outcome == "pending"
+    assert took < 3
+    row.refresh_from_db()
+    attempt = NotificationAttempt.objects.get(notification=row)
+    assert (row.status, row.attempts, row.last_error) == ("pending", 1, "timed out after 1 s")
+    assert (attempt.succeeded, attempt.http_status, attempt.error) == (
+        False,
+        None,
+        "timed out after 1 s",
+    )
+    assert 900 <= attempt.duration_ms < 3000
+    assert 80 <= (row.next_attempt_at - attempt.started_at).total_seconds() <= 121
+
+
+def test_deliver_notification_deadline_holds_against_a_status_line_trickled_byte_by_byte(
+    receiver, settings
+):
+    # Every byte arrives well within any per-read timeout; only a deadline for the whole
+    # delivery stops it (the head is ~40 bytes: 20 s at this pace).
+    settings.WEBHOOK_TOTAL_TIMEOUT = 1.5
+    receiver.answers["/hooks/slow"] = Answer(status=200, drip=0.5, drip_head=True)
+    row = webhook_row(ServiceProviderFactory(webhook_url=f"{receiver.url}/slow"))
+
+    outcome, took = deliver_timed(row)
+
+    assert outcome == "pending"
+    assert took < 3.5
+    row.refresh_from_db()
+    assert row.last_error == "timed out after 1.5 s"
+
+
+def test_deliver_notification_error_body_is_read_only_until_the_deadline(receiver, settings):
+    settings.WEBHOOK_TOTAL_TIMEOUT = 1.5
+    receiver.answers["/hooks/err"] = Answer(status=500, body=b"overloaded" + b"." * 50, drip=0.1)
+    row = webhook_row(ServiceProviderFactory(webhook_url=f"{receiver.url}/err"))
+
+    outcome, took = deliver_timed(row)
+
+    assert outcome == "pending"
+    assert took < 3.5
+    attempt = NotificationAttempt.objects.get(notification=row)
+    # The status arrived in time: an HTTP failure with what came of the body, not a timeout.
+    assert attempt.http_status == 500
+    assert attempt.error.startswith("HTTP 500: overloaded")
+    assert len(attempt.error) < len("HTTP 500: overloaded") + 50
+
+
+@pytest.mark.parametrize(
+    ("status", "outcome", "next_attempt"),
+    [
+        (400, "failed", False),
+        (401, "failed", False),
+        (404, "failed", False),
+        (422, "failed", False),
+        (408, "pending", True),
+        (409, "pending", True),
+        (425, "pending", True),
+        (429, "pending", True),
+        (500, "pending", True),
+        (503, "pending", True),
+    ],
+)
+def test_deliver_notification_4xx_is_permanent_except_408_409_425_429(
+    receiver, settings, status, outcome, next_attempt
+):
+    settings.NOTIFICATIONS_RETRY_DELAYS = [100.0, 200.0]
+    receiver.answers["/hooks/answer"] = Answer(status=status, body=b"the endpoint says no")
+    row = webhook_row(ServiceProviderFactory(webhook_url=f"{receiver.url}/answer"))
+
+    assert sending.deliver_notification(notification_id=row.pk) == outcome
+
+    row.refresh_from_db()
+    assert (row.status, row.attempts, row.last_error) == (
+        outcome,
+        1,
+        f"HTTP {status}: the endpoint says no",
+    )
+    assert (row.next_attempt_at is not None) == next_attempt
+    attempt = NotificationAttempt.objects.get(notification=row)
+    assert (attempt.succeeded, attempt.http_status) == (False, status)
+
+
+def use_smtp(settings, server, timeout: float) -> None:
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
+    settings.EMAIL_TIMEOUT = timeout
+
+
+def test_deliver_notification_email_to_an_smtp_server_is_sent(settings, smtp_server):
+    server = smtp_server()
+    use_smtp(settings, server, timeout=5)
+    row = NotificationFactory(recipient="ceo@acme.example")
+
+    assert sending.deliver_notification(notification_id=row.pk) == "sent"
+
+    [accepted] = server.messages()
+    assert (accepted.recipients, accepted.notification_id) == (["ceo@acme.example"], str(row.pk))
+
+
+def test_deliver_notification_email_to_a_stalled_smtp_server_times_out(settings, smtp_server):
+    server = smtp_server(stall_connections=1)  # accepts the connection, never says a word
+    use_smtp(settings, server, timeout=1)
+    settings.NOTIFICATIONS_RETRY_DELAYS = [100.0]
+    row = NotificationFactory()
+
+    outcome, took = deliver_timed(row)
+
+    assert outcome == "pending"
+    assert took < 3
+    row.refresh_from_db()
+    assert (row.attempts, row.last_error) == (1, "timed out after 1 s")
+    assert server.messages() == []
+
+
+def test_deliver_notification_email_deadline_holds_against_slow_replies(settings, smtp_server):
+    # Each reply comes after 0.4 s, well within the 1.5 s per-call timeout; the conversation
+    # (greeting, EHLO, MAIL, RCPT, DATA, the message, QUIT) would take about 3 s.
+    server = smtp_server(reply_delay=0.4)
+    use_smtp(settings, server, timeout=1.5)
+    row = NotificationFactory()
+
+    outcome, took = deliver_timed(row)
+
+    assert outcome == "pending"
+    assert took < 3
+    row.refresh_from_db()
+    assert row.last_error == "timed out after 1.5 s"
+
+
+def test_deliver_notification_email_accepted_then_stalled_on_quit_counts_as_sent(
+    settings, smtp_server
+):
+    # Django's backend would wait in quit(); the message was accepted before, so it is sent.
+    server = smtp_server(stall_on_quit=True)
+    use_smtp(settings, server, timeout=1)
+    row = NotificationFactory()
+
+    outcome, took = deliver_timed(row)
+
+    assert outcome == "sent"
+    assert took < 3
+    assert len(server.messages()) == 1
+    row.refresh_from_db()
+    assert (row.status, row.attempts, row.last_error) == ("sent", 1, "")

@@ -6,8 +6,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from notifications import outbox, services
+from notifications import outbox, sending, services
 from notifications.enums import NotificationStatus
+from notifications.models import Notification, NotificationAttempt
 from tests.factories import (
     NotificationFactory,
     ServiceProviderFactory,
@@ -30,17 +31,6 @@ def test_redispatch_due_notifications_takes_due_pending_rows_and_leases_them(set
     assert outbox.redispatch_due_notifications(now=now) == []
 
 
-def test_retry_delay_grows_and_stops_after_the_last(settings):
-    settings.NOTIFICATIONS_RETRY_DELAYS = [60.0, 300.0]
-
-    first = outbox.retry_delay(1)
-    second = outbox.retry_delay(2)
-
-    assert 48 <= first <= 72
-    assert 240 <= second <= 360
-    assert outbox.retry_delay(3) is None
-
-
 def test_retry_notification_of_a_sent_row_is_refused():
     notification = NotificationFactory(status=NotificationStatus.SENT)
 
@@ -48,13 +38,42 @@ def test_retry_notification_of_a_sent_row_is_refused():
         services.retry_notification(actor=None, notification=notification)
 
 
-def test_retry_notification_of_a_failed_row_starts_a_fresh_series():
-    notification = NotificationFactory(status=NotificationStatus.FAILED, attempts=7)
+def test_retry_notification_keeps_the_count_and_restarts_the_schedule(receiver, settings):
+    # Two delays: a series is three attempts. This row used up a series (and more before).
+    settings.NOTIFICATIONS_RETRY_DELAYS = [100.0, 200.0]
+    receiver.default_status = 503
+    provider = ServiceProviderFactory(webhook_url=receiver.url)
+    notification = NotificationFactory(
+        channel="webhook",
+        recipient=receiver.url,
+        provider=provider,
+        payload={"data": {}},
+        status=NotificationStatus.FAILED,
+        attempts=7,
+        attempts_since_retry=3,
+    )
 
     services.retry_notification(actor=None, notification=notification)
 
     notification.refresh_from_db()
-    assert (notification.status, notification.attempts) == ("pending", 0)
+    assert (
+        notification.status,
+        notification.attempts,
+        notification.attempts_since_retry,
+    ) == ("pending", 7, 0)
+
+    # The next failure is the first of a new series: the first delay, not "used up".
+    assert sending.deliver_notification(notification_id=notification.pk) == "pending"
+
+    notification.refresh_from_db()
+    attempt = NotificationAttempt.objects.get(notification=notification)
+    assert (notification.attempts, notification.attempts_since_retry) == (8, 1)
+    assert 80 <= (notification.next_attempt_at - attempt.started_at).total_seconds() <= 121
+    assert sending.deliver_notification(notification_id=notification.pk) == "pending"
+    assert sending.deliver_notification(notification_id=notification.pk) == "failed"
+    notification.refresh_from_db()
+    assert (notification.attempts, notification.attempts_since_retry) == (10, 3)
+    assert NotificationAttempt.objects.filter(notification=notification).count() == 3
 
 
 def test_create_provider_refuses_unknown_tracks_and_unsafe_urls(settings):
@@ -105,3 +124,19 @@ def test_update_provider_keeps_the_secret_otherwise():
 
     provider.refresh_from_db()
     assert provider.webhook_secret == old
+
+
+def test_remove_gone_webhook_changes_nothing_when_the_url_changed_meanwhile(coordinator):
+    provider = ServiceProviderFactory(webhook_url="https://new.partner.example/hooks")
+    row = NotificationFactory(
+        channel="webhook", provider=provider, recipient="https://old.example/"
+    )
+
+    removed = services.remove_gone_webhook(
+        provider=provider, url="https://old.example/", notification=row, answer="HTTP 410: gone"
+    )
+
+    provider.refresh_from_db()
+    assert removed is False
+    assert provider.webhook_url == "https://new.partner.example/hooks"
+    assert not Notification.objects.filter(event="provider.webhook_gone").exists()

@@ -71,6 +71,13 @@ DIGEST = {
     "until": "2026-11-22T01:00:00+00:00",
     "startups": [STARTUP],
 }
+WEBHOOK_GONE = {
+    "provider": {"id": 3, "name": "Harbour Fund"},
+    "url": "https://hooks.example/in",
+    "notification": 41,
+    "event": "shortlist.published",
+    "answer": "HTTP 410: retired",
+}
 
 # (template, data, subject in en, zh-hans, zh-hant)
 CASES = [
@@ -143,6 +150,13 @@ CASES = [
         "This week: 1 accepted start-up needs your services",
         "本周：1 家录取企业需要贵机构的服务",
         "本週：1 家錄取企業需要貴機構的服務",
+    ),
+    (
+        "provider_webhook_gone",
+        WEBHOOK_GONE,
+        "Webhook of Harbour Fund removed: its endpoint is gone",
+        "Harbour Fund 的 Webhook 已移除：其端点已不存在",
+        "Harbour Fund 的 Webhook 已移除：其端點已不存在",
     ),
 ]
 LANGUAGES = ["en", "zh-hans", "zh-hant"]
@@ -221,3 +235,31 @@ def test_localized_source_edited_as_is_sends_the_same_email(template, data, lang
     save_email_template(actor=None, name=template, language=language, **sources)
 
     assert render_email(message(template, data, language)) == shipped
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        (
+            "en",
+            "The webhook endpoint of Harbour Fund, https://hooks.example/in, answered “410 Gone”: "
+            "it no longer exists.",
+        ),
+        (
+            "zh-hans",
+            "Harbour Fund 的 Webhook 端点 https://hooks.example/in 回应了“410 Gone”："
+            "该端点已不存在。",
+        ),
+        (
+            "zh-hant",
+            "Harbour Fund 的 Webhook 端點 https://hooks.example/in 回應了「410 Gone」："
+            "該端點已不存在。",
+        ),
+    ],
+)
+def test_render_email_webhook_gone_tells_coordinators_what_happened(language, said):
+    _subject, text, html = render_email(message("provider_webhook_gone", WEBHOOK_GONE, language))
+
+    assert said in text
+    assert "HTTP 410: retired" in text
+    assert "HTTP 410: retired" in html
