@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from incubator.models import ServiceProvider
-from notifications import outbox
+from notifications import sending
 from notifications.enums import NotificationStatus
 from notifications.urlsafety import (
     UnsafeWebhookURL,
@@ -373,7 +373,7 @@ def test_deliver_notification_refuses_an_embedded_loopback_at_delivery(receiver,
     )
     settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
 
-    outbox.deliver_notification(notification_id=row.pk)
+    sending.deliver_notification(notification_id=row.pk)
 
     row.refresh_from_db()
     assert receiver.received() == []
