@@ -5,11 +5,12 @@ the request, and reads as much as the client's `Content-Length` says. The attach
 therefore:
 
 1. refuse a request whose declared `Content-Length` exceeds `MAX_UPLOAD_MB` (plus a small
-   allowance for the multipart envelope) before anything reads the body (413, naming `file`);
+   allowance for the multipart envelope) before anything reads the body (the API's 400 or the
+   portal's 413, naming `file`);
 2. put `LimitedUploadHandler` first in the request's upload handlers, so that while the body is
    read no more than `MAX_UPLOAD_MB` of file data passes on to Django's own handlers: past it,
    the handler stops the upload (`StopUpload`: nothing more is read, the partial temporary file
-   is closed and removed) and the view answers 413 naming `file`.
+   is closed and removed) and the view answers as above.
 
 Django never reads past `Content-Length`, so the second is what stops a file that fits the
 envelope's allowance but not the limit. A proxy in front should refuse larger bodies too (the

@@ -173,6 +173,10 @@ def test_generated_client_carries_the_applicants_and_the_coordinators_journeys(
         models.TrackEnum.FINANCE,
     )
     assert [item.kind for item in read_back.attachments] == [models.AttachmentKindEnum.PITCH_DECK]
+    history = api("api.applications.applications_history").sync(draft.id, client=founder)
+    assert [(str(change.from_status), str(change.to_status)) for change in history] == [
+        ("draft", "submitted")
+    ]
 
     # The coordinator assigns, ranks, shortlists, downloads, publishes and watches delivery.
     api("api.reviewers.reviewers_create").sync(

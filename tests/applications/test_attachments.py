@@ -89,12 +89,12 @@ def test_upload_extension_disagrees_400(founder, draft):
     assert Attachment.objects.count() == 0
 
 
-def test_upload_over_limit_413(founder, draft, settings):
+def test_upload_over_limit_400(founder, draft, settings):
     # Stopped while the body is read (tests/applications/test_upload_limits.py has the rest).
     settings.MAX_UPLOAD_MB = 1
     data = pdf_bytes() + b"0" * (1024 * 1024)
     response = upload(client_for(founder), draft, "big.pdf", data)
-    assert response.status_code == 413
+    assert response.status_code == 400
     assert response.json() == {"file": ["The file is larger than the 1 MB allowed."]}
     assert Attachment.objects.count() == 0
 

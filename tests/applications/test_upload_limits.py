@@ -59,10 +59,10 @@ def api_upload(user, draft, size: int):
     )
 
 
-def test_api_upload_declared_larger_than_the_limit_is_413_before_reading(founder, draft, to_disk):
+def test_api_upload_declared_larger_than_the_limit_is_400_before_reading(founder, draft, to_disk):
     response = api_upload(founder, draft, 3 * MB)
 
-    assert response.status_code == 413
+    assert response.status_code == 400
     assert response.json() == TOO_LARGE
     assert response.wsgi_request._read_started is False  # not a byte of the body was read
     assert RecordingTemporaryFileUploadHandler.records == []
@@ -74,7 +74,7 @@ def test_api_upload_past_the_limit_stops_reading_at_the_limit(founder, draft, to
     # Within the envelope's allowance for the declared length, but over the limit.
     response = api_upload(founder, draft, MB + 20 * 1024)
 
-    assert response.status_code == 413
+    assert response.status_code == 400
     assert response.json() == TOO_LARGE
     [record] = RecordingTemporaryFileUploadHandler.records
     assert record["written"] <= MB
@@ -91,7 +91,7 @@ def test_api_upload_at_the_limit_is_accepted(founder, draft, to_disk):
     assert list(to_disk.iterdir()) == []
 
 
-def test_api_upload_declared_too_large_by_a_session_is_413_before_the_csrf_check(
+def test_api_upload_declared_too_large_by_a_session_is_400_before_the_csrf_check(
     founder, draft, to_disk
 ):
     client = Client(enforce_csrf_checks=True)
@@ -102,7 +102,7 @@ def test_api_upload_declared_too_large_by_a_session_is_413_before_the_csrf_check
         {"kind": "pitch_deck", "file": deck(3 * MB)},
     )
 
-    assert response.status_code == 413
+    assert response.status_code == 400
     assert response.wsgi_request._read_started is False
     assert list(to_disk.iterdir()) == []
 

@@ -89,7 +89,12 @@ def test_lockout_locked_account_costs_no_password_hash(client, settings):
 
     for _ in range(20):
         assert portal_login(client, "ada", "pw").status_code == 429
-        assert client.post(TOKEN, {"username": "ada", "password": "pw"}).status_code == 429
+        assert (
+            client.post(
+                TOKEN, content_type="application/json", data={"username": "ada", "password": "pw"}
+            ).status_code
+            == 429
+        )
 
     assert CountingHasher.calls == 5
 
@@ -138,11 +143,17 @@ def test_lockout_portal_page_in_three_languages(client):
 def test_lockout_token_answers_429_with_retry_after(client, clock):
     UserFactory(username="ada")
     for _ in range(5):
-        wrong = client.post(TOKEN, {"username": "ada", "password": "wrong-password-123"})
+        wrong = client.post(
+            TOKEN,
+            content_type="application/json",
+            data={"username": "ada", "password": "wrong-password-123"},
+        )
         assert wrong.status_code == 400
         assert "non_field_errors" in wrong.json()
 
-    refused = client.post(TOKEN, {"username": "ada", "password": "pw"})
+    refused = client.post(
+        TOKEN, content_type="application/json", data={"username": "ada", "password": "pw"}
+    )
 
     assert refused.status_code == 429
     assert refused["Retry-After"] == "900"
@@ -150,9 +161,21 @@ def test_lockout_token_answers_429_with_retry_after(client, clock):
         "detail": "Too many failed log-ins for this account from this address. "
         "Try again in 900 seconds."
     }
-    assert client.post(TOKEN, {"username": "bob", "password": "x"}).status_code == 400
+    assert (
+        client.post(
+            TOKEN, content_type="application/json", data={"username": "bob", "password": "x"}
+        ).status_code
+        == 400
+    )
     clock.shift(timedelta(minutes=15, seconds=1))
-    assert len(client.post(TOKEN, {"username": "ada", "password": "pw"}).json()["token"]) == 40
+    assert (
+        len(
+            client.post(
+                TOKEN, content_type="application/json", data={"username": "ada", "password": "pw"}
+            ).json()["token"]
+        )
+        == 40
+    )
 
 
 def test_lockout_failures_count_across_portal_admin_and_token(client):
@@ -160,8 +183,16 @@ def test_lockout_failures_count_across_portal_admin_and_token(client):
     portal_login(client, "ada", "wrong-password-123")
     portal_login(client, "ada", "wrong-password-123")
     client.post("/admin/login/", {"username": "ada", "password": "wrong-password-123"})
-    client.post(TOKEN, {"username": "ada", "password": "wrong-password-123"})
-    client.post(TOKEN, {"username": "ada", "password": "wrong-password-123"})
+    client.post(
+        TOKEN,
+        content_type="application/json",
+        data={"username": "ada", "password": "wrong-password-123"},
+    )
+    client.post(
+        TOKEN,
+        content_type="application/json",
+        data={"username": "ada", "password": "wrong-password-123"},
+    )
 
     assert portal_login(client, "ada", "pw").status_code == 429
 
@@ -171,7 +202,11 @@ def test_lockout_every_refusal_logged_without_the_password(client, caplog):
     caplog.set_level(logging.INFO, logger="incubator.security")
     fail_five_times(client, "ada")
     portal_login(client, "ada", "secret-right-password")
-    client.post(TOKEN, {"username": "ada", "password": "secret-right-password"})
+    client.post(
+        TOKEN,
+        content_type="application/json",
+        data={"username": "ada", "password": "secret-right-password"},
+    )
 
     records = [r for r in caplog.records if r.name == "incubator.security"]
     messages = [r.getMessage() for r in records]

@@ -337,7 +337,9 @@ def test_two_factor_token_endpoint_needs_otp_for_an_account_with_an_app(client, 
     coordinator = CoordinatorFactory(username="grace")
     device = totp_device(coordinator)
 
-    missing = client.post(TOKEN, {"username": "grace", "password": "pw"})
+    missing = client.post(
+        TOKEN, content_type="application/json", data={"username": "grace", "password": "pw"}
+    )
     assert missing.status_code == 400
     assert list(missing.json()) == ["otp"]
 
@@ -363,8 +365,18 @@ def test_two_factor_token_endpoint_without_an_app_needs_no_otp(client):
     CoordinatorFactory(username="grace")
     ReviewerFactory(username="ada")
 
-    assert client.post(TOKEN, {"username": "grace", "password": "pw"}).status_code == 200
-    assert client.post(TOKEN, {"username": "ada", "password": "pw"}).status_code == 200
+    assert (
+        client.post(
+            TOKEN, content_type="application/json", data={"username": "grace", "password": "pw"}
+        ).status_code
+        == 200
+    )
+    assert (
+        client.post(
+            TOKEN, content_type="application/json", data={"username": "ada", "password": "pw"}
+        ).status_code
+        == 200
+    )
 
 
 def test_two_factor_token_endpoint_accepts_a_recovery_code_once(client):
@@ -375,8 +387,10 @@ def test_two_factor_token_endpoint_accepts_a_recovery_code_once(client):
     code = out.getvalue().strip()
     body = {"username": "grace", "password": "pw", "otp": code}
 
-    assert client.post(TOKEN, body).status_code == 200
-    assert client.post(TOKEN, body).json() == {"otp": ["This code is wrong or has expired."]}
+    assert client.post(TOKEN, content_type="application/json", data=body).status_code == 200
+    assert client.post(TOKEN, content_type="application/json", data=body).json() == {
+        "otp": ["This code is wrong or has expired."]
+    }
 
 
 def test_two_factor_operator_mints_a_token_with_drf_create_token():
