@@ -719,7 +719,7 @@ def decide_application(
     application's current status does not allow is a workflow rule (InvalidTransition).
     """
     if not is_coordinator(actor):
-        raise PermissionDenied("Only coordinators decide on applications.")
+        raise PermissionDenied(_("Only coordinators decide on applications."))
     if status not in {s.value for s in DECISION_STATUSES}:
         choices = ", ".join(s.value for s in Status if s in DECISION_STATUSES)
         raise ValidationError({"status": f"“{status}” is not a decision; choose one of {choices}."})

@@ -108,7 +108,7 @@ def declare_conflict(
         raise ValidationError({"reason": ["Say why there is a conflict of interest."]})
     check_text({"reason": reason}, long=["reason"])
     if actor.pk != reviewer.pk and not is_coordinator(actor):
-        raise PermissionDenied("Only a coordinator may record a conflict for another reviewer.")
+        raise PermissionDenied(_("Only a coordinator may record a conflict for another reviewer."))
     if not reviewer.groups.filter(name=REVIEWERS_GROUP).exists():
         raise ValidationError({"reviewer": ["This user is not a reviewer."]})
     with transaction.atomic():
@@ -187,15 +187,23 @@ def assign_reviewer(
         application = Application.objects.select_for_update().get(pk=application.pk)
         if application.status not in ASSIGNABLE_STATUSES:
             raise WorkflowError(
-                f"The application is “{application.get_status_display()}”: only submitted "
-                "applications and applications under review take reviewers."
+                _(
+                    "The application is “%(status)s”: only submitted applications and "
+                    "applications under review take reviewers."
+                )
+                % {"status": application.get_status_display()}
             )
         if not reviewer.groups.filter(name=REVIEWERS_GROUP).exists():
-            raise ValidationError({"reviewer": [f"{reviewer} is not a reviewer."]})
+            raise ValidationError(
+                {"reviewer": [_("%(reviewer)s is not a reviewer.") % {"reviewer": reviewer}]}
+            )
         if has_conflict(reviewer=reviewer, application=application):
             raise ConflictOfInterestError(
-                f"{reviewer} has declared a conflict of interest with "
-                f"{application.startup}: they cannot review this application."
+                _(
+                    "%(reviewer)s has declared a conflict of interest with %(startup)s: they "
+                    "cannot review this application."
+                )
+                % {"reviewer": reviewer, "startup": application.startup}
             )
         earlier = Assignment.objects.filter(application=application, reviewer=reviewer).first()
         if earlier is not None and earlier.is_withdrawn:
@@ -207,7 +215,9 @@ def assign_reviewer(
                 % {"reviewer": reviewer, "date": timezone.localdate(earlier.withdrawn_at)}
             )
         if earlier is not None:
-            raise WorkflowError(f"{reviewer} is already assigned to this application.")
+            raise WorkflowError(
+                _("%(reviewer)s is already assigned to this application.") % {"reviewer": reviewer}
+            )
         profile = ReviewerProfile.objects.filter(user=reviewer).first()
         max_load = profile.max_load if profile else DEFAULT_MAX_LOAD
         load = (
@@ -215,7 +225,8 @@ def assign_reviewer(
         )
         if load >= max_load:
             raise WorkflowError(
-                f"{reviewer} already has {load} assignments in this round, their maximum."
+                _("%(reviewer)s already has %(load)d assignments in this round, their maximum.")
+                % {"reviewer": reviewer, "load": load}
             )
         (assignment,) = _create_assignments(
             pairs=[(application.pk, reviewer.pk)], round_=round_, actor=actor
@@ -585,13 +596,13 @@ def _lock_own_review(review: Review, actor: AbstractBaseUser) -> Review:
             )
         ) from error
     if locked.assignment.reviewer_id != actor.pk:
-        raise PermissionDenied("Only the assigned reviewer may change this review.")
+        raise PermissionDenied(_("Only the assigned reviewer may change this review."))
     if locked.assignment.is_withdrawn:
         raise AssignmentWithdrawn(
             _("This assignment was withdrawn: its review can no longer be changed.")
         )
     if locked.status == ReviewStatus.SUBMITTED:
-        raise ReviewLocked("This review has been submitted and can no longer be changed.")
+        raise ReviewLocked(_("This review has been submitted and can no longer be changed."))
     return locked
 
 

@@ -47,7 +47,7 @@ class ShortlistCannotPublish(WorkflowError):
 
 def _require_coordinator(actor: AbstractBaseUser | None) -> None:
     if actor is None or not is_coordinator(actor):
-        raise PermissionDenied("Only coordinators manage shortlists.")
+        raise PermissionDenied(_("Only coordinators manage shortlists."))
 
 
 def _validate_filters(filters: dict[str, Any]) -> dict[str, Any]:
@@ -232,7 +232,7 @@ def add_to_shortlist(
                 }
             )
         if locked.entries.filter(application=application).exists():
-            raise WorkflowError("The application is already on this shortlist.")
+            raise WorkflowError(_("The application is already on this shortlist."))
         row = next(
             (r for r in _ranked_rows(locked.round, locked.method, {}) if r.pk == application.pk),
             None,
@@ -303,7 +303,7 @@ def publish_shortlist(*, shortlist: Shortlist, actor: AbstractBaseUser) -> Short
                 "Remove them from the shortlist (with a reason) and publish again."
             )
         if not applications:
-            raise ShortlistCannotPublish("The shortlist is empty: there is nothing to publish.")
+            raise ShortlistCannotPublish(_("The shortlist is empty: there is nothing to publish."))
         note = f"Shortlist “{locked.name}” published."
         for application in applications:
             if application.status == Status.UNDER_REVIEW:

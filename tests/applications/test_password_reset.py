@@ -11,7 +11,7 @@ SUBJECT = {
     "zh-hans": "重置大湾区区块链孵化器的密码",
     "zh-hant": "重置大灣區區塊鏈孵化器的密碼",
 }
-BUTTON = {"en": "Choose a new password", "zh-hans": "设置新密码", "zh-hant": "設置新密碼"}
+BUTTON = {"en": "Choose a new password", "zh-hans": "设置新密码", "zh-hant": "設定新密碼"}
 PROGRAMME = {
     "en": "Greater Bay Area Blockchain Blue Chip Project Joint Incubator Plan",
     "zh-hans": "粤港澳大湾区区块链蓝筹项目联合孵化计划",
