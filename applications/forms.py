@@ -110,6 +110,12 @@ class ApplicationForm(DescribedErrorsMixin, forms.Form):
         help_text=_("Partners who offer these services will hear about you if you are chosen."),
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Optional for a draft, needed to submit: not labelled "(optional)" (_field.html).
+        for field in self.fields.values():
+            field.needed_to_submit = True
+
     def service_fields(self) -> dict:
         data = dict(self.cleaned_data)
         data["needs"] = list(data.get("needs") or [])
@@ -137,7 +143,7 @@ class AttachmentForm(DescribedErrorsMixin, forms.Form):
 
 class WithdrawForm(DescribedErrorsMixin, forms.Form):
     note = forms.CharField(
-        label=_("Reason (optional)"),
+        label=_("Reason"),
         max_length=2000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),

@@ -3,6 +3,7 @@
 import hashlib
 import zipfile
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import PurePath
 
 import filetype
@@ -408,8 +409,8 @@ def delete_draft(*, actor: AbstractBaseUser, application: Application) -> None:
         transaction.on_commit(lambda: _delete_files(names))
 
 
-def missing_requirements(application: Application) -> list[str]:
-    """What submitting still needs, each named for the applicant (empty when complete)."""
+def missing_fields(application: Application) -> list[str]:
+    """The form's fields that submitting still needs, each named for the applicant."""
     missing = []
     if not application.track:
         missing.append(_("the track"))
@@ -423,9 +424,42 @@ def missing_requirements(application: Application) -> list[str]:
         missing.append(_("the funding currency"))
     if not application.needs:
         missing.append(_("at least one need (fund, training or testing)"))
-    if not application.attachments.filter(kind="pitch_deck").exists():
+    return missing
+
+
+def has_pitch_deck(application: Application) -> bool:
+    """Whether a pitch deck is uploaded (reads prefetched attachments when there are some)."""
+    return any(a.kind == AttachmentKind.PITCH_DECK for a in application.attachments.all())
+
+
+def missing_requirements(application: Application) -> list[str]:
+    """What submitting still needs, each named for the applicant (empty when complete)."""
+    missing = missing_fields(application)
+    if not has_pitch_deck(application):
         missing.append(_("a pitch deck (PDF or PPTX)"))
     return missing
+
+
+@dataclass(frozen=True)
+class ProgressStep:
+    key: str
+    label: str
+    done: bool
+
+
+def application_progress(application: Application) -> list[ProgressStep]:
+    """The founder's four steps: profile, application form, pitch deck, submitted."""
+    submitted = application.status != Status.DRAFT
+    return [
+        ProgressStep(
+            "profile", _("Start-up profile"), bool(application.startup.description.strip())
+        ),
+        ProgressStep(
+            "application", _("Application form"), submitted or not missing_fields(application)
+        ),
+        ProgressStep("pitch_deck", _("Pitch deck"), submitted or has_pitch_deck(application)),
+        ProgressStep("submitted", _("Submitted"), submitted),
+    ]
 
 
 def submit_application(*, actor: AbstractBaseUser, application: Application) -> Application:

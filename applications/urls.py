@@ -14,8 +14,18 @@ portal_patterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("startup/", views.startup_profile, name="profile"),
     path("applications/new/", views.application_create, name="application-new"),
+    path(
+        "applications/new/autosave/",
+        views.application_autosave_new,
+        name="application-autosave-new",
+    ),
     path("applications/<int:pk>/", views.application_detail, name="application"),
     path("applications/<int:pk>/edit/", views.application_edit, name="application-edit"),
+    path(
+        "applications/<int:pk>/autosave/",
+        views.application_autosave,
+        name="application-autosave",
+    ),
     path("applications/<int:pk>/delete/", views.application_delete, name="application-delete"),
     path("applications/<int:pk>/files/", views.attachment_upload, name="attachment-upload"),
     path("applications/<int:pk>/submit/", views.application_submit, name="application-submit"),

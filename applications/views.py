@@ -6,12 +6,15 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import time_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
@@ -118,6 +121,8 @@ def _own_application(request: HttpRequest, pk: int) -> Application:
 def dashboard(request: HttpRequest) -> HttpResponse:
     startup = selectors.startup_of(user=request.user)
     applications = list(selectors.portal_applications(user=request.user)) if startup else []
+    for application in applications:
+        application.progress = services.application_progress(application)
     applied_rounds = {a.round_id for a in applications}
     rounds = [r for r in selectors.open_rounds() if r.pk not in applied_rounds]
     return render(
@@ -162,7 +167,10 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "application": application,
             "missing": missing,
-            "can_withdraw": application.status in services.WITHDRAWABLE_STATUSES,
+            "progress": services.application_progress(application),
+            # A draft is deleted, not withdrawn: withdrawing is for what was handed in.
+            "can_withdraw": application.status in services.WITHDRAWABLE_STATUSES
+            and application.status != ApplicationStatus.DRAFT,
         },
     )
 
@@ -199,8 +207,87 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "applications/application_form.html",
-        {"form": form, "round": application.round, "application": application},
+        {
+            "form": form,
+            "round": application.round,
+            "application": application,
+            "progress": services.application_progress(application),
+        },
     )
+
+
+def _autosave_answer(form: ApplicationForm, status: int = 400) -> JsonResponse:
+    return JsonResponse({"saved": False, "errors": form.errors.get_json_data()}, status=status)
+
+
+def _autosaved(application: Application) -> JsonResponse:
+    saved_at = time_format(timezone.localtime(), "TIME_FORMAT")
+    return JsonResponse(
+        {
+            "saved": True,
+            "application": application.pk,
+            "message": _("Saved at %(time)s") % {"time": saved_at},
+            "edit_url": reverse("portal:application-edit", args=[application.pk]),
+            "autosave_url": reverse("portal:application-autosave", args=[application.pk]),
+        }
+    )
+
+
+def _autosave_refused(request: HttpRequest) -> JsonResponse | None:
+    if not request.user.is_authenticated:
+        return JsonResponse(
+            {"saved": False, "errors": {"__all__": [{"message": _("Log in again to save.")}]}},
+            status=401,
+        )
+    return None
+
+
+@require_POST
+def application_autosave_new(request: HttpRequest) -> HttpResponse:
+    """The new-application form's autosave: the first save that has a project name makes the
+    draft, and answers with the draft's own autosave address for the saves after it."""
+    refused = _autosave_refused(request)
+    if refused:
+        return refused
+    startup = _startup_or_404(request)
+    round_ = _round_or_404(request.POST.get("round"))
+    form = ApplicationForm(request.POST)
+    if not form.is_valid():
+        return _autosave_answer(form)
+    try:
+        application = services.create_draft(
+            actor=request.user, startup=startup, round=round_, **form.service_fields()
+        )
+    except ValidationError as error:
+        apply_service_errors(form, error)
+        return _autosave_answer(form)
+    except WorkflowError as error:
+        form.add_error(None, error.message)
+        return _autosave_answer(form, status=409)
+    return _autosaved(application)
+
+
+@require_POST
+def application_autosave(request: HttpRequest, pk: int) -> HttpResponse:
+    """The draft form's autosave: the same checks and service as "Save draft", as JSON."""
+    refused = _autosave_refused(request)
+    if refused:
+        return refused
+    application = _own_application(request, pk)
+    form = ApplicationForm(request.POST)
+    if not form.is_valid():
+        return _autosave_answer(form)
+    try:
+        application = services.update_draft(
+            actor=request.user, application=application, **form.service_fields()
+        )
+    except ValidationError as error:
+        apply_service_errors(form, error)
+        return _autosave_answer(form)
+    except WorkflowError as error:
+        form.add_error(None, error.message)
+        return _autosave_answer(form, status=409)
+    return _autosaved(application)
 
 
 @login_required
@@ -287,6 +374,8 @@ def application_submit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         try:
             services.submit_application(actor=request.user, application=application)
+        except services.SubmissionIncomplete:
+            pass  # the page lists what is missing, once
         except WorkflowError as error:
             error_message = error.message
         else:
@@ -303,6 +392,7 @@ def application_submit(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "application": application,
             "missing": services.missing_requirements(application),
+            "progress": services.application_progress(application),
             "round_closed": round_closed,
             "error_message": error_message,
         },
@@ -313,6 +403,8 @@ def application_submit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def application_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     application = _own_application(request, pk)
+    if application.status == ApplicationStatus.DRAFT:
+        return redirect("portal:application-delete", pk=pk)  # a draft is deleted, not withdrawn
     form = WithdrawForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -241,7 +241,9 @@ def test_submit_confirmation_lists_missing_and_refuses(logged_in, draft):
     assert [str(m) for m in page.context["missing"]] == ["a pitch deck (PDF or PPTX)"]
     response = logged_in.post(f"/applications/{draft.pk}/submit/")
     assert response.status_code == 200
-    assert "Missing: a pitch deck (PDF or PPTX)." in response.text
+    # The missing items are listed once (not also in the refusal's own sentence).
+    assert response.text.count("a pitch deck (PDF or PPTX)") == 1
+    assert "Your application cannot be submitted yet. Still missing:" in response.text
     draft.refresh_from_db()
     assert draft.status == "draft"
 
@@ -305,7 +307,8 @@ def test_validation_messages_translated(client, founder, draft):
     client.force_login(founder)
     client.post("/i18n/setlang/", {"language": "zh-hant", "next": "/"})
     response = client.post(f"/applications/{draft.pk}/submit/")
-    assert "申請尚不能提交。缺少：路演材料（PDF 或 PPTX）。" in response.text
+    assert "你的申請尚不能提交。仍然缺少：" in response.text
+    assert response.text.count("路演材料（PDF 或 PPTX）") == 1
 
 
 def test_login_logout_and_password_reset(client, founder):

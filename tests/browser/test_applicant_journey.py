@@ -64,7 +64,7 @@ def test_applicant_journey_signup_to_submitted(
     fake.write_bytes(b"<!doctype html><script>alert(1)</script>")
     page.set_input_files("#id_file", str(fake))
     page.click("form.stacked button[type=submit]")
-    error = page.locator("#id_file_errors")
+    error = page.wait_for_selector("#id_file_errors")  # after the refused upload's page loads
     assert error.is_visible()
     assert page.locator("#id_file").get_attribute("aria-describedby") == (
         "id_file_errors id_file_helptext"

@@ -113,3 +113,19 @@ def test_settings_cache_redis_from_cache_url_and_local_memory_by_default():
         .splitlines()[-1]
         .startswith("django.core.cache.backends.locmem.LocMemCache ")
     )
+
+
+def test_settings_log_level_warning_hides_info_lines():
+    shown = run_manage("check", DJANGO_DEBUG="1")
+    assert "INFO incubator.apps: CELERY_BROKER_URL is not set" in shown.stderr
+    quiet = run_manage("check", DJANGO_DEBUG="1", DJANGO_LOG_LEVEL="warning")
+    assert quiet.returncode == 0
+    assert " INFO " not in quiet.stderr
+
+
+def test_settings_log_level_unknown_refuses_to_start():
+    result = run_manage("check", DJANGO_DEBUG="1", DJANGO_LOG_LEVEL="LOUD")
+    assert result.returncode != 0
+    assert "DJANGO_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR or CRITICAL." in (
+        result.stderr
+    )

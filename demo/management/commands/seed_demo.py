@@ -9,6 +9,7 @@ import random
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
@@ -170,6 +171,86 @@ PROVIDERS = [
     ),
 ]
 
+# The provider whose webhooks go to the demo's receiver (`manage.py webhook_receiver`, which
+# `make demo` starts): publish the demo shortlist, or "Send a test webhook", to see one arrive.
+WEBHOOK_PROVIDER = "Bay Area Blockchain Fund"
+DEFAULT_WEBHOOK_PORT = 8001
+
+# What each track's projects do: two sentences a founder might write, per track.
+SUMMARIES = {
+    Track.INFRASTRUCTURE: [
+        "We run validator nodes and a permissioned chain that Bay Area companies rent instead "
+        "of operating their own. Customers get a ledger, key custody and monitoring as one "
+        "service.",
+        "Our gateway lets enterprise systems write to several blockchains through one API, with "
+        "audit logs that meet mainland and Hong Kong rules.",
+    ],
+    Track.FINANCE: [
+        "We settle cross-border trade payments between Hong Kong and mainland banks on a shared "
+        "ledger, cutting settlement from three days to under an hour.",
+        "Small exporters pledge their invoices on our platform and receive financing from "
+        "several banks at once; each invoice can be financed only once.",
+    ],
+    Track.SUPPLY_CHAIN: [
+        "Each pallet gets a tag that factories, ports and retailers scan into a shared ledger, "
+        "so a buyer sees where goods were made and how they travelled.",
+        "We help manufacturers prove the origin of their parts to overseas customers, replacing "
+        "paper certificates that take weeks to check.",
+    ],
+    Track.HEALTHCARE: [
+        "Patients carry their medical records between hospitals in Guangdong, Hong Kong and "
+        "Macau, and decide which doctor may read them.",
+        "Clinical trial data is time-stamped on a ledger as it is collected, so sponsors and "
+        "regulators can show it was not changed afterwards.",
+    ],
+    Track.EDUCATION: [
+        "Universities issue diplomas and course certificates that employers verify in seconds, "
+        "across the border, without calling the registry.",
+        "Vocational schools record the skills their students earn, and students share them "
+        "with employers as one verified profile.",
+    ],
+    Track.TOURISM: [
+        "One travel pass covers transport, museums and hotels in Macau, Zhuhai and Hong Kong; "
+        "partners are paid the same day.",
+        "Visitors collect stamps at heritage sites and redeem them with local shops, which "
+        "brings tourists beyond the usual routes.",
+    ],
+    Track.GOVERNMENT: [
+        "We help district offices keep tamper-evident records of permits and contracts, which "
+        "citizens can check online.",
+        "Companies registered in one Bay Area city prove their licences to another city's "
+        "authorities without resubmitting paper copies.",
+    ],
+    Track.OTHER: [
+        "Artists and small studios register their designs when they create them, so they can "
+        "prove authorship in a dispute.",
+        "Sports clubs sell tickets that cannot be copied or resold above face value.",
+    ],
+}
+
+# Reviewers' comments: a strength and a concern, drawn so that no two reviews of one
+# application read alike.
+STRENGTHS = [
+    "The team has shipped a pilot with real customers.",
+    "A clear use case where a shared ledger beats a central database.",
+    "Strong technical founders with experience in cryptography.",
+    "The Bay Area market for this is large and growing.",
+    "Partnerships with two banks are already signed.",
+    "The prototype is well built and the demo convinced me.",
+    "Regulatory questions have been thought through carefully.",
+    "A credible path to revenue within eighteen months.",
+]
+CONCERNS = [
+    "The token model needs work.",
+    "I doubt a blockchain is needed here; a shared database might do.",
+    "The team lacks someone with sales experience.",
+    "The funding request seems high for the stage.",
+    "Competitors in Shenzhen are further ahead.",
+    "Data protection across the border is not addressed.",
+    "The pitch deck gives too few numbers on customers.",
+    "Reliance on a single partner is a risk.",
+]
+
 # A minimal, valid one-page PDF, so demo pitch decks open in a viewer.
 DEMO_PDF = (
     b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
@@ -182,7 +263,17 @@ DEMO_PDF = (
 class Command(BaseCommand):
     help = "Load demonstration data (a round, start-ups, reviewers, providers); safe to repeat."
 
-    def handle(self, *args, **options) -> None:
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--webhook-port",
+            type=int,
+            default=DEFAULT_WEBHOOK_PORT,
+            help="The port of the demo's webhook receiver on 127.0.0.1 (manage.py "
+            "webhook_receiver), where the demo provider's webhooks go.",
+        )
+
+    def handle(self, *args, webhook_port: int = DEFAULT_WEBHOOK_PORT, **options) -> None:
+        self.webhook_port = webhook_port
         # All or nothing; the e-mails it causes go out when the transaction commits, before the
         # logins are printed, so the logins are the last thing on the screen.
         with transaction.atomic():
@@ -225,8 +316,22 @@ class Command(BaseCommand):
         existing = set(ServiceProvider.objects.values_list("name", flat=True))
         for name, kind, email, tracks in PROVIDERS:
             if name not in existing:
-                create_provider(actor=coordinator, name=name, kind=kind, email=email, tracks=tracks)
+                create_provider(
+                    actor=coordinator,
+                    name=name,
+                    kind=kind,
+                    email=email,
+                    tracks=tracks,
+                    webhook_url=self._webhook_url(name),
+                )
         return self._recovery_code(coordinator)
+
+    def _webhook_url(self, provider_name: str) -> str:
+        """The demo receiver's address for the demo's webhook provider. It is on this machine,
+        so only where such addresses are allowed (`make demo`, tests); e-mail only elsewhere."""
+        if provider_name != WEBHOOK_PROVIDER or not settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES:
+            return ""
+        return f"http://127.0.0.1:{self.webhook_port}/webhooks/bay-area-blockchain-fund"
 
     def _recovery_code(self, coordinator) -> str:
         """An unused recovery code of the demo coordinator: the same until used, then a new one."""
@@ -313,6 +418,9 @@ class Command(BaseCommand):
 
     def _application(self, round_, startup, target, reviewers, coordinator, rng):
         track = rng.choice(Track.values)
+        needs = {kind: rng.random() < 0.6 for kind in ServiceKind.values}
+        if not any(needs.values()):
+            needs[rng.choice(ServiceKind.values)] = True  # submitting needs at least one
         application, created = Application.objects.get_or_create(
             round=round_,
             startup=startup,
@@ -320,15 +428,12 @@ class Command(BaseCommand):
                 "project_name": f"{startup.name.split(' ')[0]} {rng.choice(PROJECT_NOUNS)}",
                 "track": track,
                 "stage": rng.choice(Stage.values),
-                "summary": (
-                    f"A {Track(track).label.lower()} platform on a permissioned blockchain, "
-                    "piloted with partners in the Greater Bay Area."
-                ),
+                "summary": rng.choice(SUMMARIES[Track(track)]),
                 "funding_amount": Decimal(rng.randrange(50, 500) * 10_000),
                 "funding_currency": rng.choice(Currency.values),
-                "needs_fund": rng.random() < 0.7,
-                "needs_training": rng.random() < 0.5,
-                "needs_testing": rng.random() < 0.5,
+                "needs_fund": needs["fund"],
+                "needs_training": needs["training"],
+                "needs_testing": needs["testing"],
             },
         )
         if not created:
@@ -381,6 +486,8 @@ class Command(BaseCommand):
             key=lambda r: (loads.get(r.pk, 0), rng.random()),
         )
         criteria = list(application.round.criteria.all())
+        strengths = rng.sample(STRENGTHS, 3)
+        concerns = rng.sample(CONCERNS, 3)
         for position, reviewer in enumerate(eligible[:3]):
             assignment = assign_reviewer(
                 application=application, reviewer=reviewer, actor=coordinator
@@ -405,7 +512,7 @@ class Command(BaseCommand):
                 scores=scores,
                 recommendation=rng.choice(Recommendation.values),
                 confidence=rng.randint(2, 5),
-                comment="Clear use case; the token model needs work.",
+                comment=f"{strengths[position]} {concerns[position]}",
             )
             submit_review(review=assignment.review, actor=reviewer)
 
