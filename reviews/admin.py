@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from applications.models import Application
 from incubator.enums import Track
 from incubator.exceptions import WorkflowError
+from incubator.formats import score_text
 from incubator.permissions import is_coordinator
 
 from .exports import export_response
@@ -105,7 +106,7 @@ class ShortlistEntryInline(admin.TabularInline):
 
     @admin.display(description=_("normalised score"))
     def normalized(self, entry: ShortlistEntry) -> str:
-        return _number(entry.normalized_score, places=3)
+        return _number(entry.normalized_score)
 
     @admin.display(description=_("spread"))
     def spread_(self, entry: ShortlistEntry) -> str:
@@ -395,8 +396,8 @@ class ShortlistAdmin(admin.ModelAdmin):
         return self._export_action(request, queryset, "xlsx")
 
 
-def _number(value: float | None, places: int = 2) -> str:
-    return "–" if value is None else f"{value:.{places}f}"
+def _number(value: float | None) -> str:
+    return score_text(value)
 
 
 def _add_service_errors(form, error: ValidationError) -> None:

@@ -23,7 +23,7 @@ from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -39,7 +39,9 @@ from incubator.models import Criterion, Round
 from incubator.permissions import REVIEWERS_GROUP, is_coordinator, is_reviewer
 
 from . import permissions as rules
+from .dashboard import round_counts
 from .enums import RankingMethod, ReviewStatus
+from .exports import ranking_export_response
 from .forms import ReviewForm, criterion_field_name
 from .models import Assignment, ConflictOfInterest, Review
 from .selectors import other_reviews, review_detail, reviewer_statistics, round_ranking
@@ -54,6 +56,41 @@ from .services import (
 )
 
 RANKING_PAGE_SIZE = 100
+# The ranking's sortable columns (`?order=spread`, `?order=-spread`): the column's name and the
+# ordering it stands for, ascending; ties keep the rank's order.
+RANKING_ORDERS = {
+    "rank": ["rank"],
+    "project": ["project_name"],
+    "startup": ["startup__name"],
+    "track": ["track"],
+    "status": ["status"],
+    "raw": ["raw_score"],
+    "normalised": ["normalized_score"],
+    "spread": ["spread"],
+    "reviews": ["review_count"],
+}
+RANKING_COLUMNS = [
+    ("rank", _("Rank"), True),
+    ("project", _("Project"), False),
+    ("startup", _("Start-up"), False),
+    ("track", _("Track"), False),
+    ("status", _("Status"), False),
+    ("raw", _("Raw score"), True),
+    ("normalised", _("Normalised"), True),
+    ("spread", _("Spread"), True),
+    ("reviews", _("Reviews"), True),
+]
+
+
+def ranking_order(order: str) -> list:
+    """The ORDER BY of `?order=`: missing scores last either way, then the rank, then the id."""
+    name = order.removeprefix("-")
+    descending = order.startswith("-")
+    fields = [
+        F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True)
+        for field in RANKING_ORDERS[name]
+    ]
+    return [*fields, F("rank").asc(), F("id").asc()]
 
 
 def reviewer_only(request: HttpRequest) -> bool:
@@ -607,12 +644,41 @@ class ReviewAdmin(admin.ModelAdmin):
             else:
                 errors.append(_("The minimum number of reviews is a whole number."))
                 filters["min_reviews"] = None
-        page = None
+        order = request.GET.get("order") or "rank"
+        if order.removeprefix("-") not in RANKING_ORDERS:
+            errors.append(_("Unknown column to sort by “%(value)s”.") % {"value": order})
+            order = "rank"
+        flagged_only = request.GET.get("flagged") == "1"
+        page = counts = None
         if current is not None:
             rows = round_ranking(round=current, **filters)
+            if flagged_only:
+                rows = rows.filter(flagged=True)
+            rows = rows.order_by(*ranking_order(order))
+            export_format = request.GET.get("export")
+            if export_format in {"csv", "xlsx"}:
+                return ranking_export_response(
+                    rows, export_format, round_name=current.name, language=request.LANGUAGE_CODE
+                )
+            if export_format:
+                raise Http404(_("Export as csv or xlsx."))
             page = Paginator(rows, RANKING_PAGE_SIZE).get_page(request.GET.get("page"))
+            counts = round_counts(round=current)
         query = request.GET.copy()
         query.pop("page", None)
+        query.pop("export", None)
+        unordered = query.copy()
+        unordered.pop("order", None)
+        columns = [
+            {
+                "label": label,
+                "numeric": numeric,
+                "sorted": order.removeprefix("-") == name,
+                "descending": order == f"-{name}",
+                "url": "?" + _with(unordered, order=_next_order(name, numeric, order)),
+            }
+            for name, label, numeric in RANKING_COLUMNS
+        ]
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -622,7 +688,13 @@ class ReviewAdmin(admin.ModelAdmin):
             "filters": filters,
             "errors": errors,
             "page": page,
+            "counts": counts,
+            "order": order,
+            "columns": columns,
+            "flagged_only": flagged_only,
             "query": query.urlencode(),
+            "csv_url": "?" + _with(query, export="csv"),
+            "xlsx_url": "?" + _with(query, export="xlsx"),
             "methods": RankingMethod.choices,
             "tracks": Track.choices,
             "regions": Region.choices,
@@ -651,6 +723,23 @@ class ReviewAdmin(admin.ModelAdmin):
             "rows": rows,
         }
         return TemplateResponse(request, "admin/reviews/reviewer_statistics.html", context)
+
+
+def _next_order(name: str, numeric: bool, order: str) -> str:
+    """A click on the sorted column turns it round; an unsorted one sorts scores best first
+    (and the rank from 1), text from A."""
+    if order == name:
+        return f"-{name}"
+    if order == f"-{name}":
+        return name
+    return f"-{name}" if numeric and name != "rank" else name
+
+
+def _with(query, **values) -> str:
+    changed = query.copy()
+    for name, value in values.items():
+        changed[name] = value
+    return changed.urlencode()
 
 
 def _errors_to_form(form: ReviewForm, error: DjangoValidationError) -> None:
