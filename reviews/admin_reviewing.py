@@ -28,13 +28,16 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from applications.enums import ApplicationStatus
-from applications.models import Application
+from applications.models import FINAL_STATUSES, Application
 from incubator.enums import Region, ServiceKind, Track
 from incubator.exceptions import WorkflowError
+from incubator.formats import person_name, score_text
 from incubator.models import Criterion, Round
 from incubator.permissions import REVIEWERS_GROUP, is_coordinator, is_reviewer
 
@@ -44,12 +47,19 @@ from .enums import RankingMethod, ReviewStatus
 from .exports import ranking_export_response
 from .forms import ReviewForm, criterion_field_name
 from .models import Assignment, ConflictOfInterest, Review
-from .selectors import other_reviews, review_detail, reviewer_statistics, round_ranking
+from .selectors import (
+    assignments_with_reviews,
+    other_reviews,
+    review_detail,
+    reviewer_statistics,
+    round_ranking,
+)
 from .services import (
     WITHDRAWAL_REASON_MAX_LENGTH,
     assign_reviewer,
     assign_reviewers,
     declare_conflict,
+    remind_overdue_reviewers,
     save_review,
     submit_review,
     withdraw_assignment,
@@ -165,27 +175,53 @@ class WithdrawForm(forms.Form):
     )
 
 
+class OverdueFilter(admin.SimpleListFilter):
+    """Past their due date, the review not submitted and the assignment not withdrawn."""
+
+    title = _("overdue")
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Overdue: past due and not submitted"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return (
+                queryset.filter(due_at__lt=timezone.now(), withdrawn_at__isnull=True)
+                .exclude(review__status=ReviewStatus.SUBMITTED)
+                .exclude(application__status__in=FINAL_STATUSES)
+            )
+        return queryset
+
+
 @admin.register(Assignment)
 class AssignmentAdmin(admin.ModelAdmin):
     list_display = [
         "application_name",
         "startup_name",
-        "reviewer",
+        "reviewer_name",
         "due_at",
         "review_status",
         "withdrawn",
         "open_review",
     ]
     list_filter = [
+        OverdueFilter,
         "application__round",
         "review__status",
         ("withdrawn_at", admin.EmptyFieldListFilter),
         "reviewer",
     ]
     list_select_related = ["application__startup", "reviewer", "review"]
-    search_fields = ["application__project_name", "application__startup__name"]
+    search_fields = [
+        "application__project_name",
+        "application__startup__name",
+        "reviewer__username",
+        "reviewer__first_name",
+        "reviewer__last_name",
+    ]
     form = AssignmentAddForm
-    actions = ["withdraw_selected"]
+    actions = ["remind_reviewers", "withdraw_selected"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Assignment]:
         return rules.assignments_visible_to(request.user).select_related(
@@ -194,7 +230,9 @@ class AssignmentAdmin(admin.ModelAdmin):
 
     def get_list_display(self, request):
         if reviewer_only(request):
-            return [name for name in self.list_display if name not in {"reviewer", "withdrawn"}]
+            return [
+                name for name in self.list_display if name not in {"reviewer_name", "withdrawn"}
+            ]
         return self.list_display
 
     def get_list_filter(self, request):
@@ -242,6 +280,47 @@ class AssignmentAdmin(admin.ModelAdmin):
 
     def has_withdraw_permission(self, request) -> bool:
         return is_coordinator(request.user)
+
+    def has_remind_permission(self, request) -> bool:
+        return is_coordinator(request.user)
+
+    @admin.action(description=_("Remind the reviewers of overdue reviews"), permissions=["remind"])
+    def remind_reviewers(self, request, queryset):
+        result = remind_overdue_reviewers(assignments=queryset, actor=request.user)
+        if result.sent:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d reminder e-mailed to the reviewer.",
+                    "%(count)d reminders e-mailed to the reviewers.",
+                    result.sent,
+                )
+                % {"count": result.sent},
+            )
+        if result.already:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d reviewer was already reminded today: not e-mailed again.",
+                    "%(count)d reviewers were already reminded today: not e-mailed again.",
+                    result.already,
+                )
+                % {"count": result.already},
+                messages.WARNING,
+            )
+        if result.not_overdue:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d assignment is not overdue (submitted, withdrawn, decided or not "
+                    "yet due): nobody was reminded of it.",
+                    "%(count)d assignments are not overdue (submitted, withdrawn, decided or not "
+                    "yet due): nobody was reminded of them.",
+                    result.not_overdue,
+                )
+                % {"count": result.not_overdue},
+                messages.WARNING,
+            )
 
     @admin.action(description=_("Withdraw selected assignments…"), permissions=["withdraw"])
     def withdraw_selected(self, request, queryset):
@@ -300,6 +379,10 @@ class AssignmentAdmin(admin.ModelAdmin):
     def startup_name(self, obj: Assignment) -> str:
         return obj.application.startup.name
 
+    @admin.display(description=_("reviewer"), ordering="reviewer__last_name")
+    def reviewer_name(self, obj: Assignment) -> str:
+        return person_name(obj.reviewer)
+
     @admin.display(description=_("review"), ordering="review__status")
     def review_status(self, obj: Assignment) -> str:
         return obj.review.get_status_display()
@@ -330,8 +413,17 @@ class ConflictForm(forms.ModelForm):
 
 @admin.register(ConflictOfInterest)
 class ConflictOfInterestAdmin(admin.ModelAdmin):
-    list_display = ["reviewer", "startup", "reason", "declared_by", "created_at"]
+    list_display = ["reviewer_name", "startup", "reason", "declared_by_name", "created_at"]
     list_select_related = ["reviewer", "startup", "declared_by"]
+
+    @admin.display(description=_("reviewer"), ordering="reviewer__last_name")
+    def reviewer_name(self, obj: ConflictOfInterest) -> str:
+        return person_name(obj.reviewer)
+
+    @admin.display(description=_("declared by"), ordering="declared_by__last_name")
+    def declared_by_name(self, obj: ConflictOfInterest) -> str:
+        return person_name(obj.declared_by)
+
     search_fields = ["reviewer__username", "startup__name", "reason"]
     form = ConflictForm
 
@@ -408,7 +500,12 @@ class ReviewAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status", "recommendation", "assignment__application__round"]
     list_select_related = ["assignment__application__startup", "assignment__reviewer"]
-    search_fields = ["assignment__application__project_name", "assignment__reviewer__username"]
+    search_fields = [
+        "assignment__application__project_name",
+        "assignment__reviewer__username",
+        "assignment__reviewer__first_name",
+        "assignment__reviewer__last_name",
+    ]
     change_list_template = "admin/reviews/review/change_list.html"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Review]:
@@ -459,9 +556,9 @@ class ReviewAdmin(admin.ModelAdmin):
     def startup_name(self, obj: Review) -> str:
         return obj.assignment.application.startup.name
 
-    @admin.display(description=_("reviewer"), ordering="assignment__reviewer__username")
+    @admin.display(description=_("reviewer"), ordering="assignment__reviewer__last_name")
     def reviewer_name(self, obj: Review) -> str:
-        return obj.assignment.reviewer.get_username()
+        return person_name(obj.assignment.reviewer)
 
     @admin.display(description=_("due"), ordering="assignment__due_at")
     def due_at(self, obj: Review):
@@ -549,7 +646,7 @@ class ReviewAdmin(admin.ModelAdmin):
             "show_names": coordinator,
             "others": [
                 {
-                    "label": other.assignment.reviewer.get_username() if coordinator else label,
+                    "label": person_name(other.assignment.reviewer) if coordinator else label,
                     "review": other,
                     "scores": {s.criterion_id: s.value for s in other.scores.all()},
                 }
@@ -796,6 +893,90 @@ def show_ranking_action(modeladmin, request: HttpRequest, queryset: QuerySet[Rou
     return redirect(f"{reverse('admin:reviews_ranking')}?round={round_.pk}")
 
 
+class ApplicationReviewsInline(admin.TabularInline):
+    """On an application's admin page: its reviews and scores, for coordinators only (a
+    reviewer never reads other reviews here; their own page decides what they see)."""
+
+    model = Assignment
+    fk_name = "application"
+    extra = 0
+    can_delete = False
+    verbose_name = _("review")
+    verbose_name_plural = _("reviews and scores")
+    fields = [
+        "reviewer_name",
+        "status",
+        "total",
+        "scores",
+        "recommendation",
+        "confidence",
+        "comment",
+        "submitted_at",
+        "withdrawn",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return assignments_with_reviews()
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return is_coordinator(request.user)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("reviewer"))
+    def reviewer_name(self, obj: Assignment) -> str:
+        return person_name(obj.reviewer)
+
+    @admin.display(description=_("status"))
+    def status(self, obj: Assignment) -> str:
+        return obj.review.get_status_display()
+
+    @admin.display(description=_("total (0–100)"))
+    def total(self, obj: Assignment) -> str:
+        return score_text(obj.review_total)
+
+    @admin.display(description=_("scores"))
+    def scores(self, obj: Assignment) -> str:
+        return "; ".join(
+            f"{score.criterion.name}: {score.value}/{score.criterion.max_score}"
+            for score in obj.review.scores.all()
+        )
+
+    @admin.display(description=_("recommendation"))
+    def recommendation(self, obj: Assignment) -> str:
+        return obj.review.get_recommendation_display() or "–"
+
+    @admin.display(description=_("confidence"))
+    def confidence(self, obj: Assignment) -> str:
+        return str(obj.review.confidence or "–")
+
+    @admin.display(description=_("comments"))
+    def comment(self, obj: Assignment) -> str:
+        return obj.review.comment
+
+    @admin.display(description=_("submitted at"))
+    def submitted_at(self, obj: Assignment):
+        return obj.review.submitted_at
+
+    @admin.display(boolean=True, description=_("withdrawn"))
+    def withdrawn(self, obj: Assignment) -> bool:
+        return obj.is_withdrawn
+
+
+def _install_application_reviews() -> None:
+    application_admin = admin.site.get_model_admin(Application)
+    if ApplicationReviewsInline not in application_admin.inlines:
+        application_admin.inlines = [*application_admin.inlines, ApplicationReviewsInline]
+
+
 def _install_round_actions() -> None:
     round_admin = admin.site.get_model_admin(Round)
     actions = list(round_admin.actions or [])
@@ -805,5 +986,6 @@ def _install_round_actions() -> None:
     round_admin.actions = actions
 
 
-# incubator (and its RoundAdmin) comes before reviews in INSTALLED_APPS.
+# incubator (and its RoundAdmin) and applications come before reviews in INSTALLED_APPS.
 _install_round_actions()
+_install_application_reviews()
