@@ -394,7 +394,7 @@ def assignments_with_reviews() -> QuerySet[Assignment]:
     criterion is scored) and its scores by criterion: a fixed number of queries for any number."""
     totals = reviews_with_totals().filter(assignment=OuterRef("pk")).values("total")
     return (
-        Assignment.objects.select_related("reviewer", "review")
+        Assignment.objects.select_related("reviewer", "review", "application__startup")
         .annotate(review_total=Subquery(totals, output_field=FloatField()))
         .prefetch_related(
             Prefetch(
