@@ -118,14 +118,15 @@ def _decision_action(to_status: ApplicationStatus):
 
 @admin.register(Application)
 class ApplicationAdmin(admin.ModelAdmin):
+    # What a coordinator sorts by comes first: at 1,366 px nothing here is off-screen.
     list_display = [
         "project_name",
-        "startup",
-        "round",
-        "track",
         "stage",
         "status",
         "submitted_at",
+        "startup",
+        "round",
+        "track",
     ]
     list_filter = [
         "round",

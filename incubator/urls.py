@@ -42,4 +42,5 @@ urlpatterns = [
     path("", include("applications.urls")),
 ]
 
+handler403 = "incubator.views.permission_denied"
 handler404 = "incubator.api.views.not_found"

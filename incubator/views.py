@@ -19,7 +19,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -362,3 +362,34 @@ def two_factor(request: HttpRequest) -> HttpResponse:
         "required": twofactor.second_factor_required(user),
     }
     return TemplateResponse(request, "admin/incubator/two_factor.html", context)
+
+
+# --- Error pages ---------------------------------------------------------------------------------
+
+
+def _in_admin_frame(request: HttpRequest) -> bool:
+    """Staff who were working in the admin see its pages' frame, with their way back."""
+    user = getattr(request, "user", None)
+    return (
+        request.path.startswith(reverse("admin:index"))
+        and user is not None
+        and user.is_authenticated
+        and user.is_staff
+    )
+
+
+def error_page(request: HttpRequest, *, status: int, template: str) -> HttpResponse:
+    """403.html and 404.html: in the admin's frame (menu, breadcrumbs, a link home) for staff
+    under /admin/, in the portal's otherwise."""
+    context = {"admin_frame": _in_admin_frame(request), "request_path": request.path}
+    if context["admin_frame"]:
+        context.update(admin.site.each_context(request))
+    return render(request, template, context, status=status)
+
+
+def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
+    return error_page(request, status=403, template="403.html")
+
+
+def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
+    return error_page(request, status=404, template="404.html")

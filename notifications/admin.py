@@ -20,6 +20,7 @@ from incubator.models import ServiceProvider
 from incubator.permissions import is_coordinator
 
 from . import emails, selectors, services
+from .enums import EVENTS, event_label
 from .models import EmailTemplate, Notification, NotificationAttempt
 from .sandbox import TemplateProblem
 from .urlsafety import validate_webhook_url
@@ -158,6 +159,25 @@ class ServiceProviderAdmin(admin.ModelAdmin):
                 )
 
 
+class EventFilter(admin.SimpleListFilter):
+    """The events by their names in the reader's language, not their codes."""
+
+    title = _("event")
+    parameter_name = "event"
+
+    def __init__(self, request, params, model, model_admin):
+        self.field_path = getattr(model_admin, "event_field", "event")
+        super().__init__(request, params, model, model_admin)
+
+    def lookups(self, request, model_admin):
+        return [(event, event_label(event)) for event in EVENTS]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(**{self.field_path: self.value()})
+        return queryset
+
+
 class NotificationAttemptInline(admin.TabularInline):
     model = NotificationAttempt
     extra = 0
@@ -174,7 +194,8 @@ class NotificationAttemptAdmin(admin.ModelAdmin):
     """The delivery log: every attempt, its outcome and how long it took."""
 
     list_display = ["notification", "started_at", "succeeded", "http_status", "duration_ms"]
-    list_filter = ["succeeded", "notification__event"]
+    list_filter = ["succeeded", EventFilter]
+    event_field = "notification__event"
     list_select_related = ["notification"]
     date_hierarchy = "started_at"
     readonly_fields = [
@@ -213,23 +234,22 @@ class StaleFilter(admin.SimpleListFilter):
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
+    # What an operator looks for first comes first: at 1,366 px nothing here is off-screen.
     list_display = [
-        "event",
-        "channel",
-        "recipient",
-        "provider",
+        "event_name",
         "status",
         "attempts",
-        "next_attempt_at",
         "sent_at",
+        "recipient",
+        "channel",
         "created_at",
     ]
-    list_filter = ["status", StaleFilter, "event", "channel", "provider"]
+    list_filter = ["status", StaleFilter, EventFilter, "channel", "provider"]
     list_select_related = ["provider"]
     search_fields = ["recipient", "subject", "dedup_key"]
     date_hierarchy = "created_at"
     readonly_fields = [
-        "event",
+        "event_name",
         "channel",
         "recipient",
         "provider",
@@ -248,6 +268,10 @@ class NotificationAdmin(admin.ModelAdmin):
     ]
     inlines = [NotificationAttemptInline]
     actions = ["retry"]
+
+    @admin.display(description=_("event"), ordering="event")
+    def event_name(self, obj: Notification) -> str:
+        return event_label(obj.event)
 
     def has_add_permission(self, request) -> bool:
         # Notifications are written by the events that cause them, never by hand.

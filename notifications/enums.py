@@ -23,6 +23,8 @@ class NotificationStatus(models.TextChoices):
 APPLICATION_SUBMITTED = "application.submitted"
 ASSIGNMENT_CREATED = "assignment.created"
 REVIEW_REMINDER = "review.reminder"
+# A coordinator's reminder to a reviewer whose review is past its due date (one a day at most).
+REVIEW_OVERDUE = "review.overdue"
 SHORTLIST_PUBLISHED = "shortlist.published"
 APPLICATION_SHORTLISTED = "application.shortlisted"
 APPLICATION_ACCEPTED = "application.accepted"
@@ -45,4 +47,26 @@ EVENTS = [
     PROVIDER_DIGEST,
     PROVIDER_TEST,
     PROVIDER_WEBHOOK_GONE,
+    REVIEW_OVERDUE,
 ]
+# What people read for each event (the admin's lists and filters); the code stays the API's.
+EVENT_LABELS = {
+    APPLICATION_SUBMITTED: _("Application submitted"),
+    ASSIGNMENT_CREATED: _("Reviews assigned"),
+    REVIEW_REMINDER: _("Review due soon"),
+    REVIEW_OVERDUE: _("Review overdue"),
+    SHORTLIST_PUBLISHED: _("Shortlist published"),
+    APPLICATION_SHORTLISTED: _("Application shortlisted"),
+    APPLICATION_ACCEPTED: _("Application accepted"),
+    APPLICATION_WAITLISTED: _("Application waitlisted"),
+    APPLICATION_REJECTED: _("Application rejected"),
+    PROVIDER_DIGEST: _("Weekly digest for a provider"),
+    PROVIDER_TEST: _("Test webhook"),
+    PROVIDER_WEBHOOK_GONE: _("Provider's webhook removed"),
+}
+
+
+def event_label(event: str) -> str:
+    """The event's name in the reader's language; an unknown code as it is."""
+    label = EVENT_LABELS.get(event)
+    return event if label is None else str(label)

@@ -7,11 +7,13 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from applications.enums import ApplicationStatus
 from applications.models import Application
-from incubator.enums import Track
+from incubator.display import score_text
+from incubator.enums import Region, ServiceKind, Track
 from incubator.exceptions import WorkflowError
 from incubator.permissions import is_coordinator
 
@@ -105,7 +107,7 @@ class ShortlistEntryInline(admin.TabularInline):
 
     @admin.display(description=_("normalised score"))
     def normalized(self, entry: ShortlistEntry) -> str:
-        return _number(entry.normalized_score, places=3)
+        return _number(entry.normalized_score)
 
     @admin.display(description=_("spread"))
     def spread_(self, entry: ShortlistEntry) -> str:
@@ -195,14 +197,17 @@ class ShortlistAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("filters"))
     def ranking_filters(self, shortlist: Shortlist) -> str:
-        if not shortlist.filters:
-            return gettext("none: the whole ranking")
-        return ", ".join(f"{name}: {value}" for name, value in shortlist.filters.items())
+        return filters_in_words(shortlist)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         # Nothing on the page is edited by hand: the tools above the form change a shortlist.
+        shortlist = Shortlist.objects.filter(pk=object_id if str(object_id).isdigit() else None)
+        shortlist = shortlist.first()
         extra_context = {
             **(extra_context or {}),
+            "filters_in_words": filters_in_words(shortlist) if shortlist else "",
+            "missing_ranks": missing_ranks(shortlist) if shortlist else [],
+            "status_chosen": bool(shortlist and shortlist.filters.get("status")),
             "show_save": False,
             "show_save_and_continue": False,
             "show_save_and_add_another": False,
@@ -395,8 +400,49 @@ class ShortlistAdmin(admin.ModelAdmin):
         return self._export_action(request, queryset, "xlsx")
 
 
-def _number(value: float | None, places: int = 2) -> str:
-    return "–" if value is None else f"{value:.{places}f}"
+def filters_in_words(shortlist: Shortlist) -> str:
+    """The filters the shortlist was made with, as a sentence in the reader's language."""
+    filters = shortlist.filters or {}
+    labels = {
+        "track": (gettext("track"), Track),
+        "region": (gettext("region"), Region),
+        "needs": (gettext("needs"), ServiceKind),
+        "status": (gettext("status"), ApplicationStatus),
+    }
+    parts = []
+    for name, (word, choices) in labels.items():
+        value = filters.get(name)
+        if value:
+            label = dict(choices.choices).get(value, value)
+            parts.append(gettext("%(filter)s is “%(value)s”") % {"filter": word, "value": label})
+    if filters.get("min_reviews"):
+        parts.append(
+            ngettext(
+                "at least %(count)d submitted review",
+                "at least %(count)d submitted reviews",
+                filters["min_reviews"],
+            )
+            % {"count": filters["min_reviews"]}
+        )
+    if not filters.get("status"):
+        parts.append(gettext("only applications under review, shortlisted or accepted"))
+    if shortlist.size:
+        parts.append(gettext("the first %(size)d of them") % {"size": shortlist.size})
+    if shortlist.min_score is not None:
+        parts.append(
+            gettext("scoring at least %(score)s") % {"score": score_text(shortlist.min_score)}
+        )
+    return "; ".join(parts) + "."
+
+
+def missing_ranks(shortlist: Shortlist) -> list[int]:
+    """The ranks below the last entry's that no entry holds (one query)."""
+    ranks = set(shortlist.entries.values_list("rank", flat=True))
+    return [rank for rank in range(1, max(ranks, default=0) + 1) if rank not in ranks]
+
+
+def _number(value: float | None) -> str:
+    return score_text(value)
 
 
 def _add_service_errors(form, error: ValidationError) -> None:

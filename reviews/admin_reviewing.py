@@ -23,37 +23,84 @@ from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from applications.enums import ApplicationStatus
-from applications.models import Application
+from applications.models import FINAL_STATUSES, Application
+from incubator.display import person_name, score_text
 from incubator.enums import Region, ServiceKind, Track
 from incubator.exceptions import WorkflowError
 from incubator.models import Criterion, Round
 from incubator.permissions import REVIEWERS_GROUP, is_coordinator, is_reviewer
 
 from . import permissions as rules
+from .dashboard import round_counts
 from .enums import RankingMethod, ReviewStatus
+from .exports import ranking_export_response
 from .forms import ReviewForm, criterion_field_name
 from .models import Assignment, ConflictOfInterest, Review
-from .selectors import other_reviews, review_detail, reviewer_statistics, round_ranking
+from .selectors import (
+    assignments_with_reviews,
+    other_reviews,
+    review_detail,
+    reviewer_statistics,
+    round_ranking,
+)
 from .services import (
     WITHDRAWAL_REASON_MAX_LENGTH,
     assign_reviewer,
     assign_reviewers,
     declare_conflict,
+    remind_overdue_reviewers,
     save_review,
     submit_review,
     withdraw_assignment,
 )
 
 RANKING_PAGE_SIZE = 100
+# The ranking's sortable columns (`?order=spread`, `?order=-spread`): the column's name and the
+# ordering it stands for, ascending; ties keep the rank's order.
+RANKING_ORDERS = {
+    "rank": ["rank"],
+    "project": ["project_name"],
+    "startup": ["startup__name"],
+    "track": ["track"],
+    "status": ["status"],
+    "raw": ["raw_score"],
+    "normalised": ["normalized_score"],
+    "spread": ["spread"],
+    "reviews": ["review_count"],
+}
+RANKING_COLUMNS = [
+    ("rank", _("Rank"), True),
+    ("project", _("Project"), False),
+    ("startup", _("Start-up"), False),
+    ("track", _("Track"), False),
+    ("status", _("Status"), False),
+    ("raw", _("Raw score"), True),
+    ("normalised", _("Normalised"), True),
+    ("spread", _("Spread"), True),
+    ("reviews", _("Reviews"), True),
+]
+
+
+def ranking_order(order: str) -> list:
+    """The ORDER BY of `?order=`: missing scores last either way, then the rank, then the id."""
+    name = order.removeprefix("-")
+    descending = order.startswith("-")
+    fields = [
+        F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True)
+        for field in RANKING_ORDERS[name]
+    ]
+    return [*fields, F("rank").asc(), F("id").asc()]
 
 
 def reviewer_only(request: HttpRequest) -> bool:
@@ -128,27 +175,53 @@ class WithdrawForm(forms.Form):
     )
 
 
+class OverdueFilter(admin.SimpleListFilter):
+    """Past their due date, the review not submitted and the assignment not withdrawn."""
+
+    title = _("overdue")
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Overdue: past due and not submitted"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return (
+                queryset.filter(due_at__lt=timezone.now(), withdrawn_at__isnull=True)
+                .exclude(review__status=ReviewStatus.SUBMITTED)
+                .exclude(application__status__in=FINAL_STATUSES)
+            )
+        return queryset
+
+
 @admin.register(Assignment)
 class AssignmentAdmin(admin.ModelAdmin):
     list_display = [
         "application_name",
         "startup_name",
-        "reviewer",
+        "reviewer_name",
         "due_at",
         "review_status",
         "withdrawn",
         "open_review",
     ]
     list_filter = [
+        OverdueFilter,
         "application__round",
         "review__status",
         ("withdrawn_at", admin.EmptyFieldListFilter),
         "reviewer",
     ]
     list_select_related = ["application__startup", "reviewer", "review"]
-    search_fields = ["application__project_name", "application__startup__name"]
+    search_fields = [
+        "application__project_name",
+        "application__startup__name",
+        "reviewer__username",
+        "reviewer__first_name",
+        "reviewer__last_name",
+    ]
     form = AssignmentAddForm
-    actions = ["withdraw_selected"]
+    actions = ["remind_reviewers", "withdraw_selected"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Assignment]:
         return rules.assignments_visible_to(request.user).select_related(
@@ -157,7 +230,9 @@ class AssignmentAdmin(admin.ModelAdmin):
 
     def get_list_display(self, request):
         if reviewer_only(request):
-            return [name for name in self.list_display if name not in {"reviewer", "withdrawn"}]
+            return [
+                name for name in self.list_display if name not in {"reviewer_name", "withdrawn"}
+            ]
         return self.list_display
 
     def get_list_filter(self, request):
@@ -205,6 +280,47 @@ class AssignmentAdmin(admin.ModelAdmin):
 
     def has_withdraw_permission(self, request) -> bool:
         return is_coordinator(request.user)
+
+    def has_remind_permission(self, request) -> bool:
+        return is_coordinator(request.user)
+
+    @admin.action(description=_("Remind the reviewers of overdue reviews"), permissions=["remind"])
+    def remind_reviewers(self, request, queryset):
+        result = remind_overdue_reviewers(assignments=queryset, actor=request.user)
+        if result.sent:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d reminder e-mailed to the reviewer.",
+                    "%(count)d reminders e-mailed to the reviewers.",
+                    result.sent,
+                )
+                % {"count": result.sent},
+            )
+        if result.already:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d reviewer was already reminded today: not e-mailed again.",
+                    "%(count)d reviewers were already reminded today: not e-mailed again.",
+                    result.already,
+                )
+                % {"count": result.already},
+                messages.WARNING,
+            )
+        if result.not_overdue:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d assignment is not overdue (submitted, withdrawn, decided or not "
+                    "yet due): nobody was reminded of it.",
+                    "%(count)d assignments are not overdue (submitted, withdrawn, decided or not "
+                    "yet due): nobody was reminded of them.",
+                    result.not_overdue,
+                )
+                % {"count": result.not_overdue},
+                messages.WARNING,
+            )
 
     @admin.action(description=_("Withdraw selected assignments…"), permissions=["withdraw"])
     def withdraw_selected(self, request, queryset):
@@ -263,6 +379,10 @@ class AssignmentAdmin(admin.ModelAdmin):
     def startup_name(self, obj: Assignment) -> str:
         return obj.application.startup.name
 
+    @admin.display(description=_("reviewer"), ordering="reviewer__last_name")
+    def reviewer_name(self, obj: Assignment) -> str:
+        return person_name(obj.reviewer)
+
     @admin.display(description=_("review"), ordering="review__status")
     def review_status(self, obj: Assignment) -> str:
         return obj.review.get_status_display()
@@ -293,8 +413,17 @@ class ConflictForm(forms.ModelForm):
 
 @admin.register(ConflictOfInterest)
 class ConflictOfInterestAdmin(admin.ModelAdmin):
-    list_display = ["reviewer", "startup", "reason", "declared_by", "created_at"]
+    list_display = ["reviewer_name", "startup", "reason", "declared_by_name", "created_at"]
     list_select_related = ["reviewer", "startup", "declared_by"]
+
+    @admin.display(description=_("reviewer"), ordering="reviewer__last_name")
+    def reviewer_name(self, obj: ConflictOfInterest) -> str:
+        return person_name(obj.reviewer)
+
+    @admin.display(description=_("declared by"), ordering="declared_by__last_name")
+    def declared_by_name(self, obj: ConflictOfInterest) -> str:
+        return person_name(obj.declared_by)
+
     search_fields = ["reviewer__username", "startup__name", "reason"]
     form = ConflictForm
 
@@ -371,7 +500,12 @@ class ReviewAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status", "recommendation", "assignment__application__round"]
     list_select_related = ["assignment__application__startup", "assignment__reviewer"]
-    search_fields = ["assignment__application__project_name", "assignment__reviewer__username"]
+    search_fields = [
+        "assignment__application__project_name",
+        "assignment__reviewer__username",
+        "assignment__reviewer__first_name",
+        "assignment__reviewer__last_name",
+    ]
     change_list_template = "admin/reviews/review/change_list.html"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Review]:
@@ -422,9 +556,9 @@ class ReviewAdmin(admin.ModelAdmin):
     def startup_name(self, obj: Review) -> str:
         return obj.assignment.application.startup.name
 
-    @admin.display(description=_("reviewer"), ordering="assignment__reviewer__username")
+    @admin.display(description=_("reviewer"), ordering="assignment__reviewer__last_name")
     def reviewer_name(self, obj: Review) -> str:
-        return obj.assignment.reviewer.get_username()
+        return person_name(obj.assignment.reviewer)
 
     @admin.display(description=_("due"), ordering="assignment__due_at")
     def due_at(self, obj: Review):
@@ -512,7 +646,7 @@ class ReviewAdmin(admin.ModelAdmin):
             "show_names": coordinator,
             "others": [
                 {
-                    "label": other.assignment.reviewer.get_username() if coordinator else label,
+                    "label": person_name(other.assignment.reviewer) if coordinator else label,
                     "review": other,
                     "scores": {s.criterion_id: s.value for s in other.scores.all()},
                 }
@@ -607,12 +741,41 @@ class ReviewAdmin(admin.ModelAdmin):
             else:
                 errors.append(_("The minimum number of reviews is a whole number."))
                 filters["min_reviews"] = None
-        page = None
+        order = request.GET.get("order") or "rank"
+        if order.removeprefix("-") not in RANKING_ORDERS:
+            errors.append(_("Unknown column to sort by “%(value)s”.") % {"value": order})
+            order = "rank"
+        flagged_only = request.GET.get("flagged") == "1"
+        page = counts = None
         if current is not None:
             rows = round_ranking(round=current, **filters)
+            if flagged_only:
+                rows = rows.filter(flagged=True)
+            rows = rows.order_by(*ranking_order(order))
+            export_format = request.GET.get("export")
+            if export_format in {"csv", "xlsx"}:
+                return ranking_export_response(
+                    rows, export_format, round_name=current.name, language=request.LANGUAGE_CODE
+                )
+            if export_format:
+                raise Http404(_("Export as csv or xlsx."))
             page = Paginator(rows, RANKING_PAGE_SIZE).get_page(request.GET.get("page"))
+            counts = round_counts(round=current)
         query = request.GET.copy()
         query.pop("page", None)
+        query.pop("export", None)
+        unordered = query.copy()
+        unordered.pop("order", None)
+        columns = [
+            {
+                "label": label,
+                "numeric": numeric,
+                "sorted": order.removeprefix("-") == name,
+                "descending": order == f"-{name}",
+                "url": "?" + _with(unordered, order=_next_order(name, numeric, order)),
+            }
+            for name, label, numeric in RANKING_COLUMNS
+        ]
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -622,7 +785,13 @@ class ReviewAdmin(admin.ModelAdmin):
             "filters": filters,
             "errors": errors,
             "page": page,
+            "counts": counts,
+            "order": order,
+            "columns": columns,
+            "flagged_only": flagged_only,
             "query": query.urlencode(),
+            "csv_url": "?" + _with(query, export="csv"),
+            "xlsx_url": "?" + _with(query, export="xlsx"),
             "methods": RankingMethod.choices,
             "tracks": Track.choices,
             "regions": Region.choices,
@@ -651,6 +820,23 @@ class ReviewAdmin(admin.ModelAdmin):
             "rows": rows,
         }
         return TemplateResponse(request, "admin/reviews/reviewer_statistics.html", context)
+
+
+def _next_order(name: str, numeric: bool, order: str) -> str:
+    """A click on the sorted column turns it round; an unsorted one sorts scores best first
+    (and the rank from 1), text from A."""
+    if order == name:
+        return f"-{name}"
+    if order == f"-{name}":
+        return name
+    return f"-{name}" if numeric and name != "rank" else name
+
+
+def _with(query, **values) -> str:
+    changed = query.copy()
+    for name, value in values.items():
+        changed[name] = value
+    return changed.urlencode()
 
 
 def _errors_to_form(form: ReviewForm, error: DjangoValidationError) -> None:
@@ -707,6 +893,90 @@ def show_ranking_action(modeladmin, request: HttpRequest, queryset: QuerySet[Rou
     return redirect(f"{reverse('admin:reviews_ranking')}?round={round_.pk}")
 
 
+class ApplicationReviewsInline(admin.TabularInline):
+    """On an application's admin page: its reviews and scores, for coordinators only (a
+    reviewer never reads other reviews here; their own page decides what they see)."""
+
+    model = Assignment
+    fk_name = "application"
+    extra = 0
+    can_delete = False
+    verbose_name = _("review")
+    verbose_name_plural = _("reviews and scores")
+    fields = [
+        "reviewer_name",
+        "status",
+        "total",
+        "scores",
+        "recommendation",
+        "confidence",
+        "comment",
+        "submitted_at",
+        "withdrawn",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return assignments_with_reviews()
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return is_coordinator(request.user)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("reviewer"))
+    def reviewer_name(self, obj: Assignment) -> str:
+        return person_name(obj.reviewer)
+
+    @admin.display(description=_("status"))
+    def status(self, obj: Assignment) -> str:
+        return obj.review.get_status_display()
+
+    @admin.display(description=_("total (0–100)"))
+    def total(self, obj: Assignment) -> str:
+        return score_text(obj.review_total)
+
+    @admin.display(description=_("scores"))
+    def scores(self, obj: Assignment) -> str:
+        return "; ".join(
+            f"{score.criterion.name}: {score.value}/{score.criterion.max_score}"
+            for score in obj.review.scores.all()
+        )
+
+    @admin.display(description=_("recommendation"))
+    def recommendation(self, obj: Assignment) -> str:
+        return obj.review.get_recommendation_display() or "–"
+
+    @admin.display(description=_("confidence"))
+    def confidence(self, obj: Assignment) -> str:
+        return str(obj.review.confidence or "–")
+
+    @admin.display(description=_("comments"))
+    def comment(self, obj: Assignment) -> str:
+        return obj.review.comment
+
+    @admin.display(description=_("submitted at"))
+    def submitted_at(self, obj: Assignment):
+        return obj.review.submitted_at
+
+    @admin.display(boolean=True, description=_("withdrawn"))
+    def withdrawn(self, obj: Assignment) -> bool:
+        return obj.is_withdrawn
+
+
+def _install_application_reviews() -> None:
+    application_admin = admin.site.get_model_admin(Application)
+    if ApplicationReviewsInline not in application_admin.inlines:
+        application_admin.inlines = [*application_admin.inlines, ApplicationReviewsInline]
+
+
 def _install_round_actions() -> None:
     round_admin = admin.site.get_model_admin(Round)
     actions = list(round_admin.actions or [])
@@ -716,5 +986,6 @@ def _install_round_actions() -> None:
     round_admin.actions = actions
 
 
-# incubator (and its RoundAdmin) comes before reviews in INSTALLED_APPS.
+# incubator (and its RoundAdmin) and applications come before reviews in INSTALLED_APPS.
 _install_round_actions()
+_install_application_reviews()

@@ -12,6 +12,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
+from incubator.display import score_text
+
 WIDTH = 560
 LABEL_WIDTH = 180
 LABEL_CHARS = 24  # longer labels are shortened on the chart; the tooltip has them whole
@@ -40,12 +42,21 @@ def _scale(value: float, largest: float, span: float) -> float:
     return 0.0 if largest <= 0 else round(span * value / largest, 1)
 
 
+def _value_text(value: float) -> str:
+    """A count as it is; a measure (a spread, a score) by the one rounding rule: 16.50, 15.50."""
+    return str(value) if isinstance(value, int) else score_text(value)
+
+
 def _percent(part: int, whole: int) -> str:
     return f"{round(100 * part / whole)}%" if whole else "–"
 
 
 def bar_chart(
-    rows: Sequence[tuple[str, int]], *, title: str, css_class: str = "bar", total: int | None = None
+    rows: Sequence[tuple[str, float]],
+    *,
+    title: str,
+    css_class: str = "bar",
+    total: int | None = None,
 ) -> SafeString:
     """Horizontal bars, label on the left, count (and share of `total`) on the right."""
     if not rows:
@@ -77,10 +88,10 @@ def bar_chart(
                 max(width, 2 if value else 0),
                 BAR_HEIGHT,
                 label,
-                value,
+                _value_text(value),
                 LABEL_WIDTH + span + 6,
                 y + BAR_HEIGHT - 4,
-                value,
+                _value_text(value),
                 share,
             )
         )

@@ -173,3 +173,46 @@ def round_dashboard(*, round: Round) -> RoundDashboard:
         flagged_count=totals["flagged_count"],
         flagged=[FlaggedApplication(*row) for row in flagged_rows],
     )
+
+
+@dataclass(frozen=True)
+class RoundCounts:
+    """The figures at the top of the ranking page."""
+
+    applications: int
+    handed_in: int
+    assigned: int
+    submitted: int
+    scored: int
+    flagged: int
+
+
+def round_counts(*, round: Round) -> RoundCounts:
+    """Three aggregate queries, whatever the size of the round."""
+    applications = Application.objects.filter(round=round).aggregate(
+        total=Count("id"),
+        handed_in=Count(
+            "id", filter=~Q(status__in=[ApplicationStatus.DRAFT, ApplicationStatus.WITHDRAWN])
+        ),
+    )
+    reviews = (
+        Assignment.objects.active()
+        .filter(application__round=round)
+        .aggregate(
+            assigned=Count("id"),
+            submitted=Count("id", filter=Q(review__status=ReviewStatus.SUBMITTED)),
+        )
+    )
+    ranking = round_ranking(round=round).aggregate(
+        scored=Count("id", filter=Q(review_count__gt=0)),
+        # Not named "flagged": an aggregate of an annotation's own name would hide it.
+        flagged_count=Count("id", filter=Q(flagged=True)),
+    )
+    return RoundCounts(
+        applications=applications["total"],
+        handed_in=applications["handed_in"],
+        assigned=reviews["assigned"],
+        submitted=reviews["submitted"],
+        scored=ranking["scored"],
+        flagged=ranking["flagged_count"],
+    )

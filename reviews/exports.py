@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import IO, Any
 
 import xlsxwriter
-from django.db.models import Case, CharField, F, Q, Value, When
+from django.db.models import Case, CharField, F, Q, QuerySet, Value, When
 from django.db.models.functions import Concat, Replace
 from django.http import FileResponse, HttpResponseBase, StreamingHttpResponse
 from django.utils import timezone, translation
@@ -32,6 +32,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 
 from applications.enums import ApplicationStatus
+from incubator.display import round_score
 from incubator.enums import Region, ServiceKind, Stage, Track
 
 from .models import Shortlist, ShortlistEntry
@@ -77,6 +78,9 @@ COLUMNS = [
 ]
 
 
+KINDS = [column.kind for column in COLUMNS]
+
+
 def headers(language: str | None = None) -> list[str]:
     with translation.override(language or "en"):
         return [str(column.header) for column in COLUMNS]
@@ -111,7 +115,7 @@ def _label(field: str, choices) -> Case:
     return Case(*whens, default=F(field), output_field=CharField())
 
 
-def _needs_label() -> Case:
+def _needs_label(prefix: str = "application__") -> Case:
     """The needs as "Fund, Testing": one literal per combination of the three flags."""
     with translation.override("en"):
         names = [(kind, str(label)) for kind, label in ServiceKind.choices]
@@ -119,56 +123,88 @@ def _needs_label() -> Case:
     for combination in itertools.product([True, False], repeat=len(names)):
         text = ", ".join(label for (_kind, label), on in zip(names, combination, strict=True) if on)
         flags = {
-            f"application__needs_{kind}": on
+            f"{prefix}needs_{kind}": on
             for (kind, _label), on in zip(names, combination, strict=True)
         }
         whens.append(When(**flags, then=Value(text)))
     return Case(*whens, default=Value(""), output_field=CharField())
 
 
+def _label_columns(prefix: str, *, neutralize: bool) -> dict[str, Case | F]:
+    """The per-row work the database does (labels, needs, neutralising typed text for a CSV);
+    `prefix` leads from the rows to the application ("application__" from an entry)."""
+
+    def text(field: str):
+        return _neutralized(prefix + field) if neutralize else F(prefix + field)
+
+    return {
+        "c_startup": text("startup__name"),
+        "c_project": text("project_name"),
+        "c_region": _label(f"{prefix}startup__region", Region.choices),
+        "c_track": _label(f"{prefix}track", Track.choices),
+        "c_stage": _label(f"{prefix}stage", Stage.choices),
+        "c_needs": _needs_label(prefix),
+        "c_status": _label(f"{prefix}status", ApplicationStatus.choices),
+        "c_email": text("startup__contact_email"),
+    }
+
+
+def _values(prefix: str, application_id: str) -> list[str]:
+    """The fields of a row in the columns' order."""
+    return [
+        "rank",
+        application_id,
+        "c_startup",
+        "c_project",
+        "c_region",
+        "c_track",
+        "c_stage",
+        "c_needs",
+        f"{prefix}funding_amount",
+        f"{prefix}funding_currency",
+        "review_count",
+        "raw_score",
+        "normalized_score",
+        "spread",
+        "c_status",
+        "c_email",
+    ]
+
+
 def entry_rows(shortlist: Shortlist, *, neutralize: bool = True) -> Iterator[tuple[Any, ...]]:
     """One tuple per entry in rank order, in the columns' order, ready to write.
 
-    The database does the per-row work (labels, needs, neutralising typed text for a CSV), so
     Python only hands rows on: numbers stay int, Decimal and float (None when missing).
     """
-
-    def text(field: str):
-        return _neutralized(field) if neutralize else F(field)
-
-    columns = {
-        "c_startup": text("application__startup__name"),
-        "c_project": text("application__project_name"),
-        "c_region": _label("application__startup__region", Region.choices),
-        "c_track": _label("application__track", Track.choices),
-        "c_stage": _label("application__stage", Stage.choices),
-        "c_needs": _needs_label(),
-        "c_status": _label("application__status", ApplicationStatus.choices),
-        "c_email": text("application__startup__contact_email"),
-    }
+    prefix = "application__"
     return (
         ShortlistEntry.objects.filter(shortlist=shortlist)
         .order_by("rank", "id")
-        .annotate(**columns)
-        .values_list(
-            "rank",
-            "application_id",
-            "c_startup",
-            "c_project",
-            "c_region",
-            "c_track",
-            "c_stage",
-            "c_needs",
-            "application__funding_amount",
-            "application__funding_currency",
-            "review_count",
-            "raw_score",
-            "normalized_score",
-            "spread",
-            "c_status",
-            "c_email",
-        )
+        .annotate(**_label_columns(prefix, neutralize=neutralize))
+        .values_list(*_values(prefix, "application_id"))
         .iterator(chunk_size=ITERATOR_CHUNK_SIZE)
+    )
+
+
+def ranking_rows(ranking: QuerySet, *, neutralize: bool = True) -> Iterator[tuple[Any, ...]]:
+    """The same columns for a round's ranking (reviews.selectors.round_ranking), in the order
+    the queryset has: the ranking as the coordinator sees it."""
+    # One plain fetch, not a server-side cursor: the ranking's window and CTE query is many
+    # times slower under a "first rows" plan (reviews/shortlists.py).
+    return iter(
+        list(
+            ranking.annotate(**_label_columns("", neutralize=neutralize)).values_list(
+                *_values("", "pk")
+            )
+        )
+    )
+
+
+def _rounded(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Scores with two decimals (incubator.display): 80.67, not 80.66666666666667."""
+    return tuple(
+        round_score(value) if kind == SCORE else value
+        for value, kind in zip(row, KINDS, strict=True)
     )
 
 
@@ -180,6 +216,13 @@ class _Line:
 
 
 def iter_csv(shortlist: Shortlist, *, language: str | None = None) -> Iterator[bytes]:
+    """The shortlist's CSV file in chunks of bytes (iter_csv_rows)."""
+    return iter_csv_rows(entry_rows(shortlist), language=language)
+
+
+def iter_csv_rows(
+    rows: Iterator[tuple[Any, ...]], *, language: str | None = None
+) -> Iterator[bytes]:
     """The CSV file in chunks of bytes: a byte-order mark, the header row, one row per entry.
 
     Every field is quoted (a number too: spreadsheets still read it as a number); the csv module
@@ -190,9 +233,8 @@ def iter_csv(shortlist: Shortlist, *, language: str | None = None) -> Iterator[b
     yield (BOM + line.writerow(headers(language))).encode()
     buffer = io.StringIO()
     writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
-    rows = entry_rows(shortlist)
     while chunk := list(itertools.islice(rows, ROWS_PER_CHUNK)):
-        writer.writerows(chunk)
+        writer.writerows(_rounded(row) for row in chunk)
         yield buffer.getvalue().encode()
         buffer.seek(0)
         buffer.truncate()
@@ -206,7 +248,29 @@ def write_csv(shortlist: Shortlist, output: IO[bytes], *, language: str | None =
 def write_xlsx(
     shortlist: Shortlist, output: str | IO[bytes], *, language: str | None = None
 ) -> None:
-    """Write the XLSX to a path or a seekable binary file, row by row (constant memory)."""
+    """Write the shortlist's XLSX to a path or a seekable binary file (write_xlsx_rows)."""
+    write_xlsx_rows(
+        entry_rows(shortlist, neutralize=False),
+        output,
+        title=f"{shortlist.round.name} — {shortlist.name}",
+        subject="Shortlist",
+        sheet_name=shortlist.name,
+        created=shortlist.created_at,
+        language=language,
+    )
+
+
+def write_xlsx_rows(
+    rows: Iterator[tuple[Any, ...]],
+    output: str | IO[bytes],
+    *,
+    title: str,
+    subject: str,
+    sheet_name: str,
+    created,
+    language: str | None = None,
+) -> None:
+    """Write the XLSX row by row (constant memory)."""
     workbook = xlsxwriter.Workbook(
         output,
         {
@@ -218,12 +282,11 @@ def write_xlsx(
             "remove_timezone": True,
         },
     )
-    round_name = shortlist.round.name
     workbook.set_properties(
         {
-            "title": f"{round_name} — {shortlist.name}",
-            "subject": "Shortlist",
-            "created": timezone.localtime(shortlist.created_at).replace(tzinfo=None),
+            "title": title,
+            "subject": subject,
+            "created": timezone.localtime(created).replace(tzinfo=None),
         }
     )
     bold = workbook.add_format({"bold": True, "bottom": 1, "text_wrap": True, "valign": "top"})
@@ -234,17 +297,17 @@ def write_xlsx(
         DECIMAL: workbook.add_format({"num_format": "#,##0.00"}),
         SCORE: workbook.add_format({"num_format": "0.00"}),
     }
-    sheet = workbook.add_worksheet(_sheet_name(shortlist.name))
+    sheet = workbook.add_worksheet(_sheet_name(sheet_name))
     for index, column in enumerate(COLUMNS):
         sheet.set_column(index, index, column.width, formats[column.kind])
     sheet.freeze_panes(1, 0)
     for index, header in enumerate(headers(language)):
         sheet.write_string(0, index, header, bold)
-    kinds = [column.kind for column in COLUMNS]
+    kinds = KINDS
     row_number = 0
     # Text as typed: a string cell is never run as a formula (strings_to_formulas is off).
-    for row_number, row in enumerate(entry_rows(shortlist, neutralize=False), start=1):
-        for index, value in enumerate(row):
+    for row_number, row in enumerate(rows, start=1):
+        for index, value in enumerate(_rounded(row)):
             if value is None or value == "":
                 continue
             if kinds[index] in (TEXT, LABEL):
@@ -300,7 +363,42 @@ def export_response(
 
 def export_filename(shortlist: Shortlist, extension: str) -> str:
     """“<round> - <shortlist>.<ext>”, safe on every file system; non-ASCII letters are kept."""
-    text = unicodedata.normalize("NFC", f"{shortlist.round.name} - {shortlist.name}")
+    return _safe_filename(f"{shortlist.round.name} - {shortlist.name}", extension=extension)
+
+
+def _safe_filename(name: str, *, extension: str) -> str:
+    text = unicodedata.normalize("NFC", name)
     text = re.sub(r'[\x00-\x1f\x7f<>:"/\\|?*]+', "-", text)
     text = re.sub(r"\s+", " ", text).strip(" .-") or "shortlist"
     return f"{text[:150]}.{extension}"
+
+
+def ranking_export_response(
+    ranking: QuerySet, export_format: str, *, round_name: str, language: str | None = None
+) -> HttpResponseBase:
+    """The ranking as shown (filters and order applied by the caller), as CSV or XLSX."""
+    filename = _safe_filename(f"{round_name} - ranking", extension=export_format)
+    if export_format == "csv":
+        response = StreamingHttpResponse(
+            iter_csv_rows(ranking_rows(ranking), language=language), content_type=CSV_CONTENT_TYPE
+        )
+        response["Content-Disposition"] = content_disposition_header(
+            as_attachment=True, filename=filename
+        )
+        return response
+    if export_format == "xlsx":
+        file = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it once sent)
+        write_xlsx_rows(
+            ranking_rows(ranking, neutralize=False),
+            file,
+            title=f"{round_name} — ranking",
+            subject="Ranking",
+            sheet_name="Ranking",
+            created=timezone.now(),
+            language=language,
+        )
+        file.seek(0)
+        return FileResponse(
+            file, as_attachment=True, filename=filename, content_type=XLSX_CONTENT_TYPE
+        )
+    raise ValueError(f"Unknown export format {export_format!r}: use csv or xlsx.")

@@ -273,3 +273,20 @@ def send_provider_digests(*, now: datetime | None = None) -> int:
         )
     with transaction.atomic():
         return len(write_outbox(rows))
+
+
+def overdue_review_reminders(*, assignments: Iterable[Assignment], now: datetime) -> list[int]:
+    """A coordinator's reminder: one e-mail per overdue assignment to its reviewer, in the
+    reviewer's language. One a day per assignment: the day is in the deduplication key, so a
+    second click the same day writes nothing. Returns the ids of the rows written."""
+    day = timezone.localdate(now).isoformat()
+    rows: list[Notification] = []
+    for assignment in assignments:
+        rows += _reviewer_rows(
+            assignments=[assignment],
+            event=events.REVIEW_OVERDUE,
+            template="review_overdue",
+            subject=lambda _reviewer, ids: f"assignment:{ids[0]}:{day}",
+            now=now,
+        )
+    return write_outbox(rows)

@@ -36,6 +36,7 @@ from django.db.models import (
     FloatField,
     IntegerField,
     OuterRef,
+    Prefetch,
     Q,
     QuerySet,
     StdDev,
@@ -385,4 +386,23 @@ def scored_criteria(round_: Round) -> set[int]:
         Score.objects.filter(criterion__round=round_)
         .values_list("criterion_id", flat=True)
         .distinct()
+    )
+
+
+def assignments_with_reviews() -> QuerySet[Assignment]:
+    """Assignments with their reviewer, review, the review's total (0-100, null until every
+    criterion is scored) and its scores by criterion: a fixed number of queries for any number."""
+    totals = reviews_with_totals().filter(assignment=OuterRef("pk")).values("total")
+    return (
+        Assignment.objects.select_related("reviewer", "review", "application__startup")
+        .annotate(review_total=Subquery(totals, output_field=FloatField()))
+        .prefetch_related(
+            Prefetch(
+                "review__scores",
+                queryset=Score.objects.select_related("criterion").order_by(
+                    "criterion__order", "criterion__pk"
+                ),
+            )
+        )
+        .order_by("due_at", "pk")
     )

@@ -47,7 +47,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from applications.enums import ApplicationStatus
-from applications.models import Application, Startup
+from applications.models import FINAL_STATUSES, Application, Startup
 from applications.services import transition_applications
 from incubator.enums import Track
 from incubator.exceptions import WorkflowError
@@ -860,3 +860,37 @@ def update_reviewer(
         if changed:
             profile.save(update_fields=changed)
     return account
+
+
+@dataclass(frozen=True)
+class ReminderResult:
+    sent: int  # e-mails written now
+    already: int  # overdue, but reminded today already
+    not_overdue: int  # submitted, withdrawn, decided or not yet due: nobody is told
+
+
+def remind_overdue_reviewers(
+    *, assignments: Iterable[Assignment], actor: AbstractBaseUser, now=None
+) -> ReminderResult:
+    """E-mail the reviewer of each overdue assignment (past its due date, its review not
+    submitted, neither it nor its application closed), at most once a day per assignment."""
+    if not is_coordinator(actor):
+        raise PermissionDenied(_("Only coordinators remind reviewers."))
+    now = now or timezone.now()
+    chosen = [assignment.pk for assignment in assignments]
+    overdue = list(
+        Assignment.objects.active()
+        .filter(pk__in=chosen, due_at__lt=now)
+        .exclude(review__status=ReviewStatus.SUBMITTED)
+        .exclude(application__status__in=FINAL_STATUSES)
+        .select_related("reviewer", "application__round__programme")
+        .order_by("pk")
+    )
+    with transaction.atomic():
+        written = notifications.overdue_review_reminders(assignments=overdue, now=now)
+    with_email = sum(1 for assignment in overdue if assignment.reviewer.email)
+    return ReminderResult(
+        sent=len(written),
+        already=with_email - len(written),
+        not_overdue=len(set(chosen)) - len(overdue),
+    )

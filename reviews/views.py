@@ -8,6 +8,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from incubator.display import round_score
 from incubator.models import Round
 from incubator.permissions import is_coordinator
 from notifications.selectors import outbox_counts
@@ -66,7 +67,7 @@ def coordinator_dashboard(request: HttpRequest) -> HttpResponse:
                 title=_("Distribution of raw scores"),
             ),
             flagged_chart=charts.bar_chart(
-                [(f.project_name, round(f.spread or 0)) for f in data.flagged],
+                [(f.project_name, round_score(f.spread or 0.0)) for f in data.flagged],
                 title=_("Spread of the flagged applications"),
                 css_class="bar flagged",
             ),

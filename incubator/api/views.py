@@ -5,7 +5,6 @@ from django.db.models import Prefetch
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
-from django.views.defaults import page_not_found
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, renderers, status, viewsets
 from rest_framework.authtoken.models import Token
@@ -18,6 +17,7 @@ from rest_framework.views import APIView
 
 from incubator import lockout, services, twofactor
 from incubator.models import Criterion, Round
+from incubator.views import page_not_found
 
 from .permissions import ReadAnyoneWriteCoordinator
 from .schema import RETRY_AFTER, error_responses

@@ -6,6 +6,7 @@ from decimal import Decimal, InvalidOperation
 from django import template
 from django.utils.dateparse import parse_datetime
 
+from incubator import display
 from incubator.enums import Currency, Region, ServiceKind, Stage, Track
 
 register = template.Library()
@@ -44,7 +45,8 @@ def amount(value: str | None) -> str:
 
 @register.filter
 def score(value: float | None) -> str:
-    return "–" if value is None else f"{value:.1f}"
+    """Two decimals, half up: the rule of every page and export (incubator.display)."""
+    return display.score_text(value)
 
 
 @register.filter

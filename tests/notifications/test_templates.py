@@ -197,7 +197,7 @@ def test_render_email_subject_text_and_html_in_each_language(
 @pytest.mark.parametrize(
     ("language", "labels"),
     [
-        ("en", ["Hong Kong", "Supply chain", "Pilot", "Fund, Testing", "81.2 / -0.5"]),
+        ("en", ["Hong Kong", "Supply chain", "Pilot", "Fund, Testing", "81.25 / -0.50"]),
         ("zh-hans", ["香港", "供应链", "试点", "资金, 检测", "评分（原始 / 标准化）"]),
         ("zh-hant", ["香港", "供應鏈", "試點", "資金, 檢測", "評分（原始 / 標準化）"]),
     ],

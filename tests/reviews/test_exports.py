@@ -2,7 +2,7 @@
 
 import csv
 import io
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from django.core.management import call_command
@@ -75,6 +75,13 @@ def shortlist(coordinator):
     )
 
 
+def two_places(value):
+    """Exports show scores to two decimals, rounded half up (the API keeps every digit)."""
+    if value is None:
+        return None
+    return float(Decimal(repr(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
 def expected_rows(shortlist, *, neutralized=True):
     text = neutralize if neutralized else str
     rows = []
@@ -93,9 +100,9 @@ def expected_rows(shortlist, *, neutralized=True):
                 1234567.89,
                 "HKD",
                 entry.review_count,
-                entry.raw_score,
-                entry.normalized_score,
-                entry.spread,
+                two_places(entry.raw_score),
+                two_places(entry.normalized_score),
+                two_places(entry.spread),
                 "Under review",
                 application.startup.contact_email,
             ]
