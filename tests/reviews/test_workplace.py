@@ -327,6 +327,23 @@ def test_declare_conflict_without_reason_shows_the_error_on_the_page(client, rev
     assert not ConflictOfInterest.objects.exists()
 
 
+def test_declare_conflict_reason_too_long_is_a_form_error(client, reviewing_round):
+    review = reviewing_round["reviews"][0]
+    force_login_verified(client, review.assignment.reviewer)
+    response = client.post(conflict_url(review), {"reason": "x" * 501})
+    assert response.status_code == 200
+    assert "Ensure this value has at most 500 characters (it has 501)." in (
+        response.content.decode()
+    )
+    assert not ConflictOfInterest.objects.exists()
+
+
+def test_declare_conflict_for_a_review_id_past_the_column_404(client, reviewing_round):
+    force_login_verified(client, reviewing_round["reviewers"][0])
+    url = f"{reverse('admin:reviews_review_changelist')}{2**63}/conflict/"
+    assert client.post(url, {"reason": "x"}).status_code == 404
+
+
 def test_declare_conflict_for_another_reviewers_review_404(client, reviewing_round):
     alice_review, bob_review, _ = reviewing_round["reviews"]
     force_login_verified(client, alice_review.assignment.reviewer)
