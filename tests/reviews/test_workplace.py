@@ -476,3 +476,49 @@ def test_criterion_clean_refuses_a_level_above_the_scale():
     with pytest.raises(ValidationError) as caught:
         criterion.clean()
     assert caught.value.message_dict == {"levels": ["Level “6” is not a score from 1 to 5."]}
+
+
+# --- in Chinese ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        (
+            "zh-hant",
+            [
+                "共 4 份，尚餘 4 份",
+                "下一份申請",
+                "確定提交這份評審嗎？提交後不可更改：你將無法再修改分數或評語。",
+                "申報利益衝突",
+                "請輸入 1 至 10 之間的分數。",
+            ],
+        ),
+        (
+            "zh-hans",
+            [
+                "共 4 份，尚余 4 份",
+                "下一份申请",
+                "确定提交这份评审吗？提交后不可更改：你将无法再修改分数或评语。",
+                "申报利益冲突",
+                "请输入 1 到 10 之间的分数。",
+            ],
+        ),
+    ],
+)
+def test_workplace_new_texts_in_chinese(client, queue, language, expected):
+    force_login_verified(client, queue["reviewer"])
+    text = client.get(review_url(queue["by_day"][1]), HTTP_ACCEPT_LANGUAGE=language)
+    content = text.content.decode()
+    assert [phrase in content for phrase in expected] == [True] * len(expected)
+
+
+def test_round_api_level_error_in_traditional_chinese(coordinator):
+    round_ = RoundFactory()
+    response = client_for(coordinator).patch(
+        f"{ROUNDS}{round_.pk}/",
+        {"criteria": [{"name": "Team", "max_score": 5, "levels": {"6": "Beyond"}}]},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="zh-hant",
+    )
+    assert response.json() == {"criteria": ["第 1 項評分標準：分值「6」不在 1 至 5 之間。"]}
