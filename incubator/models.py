@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.authtoken.models import TokenProxy
 
 from .enums import ServiceKind
+from .text import text_errors
 
 DEFAULT_PROGRAMME_NAME = "Greater Bay Area Blockchain Blue Chip Project Joint Incubator Plan"
 
@@ -129,7 +130,11 @@ class Criterion(models.Model):
         """The level descriptions as (score, text), lowest score first."""
         if not isinstance(self.levels, dict):
             return []
-        return sorted((int(key), text) for key, text in self.levels.items())
+        return sorted(
+            (int(key), str(text))
+            for key, text in self.levels.items()
+            if isinstance(key, str) and key.isascii() and key.isdigit()
+        )
 
 
 LEVEL_TEXT_MAX_LENGTH = 500
@@ -144,7 +149,11 @@ def level_problems(levels, max_score) -> list[str]:
     problems = []
     top = max_score if isinstance(max_score, int) else 100
     for key, text in levels.items():
-        if not (isinstance(key, str) and key.isdigit() and 1 <= int(key) <= top):
+        # ASCII digits, written as the number itself ("7", not "07" or "٧").
+        canonical = (
+            isinstance(key, str) and key.isascii() and key.isdigit() and key == str(int(key))
+        )
+        if not (canonical and 1 <= int(key) <= top):
             problems.append(
                 _("Level “%(level)s” is not a score from 1 to %(max)d.")
                 % {"level": key, "max": top}
@@ -156,6 +165,11 @@ def level_problems(levels, max_score) -> list[str]:
                 _("The description of level %(level)s is longer than %(n)d characters.")
                 % {"level": key, "n": LEVEL_TEXT_MAX_LENGTH}
             )
+        else:
+            for problem in text_errors({"level": text}, long=["level"]).get("level", []):
+                problems.append(
+                    _("Level %(level)s: %(problem)s") % {"level": key, "problem": problem}
+                )
     return problems
 
 

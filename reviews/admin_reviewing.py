@@ -32,7 +32,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from applications.enums import ApplicationStatus, AttachmentKind
-from applications.models import PDF_CONTENT_TYPE, Application
+from applications.models import PDF_CONTENT_TYPE, Application, Attachment
 from incubator.enums import Region, ServiceKind, Track
 from incubator.exceptions import WorkflowError
 from incubator.models import Criterion, Round
@@ -516,6 +516,7 @@ class ReviewAdmin(admin.ModelAdmin):
             else []
         )
         coordinator = is_coordinator(request.user)
+        attachments = list(application.attachments.all())
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -532,7 +533,7 @@ class ReviewAdmin(admin.ModelAdmin):
                     "size": human_size(a.size),
                     "url": attachment_url(a),
                 }
-                for a in application.attachments.all()
+                for a in attachments
             ],
             "criteria": criteria,
             "form": form,
@@ -549,7 +550,7 @@ class ReviewAdmin(admin.ModelAdmin):
             ],
             "scores_by_criterion": {s.criterion_id: s.value for s in review.scores.all()},
             "blind": not others and not coordinator and review.status != ReviewStatus.SUBMITTED,
-            "deck": _framed_deck(application),
+            "deck": _framed_deck(attachments),
             "queue": review_queue(reviewer=request.user, review=review) if is_owner else None,
             "conflict_form": (
                 conflict_form or ReviewConflictForm()
@@ -737,9 +738,9 @@ class ReviewAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/reviews/reviewer_statistics.html", context)
 
 
-def _framed_deck(application: Application) -> dict | None:
+def _framed_deck(attachments: list[Attachment]) -> dict | None:
     """The pitch deck to show inside the review page: a PDF, in the browser's own viewer."""
-    for attachment in application.attachments.all():
+    for attachment in attachments:
         is_pdf = attachment.content_type == PDF_CONTENT_TYPE
         if attachment.kind == AttachmentKind.PITCH_DECK and is_pdf:
             return {

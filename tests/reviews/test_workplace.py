@@ -6,6 +6,8 @@ from datetime import timedelta
 import pytest
 from django.contrib.messages import get_messages
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -425,6 +427,14 @@ def test_round_api_writes_and_reads_levels(coordinator):
         ({"11": "Beyond"}, 10, "Criterion 1: Level “11” is not a score from 1 to 10."),
         ({"0": "Nothing"}, 10, "Criterion 1: Level “0” is not a score from 1 to 10."),
         ({"top": "Best"}, 10, "Criterion 1: Level “top” is not a score from 1 to 10."),
+        ({"²": "Two"}, 10, "Criterion 1: Level “²” is not a score from 1 to 10."),
+        ({"07": "Seven"}, 10, "Criterion 1: Level “07” is not a score from 1 to 10."),
+        (
+            {"2": "Weak\u202eteam"},
+            10,
+            "Criterion 1: Level 2: Control characters such as U+202E are not allowed; only line "
+            "breaks and tabs are.",
+        ),
     ],
 )
 def test_round_api_bad_levels_400_naming_criteria(coordinator, levels, max_score, message):
@@ -469,6 +479,16 @@ def test_criterion_inline_in_round_admin_edits_levels(client, django_user_model)
     force_login_verified(client, superuser)
     page = client.get(reverse("admin:incubator_round_change", args=[criterion.round_id]))
     assert 'name="criteria-0-levels"' in page.content.decode()
+
+
+def test_workplace_skips_a_level_key_that_is_no_number(client, reviewing_round):
+    review = reviewing_round["reviews"][0]
+    team, _market = reviewing_round["criteria"]
+    team.levels = {"top": "Written by hand in the database", "3": "Fair"}
+    team.save(update_fields=["levels"])
+    assert team.sorted_levels() == [(3, "Fair")]
+    force_login_verified(client, review.assignment.reviewer)
+    assert client.get(review_url(review)).status_code == 200
 
 
 def test_criterion_clean_refuses_a_level_above_the_scale():
@@ -522,3 +542,17 @@ def test_round_api_level_error_in_traditional_chinese(coordinator):
         HTTP_ACCEPT_LANGUAGE="zh-hant",
     )
     assert response.json() == {"criteria": ["第 1 項評分標準：分值「6」不在 1 至 5 之間。"]}
+
+
+def test_assignments_list_query_count_same_for_1_and_many(client, django_assert_num_queries):
+    reviewer = ReviewerFactory(username="ada")
+    ReviewFactory(assignment=AssignmentFactory(reviewer=reviewer))
+    force_login_verified(client, reviewer)
+    url = reverse("admin:reviews_assignment_changelist")
+    with CaptureQueriesContext(connection) as one:
+        assert client.get(url, {"review__status__exact": "draft"}).status_code == 200
+    for _ in range(6):
+        ReviewFactory(assignment=AssignmentFactory(reviewer=reviewer))
+    with django_assert_num_queries(len(one.captured_queries)):
+        page = client.get(url, {"review__status__exact": "draft"})
+    assert len(page.context["cl"].result_list) == 7
