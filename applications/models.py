@@ -149,6 +149,10 @@ def attachment_upload_to(instance: "Attachment", filename: str) -> str:
     return f"attachments/{instance.application_id}/{uuid.uuid4().hex}{extension}"
 
 
+# The one content type the browser may show inline (the reviewers' workplace frames it).
+PDF_CONTENT_TYPE = "application/pdf"
+
+
 class Attachment(models.Model):
     application = models.ForeignKey(
         Application, on_delete=models.CASCADE, related_name="attachments"

@@ -44,7 +44,7 @@ from .forms import (
     WithdrawForm,
     apply_service_errors,
 )
-from .models import Application
+from .models import PDF_CONTENT_TYPE, Application
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -457,7 +457,11 @@ def _session_or_token_user(request: HttpRequest):
 
 
 def attachment_download(request: HttpRequest, pk: int) -> HttpResponse:
-    """Serve an attachment to a user who may see its application, as a download only."""
+    """Serve an attachment to a user who may see its application, as a download.
+
+    `?disposition=inline` shows a PDF in the browser's own viewer, framed by our own pages only
+    (the reviewers' workplace); any other file is still a download, whatever is asked.
+    """
     user = _session_or_token_user(request)
     if user is None:
         if "HTTP_AUTHORIZATION" in request.META:
@@ -468,13 +472,22 @@ def attachment_download(request: HttpRequest, pk: int) -> HttpResponse:
         handle = attachment.file.open("rb")
     except FileNotFoundError as error:
         raise Http404(_("The file is missing.")) from error
+    inline = (
+        request.GET.get("disposition") == "inline" and attachment.content_type == PDF_CONTENT_TYPE
+    )
     response = FileResponse(
         handle,
-        as_attachment=True,
+        as_attachment=not inline,
         filename=attachment.original_name,
         content_type=attachment.content_type,
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    if inline:
+        # Sandboxed by the response's own policy: Chromium refuses its PDF viewer inside an
+        # <iframe sandbox>, but shows it in a document that sandboxes itself.
+        response["X-Frame-Options"] = "SAMEORIGIN"
+        response["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'self'; sandbox"
+    else:
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response

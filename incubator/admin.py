@@ -17,7 +17,7 @@ class ProgrammeAdmin(admin.ModelAdmin):
 class CriterionInline(admin.TabularInline):
     model = Criterion
     extra = 0
-    fields = ["order", "name", "description", "weight", "max_score"]
+    fields = ["order", "name", "description", "weight", "max_score", "levels"]
 
 
 @admin.register(Round)

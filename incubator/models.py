@@ -5,6 +5,7 @@ import base64
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -13,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.authtoken.models import TokenProxy
 
 from .enums import ServiceKind
+from .text import text_errors
 
 DEFAULT_PROGRAMME_NAME = "Greater Bay Area Blockchain Blue Chip Project Joint Incubator Plan"
 
@@ -95,6 +97,16 @@ class Criterion(models.Model):
     weight = models.DecimalField(_("weight"), max_digits=6, decimal_places=2, default=1)
     max_score = models.PositiveSmallIntegerField(_("maximum score"), default=10)
     order = models.PositiveSmallIntegerField(_("order"), default=0)
+    # Anchors for the scale, shown beside the score field: {"1": "…", "5": "…", "10": "…"}.
+    levels = models.JSONField(
+        _("level descriptions"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            'What a score means, by level: {"1": "No evidence", "5": "Plausible", '
+            '"10": "Proven"}. Levels run from 1 to the maximum score.'
+        ),
+    )
 
     class Meta:
         ordering = ["round", "order", "id"]
@@ -108,6 +120,57 @@ class Criterion(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        problems = level_problems(self.levels, self.max_score)
+        if problems:
+            raise ValidationError({"levels": problems})
+
+    def sorted_levels(self) -> list[tuple[int, str]]:
+        """The level descriptions as (score, text), lowest score first."""
+        if not isinstance(self.levels, dict):
+            return []
+        return sorted(
+            (int(key), str(text))
+            for key, text in self.levels.items()
+            if isinstance(key, str) and key.isascii() and key.isdigit()
+        )
+
+
+LEVEL_TEXT_MAX_LENGTH = 500
+
+
+def level_problems(levels, max_score) -> list[str]:
+    """What is wrong with a criterion's level descriptions (empty when nothing is)."""
+    if levels in (None, ""):
+        return []
+    if not isinstance(levels, dict):
+        return [_('Give the levels as an object, such as {"1": "…", "10": "…"}.')]
+    problems = []
+    top = max_score if isinstance(max_score, int) else 100
+    for key, text in levels.items():
+        # ASCII digits, written as the number itself ("7", not "07" or "٧").
+        canonical = (
+            isinstance(key, str) and key.isascii() and key.isdigit() and key == str(int(key))
+        )
+        if not (canonical and 1 <= int(key) <= top):
+            problems.append(
+                _("Level “%(level)s” is not a score from 1 to %(max)d.")
+                % {"level": key, "max": top}
+            )
+        elif not isinstance(text, str) or not text.strip():
+            problems.append(_("Level %(level)s needs a description.") % {"level": key})
+        elif len(text) > LEVEL_TEXT_MAX_LENGTH:
+            problems.append(
+                _("The description of level %(level)s is longer than %(n)d characters.")
+                % {"level": key, "n": LEVEL_TEXT_MAX_LENGTH}
+            )
+        else:
+            for problem in text_errors({"level": text}, long=["level"]).get("level", []):
+                problems.append(
+                    _("Level %(level)s: %(problem)s") % {"level": key, "problem": problem}
+                )
+    return problems
 
 
 class ServiceProvider(models.Model):

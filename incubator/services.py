@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from .exceptions import WorkflowError
-from .models import DEFAULT_PROGRAMME_NAME, Criterion, Programme, Round
+from .models import DEFAULT_PROGRAMME_NAME, Criterion, Programme, Round, level_problems
 from .permissions import can_manage_account, is_coordinator
 from .text import text_errors
 
@@ -91,6 +91,11 @@ def _check_criteria(criteria: list[dict]) -> None:
             problems.append(
                 _("Criterion %(n)d: the maximum score must be from 1 to 100.") % {"n": index + 1}
             )
+        max_score = int(max_score) if max_score is not None else 10
+        for problem in level_problems(item.get("levels"), max_score):
+            problems.append(
+                _("Criterion %(n)d: %(problem)s") % {"n": index + 1, "problem": problem}
+            )
     if len(set(names)) != len(names):
         problems.append(_("Two criteria of a round cannot have the same name."))
     if problems:
@@ -143,6 +148,9 @@ def _write_criteria(*, round_: Round, criteria: list[dict]) -> None:
             "max_score": item.get("max_score", 10),
             "order": order,
         }
+        # Optional: an update that leaves the levels out keeps those the criterion has.
+        if "levels" in item or item.get("id") is None:
+            values["levels"] = item.get("levels") or {}
         if item.get("id") is not None:
             criterion = existing[item["id"]]
             for field, value in values.items():

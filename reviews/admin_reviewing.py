@@ -33,8 +33,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from applications.enums import ApplicationStatus
-from applications.models import FINAL_STATUSES, Application
+from applications.enums import ApplicationStatus, AttachmentKind
+from applications.models import FINAL_STATUSES, PDF_CONTENT_TYPE, Application, Attachment
 from incubator.display import person_name, score_text
 from incubator.enums import Region, ServiceKind, Track
 from incubator.exceptions import WorkflowError
@@ -51,6 +51,7 @@ from .selectors import (
     assignments_with_reviews,
     other_reviews,
     review_detail,
+    review_queue,
     reviewer_statistics,
     round_ranking,
 )
@@ -222,6 +223,8 @@ class AssignmentAdmin(admin.ModelAdmin):
     ]
     form = AssignmentAddForm
     actions = ["remind_reviewers", "withdraw_selected"]
+    # The most urgent first.
+    ordering = ["due_at", "pk"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Assignment]:
         return rules.assignments_visible_to(request.user).select_related(
@@ -236,7 +239,13 @@ class AssignmentAdmin(admin.ModelAdmin):
         return self.list_display
 
     def get_list_filter(self, request):
-        return [] if reviewer_only(request) else self.list_filter
+        if reviewer_only(request):
+            # Only the rounds the reviewer has work in; the state of their review.
+            return [
+                ("application__round", admin.RelatedOnlyFieldListFilter),
+                ("review__status", admin.ChoicesFieldListFilter),
+            ]
+        return self.list_filter
 
     @admin.display(boolean=True, description=_("withdrawn"), ordering="withdrawn_at")
     def withdrawn(self, obj: Assignment) -> bool:
@@ -488,6 +497,16 @@ class ConflictOfInterestAdmin(admin.ModelAdmin):
 # Reviews: the workplace
 
 
+class ReviewConflictForm(forms.Form):
+    """A reviewer declares, from the review page, a conflict with the application's start-up."""
+
+    reason = forms.CharField(
+        label=_("Why can you not review this start-up impartially?"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+    )
+
+
 @admin.register(Review)
 class ReviewAdmin(admin.ModelAdmin):
     list_display = [
@@ -576,6 +595,11 @@ class ReviewAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(self.reviewers_view),
                 name="reviews_reviewer_statistics",
             ),
+            path(
+                "<int:review_pk>/conflict/",
+                self.admin_site.admin_view(self.declare_conflict_view),
+                name="reviews_review_declare_conflict",
+            ),
         ]
         return own + super().get_urls()
 
@@ -588,7 +612,7 @@ class ReviewAdmin(admin.ModelAdmin):
 
     # -- the workplace --------------------------------------------------------------------
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
+    def change_view(self, request, object_id, form_url="", extra_context=None, conflict_form=None):
         try:
             # One read: a review withdrawn between two reads would otherwise be a 500.
             review = review_detail(pk=_int_or_404(object_id), queryset=self.get_queryset(request))
@@ -604,7 +628,7 @@ class ReviewAdmin(admin.ModelAdmin):
             confidence=review.confidence,
             comment=review.comment,
         )
-        if request.method == "POST":
+        if request.method == "POST" and conflict_form is None:
             if not editable:
                 raise PermissionDenied
             form = ReviewForm(request.POST, criteria=criteria, initial=initial)
@@ -621,6 +645,7 @@ class ReviewAdmin(admin.ModelAdmin):
             else []
         )
         coordinator = is_coordinator(request.user)
+        attachments = list(application.attachments.all())
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -637,7 +662,7 @@ class ReviewAdmin(admin.ModelAdmin):
                     "size": human_size(a.size),
                     "url": attachment_url(a),
                 }
-                for a in application.attachments.all()
+                for a in attachments
             ],
             "criteria": criteria,
             "form": form,
@@ -654,8 +679,63 @@ class ReviewAdmin(admin.ModelAdmin):
             ],
             "scores_by_criterion": {s.criterion_id: s.value for s in review.scores.all()},
             "blind": not others and not coordinator and review.status != ReviewStatus.SUBMITTED,
+            "deck": _framed_deck(attachments),
+            "queue": review_queue(reviewer=request.user, review=review) if is_owner else None,
+            "conflict_form": (
+                conflict_form or ReviewConflictForm()
+                if is_owner and reviewer_only(request)
+                else None
+            ),
         }
         return TemplateResponse(request, "admin/reviews/review/workplace.html", context)
+
+    def declare_conflict_view(self, request, review_pk: int):
+        """The review page's "declare a conflict" form: through the service, then to the list."""
+        if request.method != "POST":
+            return redirect("admin:reviews_review_change", review_pk)
+        review = (
+            self.get_queryset(request)
+            .filter(pk=review_pk)
+            .select_related("assignment__application__startup")
+            .first()
+        )
+        if review is None:
+            raise Http404(_("No such review."))
+        if review.assignment.reviewer_id != request.user.pk or not reviewer_only(request):
+            raise PermissionDenied
+        form = ReviewConflictForm(request.POST)
+        if not form.is_valid():
+            return self.change_view(request, str(review_pk), conflict_form=form)
+        startup = review.assignment.application.startup
+        try:
+            result = declare_conflict(
+                reviewer=request.user,
+                startup=startup,
+                reason=form.cleaned_data["reason"],
+                actor=request.user,
+            )
+        except DjangoValidationError as error:
+            _errors_to_form(form, error)
+            return self.change_view(request, str(review_pk), conflict_form=form)
+        self.message_user(
+            request,
+            _(
+                "Conflict of interest with %(startup)s recorded. Its applications are no longer "
+                "yours to review."
+            )
+            % {"startup": startup.name},
+        )
+        if result.kept_submitted:
+            self.message_user(
+                request,
+                _(
+                    "%(count)d submitted review(s) of this start-up were kept; "
+                    "a coordinator decides whether they count."
+                )
+                % {"count": len(result.kept_submitted)},
+                level=messages.WARNING,
+            )
+        return redirect("admin:reviews_assignment_changelist")
 
     def _save_from_form(self, request, review, form) -> HttpResponse | None:
         submitting = "_submit" in request.POST
@@ -839,7 +919,19 @@ def _with(query, **values) -> str:
     return changed.urlencode()
 
 
-def _errors_to_form(form: ReviewForm, error: DjangoValidationError) -> None:
+def _framed_deck(attachments: list[Attachment]) -> dict | None:
+    """The pitch deck to show inside the review page: a PDF, in the browser's own viewer."""
+    for attachment in attachments:
+        is_pdf = attachment.content_type == PDF_CONTENT_TYPE
+        if attachment.kind == AttachmentKind.PITCH_DECK and is_pdf:
+            return {
+                "name": attachment.original_name,
+                "url": f"{attachment_url(attachment)}?disposition=inline",
+            }
+    return None
+
+
+def _errors_to_form(form: forms.Form, error: DjangoValidationError) -> None:
     if not hasattr(error, "error_dict"):
         form.add_error(None, error.messages)
         return

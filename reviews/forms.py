@@ -41,6 +41,7 @@ class ReviewForm(forms.Form):
         score_fields = {}
         for criterion in criteria:
             weight = f"{criterion.weight.normalize():f}"
+            out_of_range = _("Enter a score from 1 to %(max)d.") % {"max": criterion.max_score}
             score_fields[criterion_field_name(criterion)] = forms.IntegerField(
                 label=criterion.name,
                 required=False,
@@ -50,9 +51,19 @@ class ReviewForm(forms.Form):
                     "weight": weight,
                     "max": criterion.max_score,
                 },
-                # The browser hints at the scale; the scoring service is what enforces it.
+                # The browser marks a score off the scale and sums the total as it is typed
+                # (reviews/static/reviews/workplace.js); clean() marks it at the field too.
                 widget=forms.NumberInput(
-                    attrs={"class": "score-input", "min": 1, "max": criterion.max_score}
+                    attrs={
+                        "class": "score-input",
+                        "min": 1,
+                        "max": criterion.max_score,
+                        "step": 1,
+                        "data-weight": weight,
+                        "data-max": criterion.max_score,
+                        "data-range-message": out_of_range,
+                        "aria-describedby": f"range-{criterion.pk}",
+                    }
                 ),
             )
         # Scores first, in the rubric's order.
@@ -61,11 +72,29 @@ class ReviewForm(forms.Form):
             for field in self.fields.values():
                 field.disabled = True
 
+    def clean(self):
+        cleaned = super().clean()
+        # Marked at its field here; the scoring service checks the scale again and decides.
+        for criterion in self.criteria:
+            name = criterion_field_name(criterion)
+            value = cleaned.get(name)
+            if value is not None and not 1 <= value <= criterion.max_score:
+                self.add_error(
+                    name,
+                    _("“%(name)s” takes a whole number from 1 to %(max)d; got %(value)d.")
+                    % {"name": criterion.name, "max": criterion.max_score, "value": value},
+                )
+        return cleaned
+
     def scores(self) -> dict[int, int | None]:
         return {c.pk: self.cleaned_data.get(criterion_field_name(c)) for c in self.criteria}
 
     def score_fields(self):
         return [self[criterion_field_name(c)] for c in self.criteria]
+
+    def score_rows(self):
+        """(criterion, bound field) in the rubric's order, for the level descriptions."""
+        return [(c, self[criterion_field_name(c)]) for c in self.criteria]
 
     def other_fields(self):
         return [self["recommendation"], self["confidence"], self["comment"]]

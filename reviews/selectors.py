@@ -23,6 +23,8 @@ applications). An application without a submitted review is ranked last with nul
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
@@ -59,6 +61,7 @@ from incubator.models import Criterion, Round
 
 from .enums import RankingMethod, ReviewStatus
 from .models import Assignment, Review, Score
+from .permissions import assignments_visible_to
 
 # An application with at least this many submitted reviews and at least this spread is flagged
 # for discussion (DESIGN.md section 8).
@@ -405,4 +408,36 @@ def assignments_with_reviews() -> QuerySet[Assignment]:
             )
         )
         .order_by("due_at", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class ReviewQueue:
+    """Where a review stands among its reviewer's work in the same round."""
+
+    left: int  # draft reviews still to do, this one included while it is a draft
+    total: int  # all of the reviewer's (standing) assignments in the round
+    next_review: int | None  # the next draft to open, in due-date order, after this one
+
+
+def review_queue(*, reviewer: AbstractBaseUser, review: Review) -> ReviewQueue:
+    """The reviewer's own reviews in the round of `review`: how many are left and which next.
+
+    Next is the first draft after this one in the assignments list's order (due date, then
+    assignment), going round to the start; none when no other draft is left.
+    """
+    rows = list(
+        assignments_visible_to(reviewer)
+        .filter(reviewer=reviewer, application__round_id=review.assignment.application.round_id)
+        .order_by("due_at", "pk")
+        .values_list("review__pk", "review__status")
+    )
+    drafts = [pk for pk, status in rows if status == ReviewStatus.DRAFT]
+    order = [pk for pk, _status in rows]
+    position = order.index(review.pk) if review.pk in order else -1
+    after = [pk for pk in drafts if order.index(pk) > position]
+    before = [pk for pk in drafts if order.index(pk) < position]
+    following = (after + before)[:1]
+    return ReviewQueue(
+        left=len(drafts), total=len(rows), next_review=following[0] if following else None
     )

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from incubator.models import Criterion, Programme, Round
+from incubator.models import LEVEL_TEXT_MAX_LENGTH, Criterion, Programme, Round
 
 
 class TokenCredentialsSerializer(serializers.Serializer):
@@ -42,10 +42,17 @@ class CriterionSerializer(serializers.ModelSerializer):
         required=False,
     )
     max_score = serializers.IntegerField(min_value=1, max_value=100, required=False)
+    levels = serializers.DictField(
+        child=serializers.CharField(max_length=LEVEL_TEXT_MAX_LENGTH),
+        required=False,
+        help_text='What a score means, by level (optional): {"1": "No evidence", '
+        '"10": "Proven"}; keys are scores from 1 to max_score. Leaving it out of an update '
+        "keeps the criterion's levels.",
+    )
 
     class Meta:
         model = Criterion
-        fields = ["id", "name", "description", "weight", "max_score"]
+        fields = ["id", "name", "description", "weight", "max_score", "levels"]
 
 
 class RoundSerializer(serializers.ModelSerializer):

@@ -10,6 +10,7 @@ from incubator.models import Criterion
 from tests.factories import (
     ApplicationFactory,
     AssignmentFactory,
+    AttachmentFactory,
     CoordinatorFactory,
     ReviewerFactory,
     ReviewFactory,
@@ -62,6 +63,7 @@ def people():
     ApplicationFactory(startup=startup, round=round_, project_name="Trade ledger")
     reviewer = ReviewerFactory(username="ada")
     reviewed = ApplicationFactory(round=round_, status=ApplicationStatus.UNDER_REVIEW)
+    AttachmentFactory(application=reviewed)  # framed in the workplace as a PDF
     review = ReviewFactory(assignment=AssignmentFactory(application=reviewed, reviewer=reviewer))
     CoordinatorFactory(username="grace")
     return {"round": round_, "review": review}
@@ -86,9 +88,10 @@ def visit(page, live_server, path: str, ready: str) -> None:
     assert "unsafe-eval" not in policy
     assert page.evaluate("window.__violations") == [], path
     assert [e for e in page.console_errors if "Content Security Policy" in e] == [], path
-    foreign = [
-        url for url in page.requested if not url.startswith((live_server.url, "data:", "blob:"))
-    ]
+    # chrome:// and chrome-extension:// are the browser's own PDF viewer (a framed pitch deck),
+    # not the network.
+    internal = ("data:", "blob:", "chrome://", "chrome-extension://")
+    foreign = [url for url in page.requested if not url.startswith((live_server.url, *internal))]
     assert foreign == [], path
 
 
@@ -120,7 +123,12 @@ def test_csp_admin_pages_run_without_violation(watched, live_server, people, scr
 
 def test_csp_review_workplace_runs_without_violation(watched, live_server, people):
     log_in(watched, "/admin/login/", "ada")
+    # The framed pitch deck and the workplace's script (live total, confirmation) included.
     visit(watched, live_server, f"/admin/reviews/review/{people['review'].pk}/change/", "form")
+    assert watched.locator("#pitch-deck").count() == 1
+    watched.fill("input.score-input", "7")
+    assert watched.locator("#review-total").inner_text() == "70.0"
+    assert watched.evaluate("window.__violations") == []
 
 
 def test_csp_api_docs_run_offline_without_violation(watched, live_server, screenshot):

@@ -11,6 +11,7 @@ from reviews.services import assign_reviewers, save_review, submit_review
 from tests.factories import (
     ApplicationFactory,
     AssignmentFactory,
+    AttachmentFactory,
     CoordinatorFactory,
     ReviewerFactory,
     ReviewFactory,
@@ -105,6 +106,7 @@ def test_reviewer_scores_submits_and_sees_others_anonymised(page, screenshot):
     page.select_option("#id_confidence", "4")
     page.fill("#id_comment", "A strong team with a live pilot at Qianhai.")
     screenshot(page, "3-scoring")
+    page.once("dialog", lambda dialog: dialog.accept())  # "Submitting is final"
     page.click("input[name=_submit]")
     page.wait_for_selector("#review-status")
     assert page.locator("#review-status").inner_text() == "Submitted"
@@ -162,3 +164,95 @@ def test_coordinator_reads_ranking_and_reviewer_statistics(page, screenshot):
     assert "harsh.han" in text
     assert "100%" in text
     screenshot(page, "reviewer-statistics")
+
+
+def test_reviewer_sees_live_total_scale_marks_deck_and_confirms_submitting(page, screenshot):
+    round_ = RoundFactory(name="2026 Autumn intake")
+    team = Criterion.objects.create(
+        round=round_,
+        name="Team",
+        weight=2,
+        max_score=10,
+        order=1,
+        levels={"1": "No relevant experience", "10": "Built and ran a ledger before"},
+    )
+    market = Criterion.objects.create(round=round_, name="Market", weight=1, max_score=5, order=2)
+    application = ApplicationFactory(round=round_, status=ApplicationStatus.UNDER_REVIEW)
+    deck = AttachmentFactory(application=application, original_name="deck.pdf")
+    ada = ReviewerFactory(username="ada")
+    mine = ReviewFactory(assignment=AssignmentFactory(application=application, reviewer=ada))
+    ReviewFactory(assignment=AssignmentFactory(reviewer=ada, application__round=round_))
+
+    page.goto("/admin/login/")
+    page.fill("#id_username", "ada")
+    page.fill("#id_password", "pw")
+    page.click("input[type=submit]")
+    page.wait_for_selector("#site-name")
+    page.goto(f"/admin/reviews/review/{mine.pk}/change/")
+    page.wait_for_selector("#review-form")
+    assert page.locator("#review-queue-left").inner_text() == "2 of 2 left"
+    assert page.locator(f"#levels-{team.pk}").inner_text().split() == [
+        "1", "No", "relevant", "experience", "10", "Built", "and", "ran", "a", "ledger", "before"
+    ]  # fmt: skip
+
+    # The total follows the scores as they are typed: (2 × 7/10 + 1 × 4/5) / 3 × 100.
+    total = page.locator("#review-total")
+    assert total.inner_text() == "—"
+    page.fill(f"#id_criterion_{team.pk}", "7")
+    assert total.inner_text() == "—"
+    page.fill(f"#id_criterion_{market.pk}", "4")
+    assert total.inner_text() == "73.3"
+    # A score off its scale is marked at its field, and the total waits for a valid one.
+    page.fill(f"#id_criterion_{market.pk}", "9")
+    assert page.locator(f"#range-{market.pk}").inner_text() == "Enter a score from 1 to 5."
+    assert page.locator(f"#range-{market.pk}").is_visible()
+    assert page.locator(f"#id_criterion_{market.pk}").get_attribute("aria-invalid") == "true"
+    assert total.inner_text() == "—"
+    screenshot(page, "out-of-range")
+    page.fill(f"#id_criterion_{market.pk}", "5")
+    assert page.locator(f"#range-{market.pk}").is_hidden()
+    assert total.inner_text() == "80.0"
+
+    # The pitch deck shows in the browser's own PDF viewer inside the page.
+    url = f"/files/{deck.pk}/?disposition=inline"
+    assert page.locator("#pitch-deck").get_attribute("src") == url
+    viewer = []
+    for _ in range(60):  # up to 15 s
+        # Chromium's PDF viewer is an extension's page inside the framed document.
+        viewer = [
+            frame.url
+            for frame in page.frames
+            if frame.url.startswith("chrome-extension://")
+            and frame.parent_frame is not None
+            and frame.parent_frame.url.endswith(url)
+        ]
+        if viewer:
+            break
+        page.wait_for_timeout(250)
+    assert len(viewer) == 1
+    screenshot(page, "deck")
+
+    # Submitting asks first, and says it is final; dismissing keeps the draft.
+    asked = []
+
+    def answer(dialog, accept: bool) -> None:
+        asked.append(dialog.message)
+        dialog.accept() if accept else dialog.dismiss()
+
+    page.once("dialog", lambda dialog: answer(dialog, False))
+    page.click("input[name=_submit]")
+    assert asked == [
+        "Submit this review? Submitting is final: you cannot change your scores or comments "
+        "afterwards."
+    ]
+    assert page.locator("#review-status").inner_text() == "Draft"
+    mine.refresh_from_db()
+    assert mine.status == ReviewStatus.DRAFT
+    page.once("dialog", lambda dialog: answer(dialog, True))
+    page.click("input[name=_submit]")
+    page.wait_for_selector(".messagelist")
+    assert page.locator("#review-status").inner_text() == "Submitted"
+    assert len(asked) == 2
+    mine.refresh_from_db()
+    assert mine.status == ReviewStatus.SUBMITTED
+    assert page.locator("#review-queue-left").inner_text() == "1 of 2 left"

@@ -148,6 +148,7 @@ def test_rounds_list_anonymous_200_with_criteria_and_is_open():
         "description": "",
         "weight": "2.00",
         "max_score": 10,
+        "levels": {},
     }
     assert client_for().get(f"{ROUNDS}{round_.pk}/").status_code == 200
 

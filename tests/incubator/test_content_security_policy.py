@@ -16,6 +16,7 @@ POLICY = {
     "font-src": "'self'",
     "connect-src": "'self'",
     "worker-src": "'self' blob:",
+    "frame-src": "'self'",
     "object-src": "'none'",
     "base-uri": "'self'",
     "form-action": "'self'",
