@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import Application, Startup
@@ -52,7 +53,11 @@ class ConflictOfInterest(models.Model):
     startup = models.ForeignKey(Startup, on_delete=models.CASCADE, related_name="conflicts")
     reason = models.CharField(_("reason"), max_length=500)
     declared_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("declared by"),
     )
     created_at = models.DateTimeField(_("declared at"), auto_now_add=True)
 
@@ -87,7 +92,12 @@ class Assignment(models.Model):
     )
     due_at = models.DateTimeField(_("due at"))
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True, editable=False)
@@ -174,7 +184,7 @@ class Review(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Review of {self.assignment}"
+        return gettext("Review of %(assignment)s") % {"assignment": self.assignment}
 
 
 class Score(models.Model):
@@ -209,7 +219,11 @@ class Shortlist(models.Model):
     # The ranking filters it was made with: track, region, needs, min_reviews, status.
     filters = models.JSONField(_("filters"), default=dict, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True, editable=False)
@@ -220,6 +234,7 @@ class Shortlist(models.Model):
         blank=True,
         related_name="+",
         editable=False,
+        verbose_name=_("published by"),
     )
 
     class Meta:
