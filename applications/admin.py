@@ -4,6 +4,8 @@ from django.contrib.admin import helpers
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from incubator.exceptions import WorkflowError
@@ -111,7 +113,10 @@ def _decision_action(to_status: ApplicationStatus):
         return None
 
     action.__name__ = f"mark_{to_status.value}"
-    action.short_description = _("Mark selected as “%(status)s”…") % {"status": to_status.label}
+    # Lazy: the label is read in the language of each request, not once at import.
+    action.short_description = lazy(
+        lambda: gettext("Mark selected as “%(status)s”…") % {"status": to_status.label}, str
+    )()
     action.allowed_permissions = ("decide",)
     return action
 

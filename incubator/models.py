@@ -28,7 +28,7 @@ class Programme(models.Model):
     name = models.CharField(_("name"), max_length=200, unique=True)
     description = models.TextField(_("description"), blank=True)
     organisers = models.CharField(_("organisers"), max_length=300, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
@@ -55,7 +55,7 @@ class Round(models.Model):
     reviews_per_application = models.PositiveSmallIntegerField(
         _("reviews per application"), default=3
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = RoundQuerySet.as_manager()
 
@@ -189,7 +189,7 @@ class ServiceProvider(models.Model):
         _("language"), max_length=10, choices=settings.LANGUAGES, default="en"
     )
     active = models.BooleanField(_("active"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["name"]

@@ -89,7 +89,10 @@ class NotificationAttempt(models.Model):
     """One try at delivering a notification, kept for the delivery log."""
 
     notification = models.ForeignKey(
-        Notification, on_delete=models.CASCADE, related_name="attempt_log"
+        Notification,
+        on_delete=models.CASCADE,
+        related_name="attempt_log",
+        verbose_name=_("notification"),
     )
     started_at = models.DateTimeField(_("started at"))
     duration_ms = models.PositiveIntegerField(_("duration (ms)"))

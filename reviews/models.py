@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import Application, Startup
@@ -15,7 +16,10 @@ from .enums import RankingMethod, Recommendation, ReviewStatus, ShortlistChangeK
 
 class ReviewerProfile(models.Model):
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reviewer_profile"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="reviewer_profile",
+        verbose_name=_("user"),
     )
     # Tracks the reviewer knows best; assignment prefers them.
     expertise = models.JSONField(_("expertise"), default=list, blank=True)
@@ -47,12 +51,21 @@ class ReviewerAccount(get_user_model()):
 
 class ConflictOfInterest(models.Model):
     reviewer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conflicts"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="conflicts",
+        verbose_name=_("reviewer"),
     )
-    startup = models.ForeignKey(Startup, on_delete=models.CASCADE, related_name="conflicts")
+    startup = models.ForeignKey(
+        Startup, on_delete=models.CASCADE, related_name="conflicts", verbose_name=_("start-up")
+    )
     reason = models.CharField(_("reason"), max_length=500)
     declared_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("declared by"),
     )
     created_at = models.DateTimeField(_("declared at"), auto_now_add=True)
 
@@ -80,14 +93,25 @@ class Assignment(models.Model):
     the row keeps who did it, when and why; its review stays as a record and no longer counts."""
 
     application = models.ForeignKey(
-        Application, on_delete=models.CASCADE, related_name="assignments"
+        Application,
+        on_delete=models.CASCADE,
+        related_name="assignments",
+        verbose_name=_("application"),
     )
     reviewer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="assignments",
+        verbose_name=_("reviewer"),
     )
     due_at = models.DateTimeField(_("due at"))
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True, editable=False)
@@ -136,7 +160,9 @@ class ReviewQuerySet(models.QuerySet):
 
 
 class Review(models.Model):
-    assignment = models.OneToOneField(Assignment, on_delete=models.CASCADE, related_name="review")
+    assignment = models.OneToOneField(
+        Assignment, on_delete=models.CASCADE, related_name="review", verbose_name=_("assignment")
+    )
     recommendation = models.CharField(
         _("recommendation"), max_length=16, choices=Recommendation.choices, blank=True
     )
@@ -174,12 +200,16 @@ class Review(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Review of {self.assignment}"
+        return gettext("Review of %(assignment)s") % {"assignment": self.assignment}
 
 
 class Score(models.Model):
-    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="scores")
-    criterion = models.ForeignKey(Criterion, on_delete=models.CASCADE, related_name="scores")
+    review = models.ForeignKey(
+        Review, on_delete=models.CASCADE, related_name="scores", verbose_name=_("review")
+    )
+    criterion = models.ForeignKey(
+        Criterion, on_delete=models.CASCADE, related_name="scores", verbose_name=_("criterion")
+    )
     # Within 1..criterion.max_score; the upper bound is checked by the scoring service.
     value = models.PositiveSmallIntegerField(_("score"))
 
@@ -199,7 +229,9 @@ class Score(models.Model):
 class Shortlist(models.Model):
     """A named, frozen snapshot of a round's ranking under filters."""
 
-    round = models.ForeignKey(Round, on_delete=models.PROTECT, related_name="shortlists")
+    round = models.ForeignKey(
+        Round, on_delete=models.PROTECT, related_name="shortlists", verbose_name=_("round")
+    )
     name = models.CharField(_("name"), max_length=200)
     method = models.CharField(
         _("ranking method"), max_length=16, choices=RankingMethod.choices, default=RankingMethod.RAW
@@ -209,7 +241,11 @@ class Shortlist(models.Model):
     # The ranking filters it was made with: track, region, needs, min_reviews, status.
     filters = models.JSONField(_("filters"), default=dict, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True, editable=False)
@@ -220,6 +256,7 @@ class Shortlist(models.Model):
         blank=True,
         related_name="+",
         editable=False,
+        verbose_name=_("published by"),
     )
 
     class Meta:
@@ -241,9 +278,14 @@ class Shortlist(models.Model):
 class ShortlistEntry(models.Model):
     """An application on a shortlist with its rank and scores as they were when it was made."""
 
-    shortlist = models.ForeignKey(Shortlist, on_delete=models.CASCADE, related_name="entries")
+    shortlist = models.ForeignKey(
+        Shortlist, on_delete=models.CASCADE, related_name="entries", verbose_name=_("shortlist")
+    )
     application = models.ForeignKey(
-        Application, on_delete=models.PROTECT, related_name="shortlist_entries"
+        Application,
+        on_delete=models.PROTECT,
+        related_name="shortlist_entries",
+        verbose_name=_("application"),
     )
     rank = models.PositiveIntegerField(_("rank"))
     raw_score = models.FloatField(_("raw score"), null=True, blank=True)
@@ -268,12 +310,20 @@ class ShortlistEntry(models.Model):
 class ShortlistChange(models.Model):
     """A manual addition to or removal from a shortlist before it is published, with its reason."""
 
-    shortlist = models.ForeignKey(Shortlist, on_delete=models.CASCADE, related_name="changes")
-    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="+")
+    shortlist = models.ForeignKey(
+        Shortlist, on_delete=models.CASCADE, related_name="changes", verbose_name=_("shortlist")
+    )
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="+", verbose_name=_("application")
+    )
     kind = models.CharField(_("change"), max_length=16, choices=ShortlistChangeKind.choices)
     reason = models.CharField(_("reason"), max_length=500)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("actor"),
     )
     created_at = models.DateTimeField(_("at"), auto_now_add=True)
 
