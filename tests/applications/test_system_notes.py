@@ -31,6 +31,14 @@ FIRST_REVIEWER = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _language_restored():
+    """A test client's request activates the reader's language in this thread: give the next
+    test the language this one started with."""
+    with translation.override(translation.get_language()):
+        yield
+
+
 @pytest.fixture
 def shortlisted(db):
     application = ApplicationFactory(status="under_review")
