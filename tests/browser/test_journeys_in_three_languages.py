@@ -43,6 +43,7 @@ def text(language: str, message: str) -> str:
 
 
 def choose_language(page, live_server, language: str) -> None:
+    page.set_default_timeout(30_000)  # the machine may be busy: correctness, not speed
     page.context.add_cookies(
         [{"name": "django_language", "value": language, "url": live_server.url}]
     )
@@ -147,9 +148,11 @@ def test_reviewer_journey(page, screenshot, live_server, language):
     page.click("input[name=_save]")
     page.wait_for_selector(".messagelist")
     assert text(language, "Draft saved.") in page.locator(".messagelist").inner_text()
-    page.once("dialog", lambda dialog: dialog.accept())  # "Submitting is final"
-    page.click("input[name=_submit]")
-    page.wait_for_selector(f"#review-status:has-text('{text(language, 'Submitted')}')")
+    page.on("dialog", lambda dialog: dialog.accept())  # "Submitting is final"
+    with page.expect_navigation():
+        page.click("input[name=_submit]")
+    page.wait_for_selector("#review-status")
+    assert page.locator("#review-status").inner_text() == text(language, "Submitted")
     screenshot(page, "4-submitted")
 
     assert Review.objects.get(pk=mine.pk).status == ReviewStatus.SUBMITTED
