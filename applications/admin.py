@@ -39,8 +39,20 @@ class StatusChangeInline(admin.TabularInline):
     model = StatusChange
     extra = 0
     can_delete = False
-    fields = ["created_at", "from_status", "to_status", "actor", "note", "message_to_applicant"]
+    fields = [
+        "created_at",
+        "from_status",
+        "to_status",
+        "actor",
+        "internal_note",
+        "message_to_applicant",
+    ]
     readonly_fields = fields
+
+    @admin.display(description=_("internal note"))
+    def internal_note(self, change: StatusChange) -> str:
+        # A system note is stored as a code and worded in the reader's language (issue 13).
+        return change.note_text
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -173,6 +185,21 @@ class StatusChangeAdmin(admin.ModelAdmin):
     list_select_related = ["application", "actor"]
     search_fields = ["application__project_name", "note", "message_to_applicant"]
     date_hierarchy = "created_at"
+    fields = [
+        "application",
+        "from_status",
+        "to_status",
+        "actor",
+        "internal_note",
+        "message_to_applicant",
+        "created_at",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description=_("internal note"))
+    def internal_note(self, change: StatusChange) -> str:
+        # A system note is stored as a code and worded in the reader's language (issue 13).
+        return change.note_text
 
     def has_add_permission(self, request) -> bool:
         return False

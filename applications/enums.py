@@ -17,3 +17,12 @@ class AttachmentKind(models.TextChoices):
     PITCH_DECK = "pitch_deck", _("Pitch deck")
     BUSINESS_LICENCE = "business_licence", _("Business licence")
     OTHER = "other", _("Other")
+
+
+class SystemNote(models.TextChoices):
+    """Notes the system writes into an application's history: stored as a code with its
+    parameters and worded in the reader's language when shown."""
+
+    FIRST_REVIEWER_ASSIGNED = "first_reviewer_assigned", _("First reviewer assigned.")
+    # Parameters: {"shortlist": the shortlist's name}.
+    SHORTLIST_PUBLISHED = "shortlist_published", _("Shortlist “%(shortlist)s” published.")

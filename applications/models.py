@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from incubator.enums import Currency, Region, ServiceKind, Stage, Track
 from incubator.models import Round
 
-from .enums import ApplicationStatus, AttachmentKind
+from .enums import ApplicationStatus, AttachmentKind, SystemNote
 
 # Statuses after which nothing more happens to an application.
 FINAL_STATUSES = frozenset(
@@ -193,9 +193,11 @@ class Attachment(models.Model):
 class StatusChange(models.Model):
     """One status transition of an application; written once, never edited.
 
-    `note` is internal: coordinators read it (a decision's reasons, a system note such as
-    "Shortlist … published", a start-up's reason for withdrawing). `message_to_applicant` is what
-    the start-up reads on its application page and in the decision's e-mail; usually empty.
+    `note` is internal: coordinators read it (a decision's reasons, a start-up's reason for
+    withdrawing). A note the system writes ("Shortlist … published") is stored as a code,
+    `system_note`, with its parameters in `system_note_params`, and worded in the reader's
+    language by `note_text`. `message_to_applicant` is what the start-up reads on its application
+    page and in the decision's e-mail; usually empty.
     """
 
     application = models.ForeignKey(
@@ -215,6 +217,10 @@ class StatusChange(models.Model):
         verbose_name=_("actor"),
     )
     note = models.TextField(_("internal note"), blank=True)
+    system_note = models.CharField(
+        _("system note"), max_length=32, choices=SystemNote.choices, blank=True
+    )
+    system_note_params = models.JSONField(_("system note's parameters"), default=dict, blank=True)
     message_to_applicant = models.TextField(_("message to the applicant"), blank=True)
     created_at = models.DateTimeField(_("at"), auto_now_add=True)
 
@@ -226,3 +232,28 @@ class StatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application_id}: {self.from_status} → {self.to_status}"
+
+    @property
+    def note_text(self) -> str:
+        """The internal note as its reader reads it: the system's note in the active language,
+        then any note a person wrote."""
+        parts = []
+        if self.system_note:
+            parts.append(system_note_text(self.system_note, self.system_note_params))
+        if self.note:
+            parts.append(self.note)
+        return "\n".join(parts)
+
+
+def system_note_text(code: str, params: dict | None = None) -> str:
+    """A system note's words in the active language; an unknown code reads as itself."""
+    try:
+        template = str(SystemNote(code).label)
+    except ValueError:
+        return code
+    if not params:
+        return template
+    try:
+        return template % params
+    except (KeyError, TypeError, ValueError):
+        return template

@@ -26,7 +26,7 @@ from incubator.text import check_text
 
 from . import notifications
 from .enums import ApplicationStatus as Status
-from .enums import AttachmentKind
+from .enums import AttachmentKind, SystemNote
 from .models import Application, Attachment, Startup, StatusChange
 from .permissions import is_member
 
@@ -99,6 +99,8 @@ def transition_application(
     to_status: Status,
     actor: AbstractBaseUser | None,
     note: str = "",
+    system_note: SystemNote | str = "",
+    system_note_params: dict | None = None,
     message_to_applicant: str = "",
     check: Callable[[Application], None] | None = None,
 ) -> Application:
@@ -106,7 +108,8 @@ def transition_application(
 
     The row is locked first, so of two concurrent moves exactly one happens. `check`, when
     given, runs on the locked row before the move (a named service's own rule) and may raise.
-    `note` is internal (coordinators read it); `message_to_applicant` is what the start-up reads.
+    `note` is internal (coordinators read it); `system_note` is the system's own note, a code
+    worded in the reader's language when shown; `message_to_applicant` is what the start-up reads.
     """
     to_status = Status(to_status)
     with transaction.atomic():
@@ -132,6 +135,8 @@ def transition_application(
             to_status=to_status,
             actor=actor,
             note=note,
+            system_note=system_note,
+            system_note_params=system_note_params or {},
             message_to_applicant=message_to_applicant,
         )
     # Keep the caller's instance in step with the database.
@@ -148,6 +153,8 @@ def transition_applications(
     to_status: Status,
     actor: AbstractBaseUser | None,
     note: str = "",
+    system_note: SystemNote | str = "",
+    system_note_params: dict | None = None,
 ) -> int:
     """The same move for many applications in a few queries (automatic assignment moves
     thousands at once): all of them move, each with its StatusChange, or none does."""
@@ -179,6 +186,8 @@ def transition_applications(
                     to_status=to_status,
                     actor=actor,
                     note=note,
+                    system_note=system_note,
+                    system_note_params=system_note_params or {},
                 )
                 for pk, status in locked
             ],

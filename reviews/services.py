@@ -46,7 +46,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from applications.enums import ApplicationStatus
+from applications.enums import ApplicationStatus, SystemNote
 from applications.models import FINAL_STATUSES, Application, Startup
 from applications.services import transition_applications
 from incubator.enums import Track
@@ -172,7 +172,7 @@ def _create_assignments(
         ).values_list("pk", flat=True),
         to_status=ApplicationStatus.UNDER_REVIEW,
         actor=actor,
-        note="First reviewer assigned.",
+        system_note=SystemNote.FIRST_REVIEWER_ASSIGNED,
     )
     notifications.assignments_created(assignments=assignments)
     return assignments

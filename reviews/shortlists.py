@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from applications.enums import ApplicationStatus as Status
+from applications.enums import SystemNote
 from applications.models import Application
 from applications.services import transition_application
 from incubator.enums import Region, ServiceKind, Track
@@ -304,11 +305,14 @@ def publish_shortlist(*, shortlist: Shortlist, actor: AbstractBaseUser) -> Short
             )
         if not applications:
             raise ShortlistCannotPublish(_("The shortlist is empty: there is nothing to publish."))
-        note = f"Shortlist “{locked.name}” published."
         for application in applications:
             if application.status == Status.UNDER_REVIEW:
                 transition_application(
-                    application=application, to_status=Status.SHORTLISTED, actor=actor, note=note
+                    application=application,
+                    to_status=Status.SHORTLISTED,
+                    actor=actor,
+                    system_note=SystemNote.SHORTLIST_PUBLISHED,
+                    system_note_params={"shortlist": locked.name},
                 )
         locked.published_at = timezone.now()
         locked.published_by = actor

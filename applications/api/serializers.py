@@ -111,9 +111,11 @@ class StatusChangeSerializer(serializers.Serializer):
         allow_blank=True, help_text="What the coordinators told the start-up; often empty."
     )
     note = serializers.CharField(
+        source="note_text",
         required=False,
         allow_blank=True,
-        help_text="The internal note: present for coordinators only.",
+        help_text="The internal note, in the reader's language when the system wrote it: present "
+        "for coordinators only.",
     )
 
     def to_representation(self, change) -> dict:

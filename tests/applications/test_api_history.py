@@ -5,6 +5,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from applications.enums import SystemNote
 from applications.services import decide_application, submit_application, transition_application
 from tests.applications.conftest import client_for
 from tests.factories import AssignmentFactory, AttachmentFactory, CoordinatorFactory
@@ -22,7 +23,10 @@ def decided(founder, draft):
     AttachmentFactory(application=draft)
     submit_application(actor=founder, application=draft)
     transition_application(
-        application=draft, to_status="under_review", actor=None, note="First reviewer assigned."
+        application=draft,
+        to_status="under_review",
+        actor=None,
+        system_note=SystemNote.FIRST_REVIEWER_ASSIGNED,
     )
     decide_application(
         application=draft,

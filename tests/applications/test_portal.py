@@ -360,7 +360,8 @@ def test_application_page_shows_the_message_to_the_applicant_never_internal_note
         application=application,
         to_status="shortlisted",
         actor=None,
-        note="Shortlist “Finance top 10” published.",
+        system_note="shortlist_published",
+        system_note_params={"shortlist": "Finance top 10"},
     )
     decide_application(
         application=application,

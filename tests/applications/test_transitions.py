@@ -131,7 +131,7 @@ def test_transition_applications_moves_each_with_its_status_change():
         application_ids=[a.pk for a in applications],
         to_status=Status.UNDER_REVIEW,
         actor=actor,
-        note="First reviewer assigned.",
+        system_note="first_reviewer_assigned",
     )
 
     assert moved == 3
