@@ -252,6 +252,10 @@ def test_reviewer_sees_live_total_scale_marks_deck_and_confirms_submitting(page,
     page.click("input[name=_submit]")
     page.wait_for_selector(".messagelist")
     assert page.locator("#review-status").inner_text() == "Submitted"
+    # A submitted review, opened again, shows the total the server computed: no score inputs
+    # are left for the script to read, and it must not blank the total.
+    page.reload()
+    assert page.locator("#review-total").inner_text() == "80.0"
     assert len(asked) == 2
     mine.refresh_from_db()
     assert mine.status == ReviewStatus.SUBMITTED

@@ -35,6 +35,9 @@
 
   function update(form, markAll, changed) {
     var inputs = form.querySelectorAll("input.score-input");
+    if (inputs.length === 0) {
+      return; // a submitted review has no inputs: the server's total stands
+    }
     var points = 0;
     var weights = 0;
     var complete = inputs.length > 0;
