@@ -1,5 +1,7 @@
 """The applicant portal: thin views over the same services and selectors as the API."""
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -242,6 +244,22 @@ def _autosave_refused(request: HttpRequest) -> JsonResponse | None:
     return None
 
 
+def _autosave(form: ApplicationForm, save: Callable[[dict], Application]) -> JsonResponse:
+    """Check the form, save its fields through `save` (a service), answer as JSON: 400 with the
+    fields' errors, 409 with a workflow rule's, or the saved draft."""
+    if not form.is_valid():
+        return _autosave_answer(form)
+    try:
+        application = save(form.service_fields())
+    except ValidationError as error:
+        apply_service_errors(form, error)
+        return _autosave_answer(form)
+    except WorkflowError as error:
+        form.add_error(None, error.message)
+        return _autosave_answer(form, status=409)
+    return _autosaved(application)
+
+
 @require_POST
 def application_autosave_new(request: HttpRequest) -> HttpResponse:
     """The new-application form's autosave: the first save that has a project name makes the
@@ -251,20 +269,12 @@ def application_autosave_new(request: HttpRequest) -> HttpResponse:
         return refused
     startup = _startup_or_404(request)
     round_ = _round_or_404(request.POST.get("round"))
-    form = ApplicationForm(request.POST)
-    if not form.is_valid():
-        return _autosave_answer(form)
-    try:
-        application = services.create_draft(
-            actor=request.user, startup=startup, round=round_, **form.service_fields()
-        )
-    except ValidationError as error:
-        apply_service_errors(form, error)
-        return _autosave_answer(form)
-    except WorkflowError as error:
-        form.add_error(None, error.message)
-        return _autosave_answer(form, status=409)
-    return _autosaved(application)
+    return _autosave(
+        ApplicationForm(request.POST),
+        lambda fields: services.create_draft(
+            actor=request.user, startup=startup, round=round_, **fields
+        ),
+    )
 
 
 @require_POST
@@ -274,20 +284,10 @@ def application_autosave(request: HttpRequest, pk: int) -> HttpResponse:
     if refused:
         return refused
     application = _own_application(request, pk)
-    form = ApplicationForm(request.POST)
-    if not form.is_valid():
-        return _autosave_answer(form)
-    try:
-        application = services.update_draft(
-            actor=request.user, application=application, **form.service_fields()
-        )
-    except ValidationError as error:
-        apply_service_errors(form, error)
-        return _autosave_answer(form)
-    except WorkflowError as error:
-        form.add_error(None, error.message)
-        return _autosave_answer(form, status=409)
-    return _autosaved(application)
+    return _autosave(
+        ApplicationForm(request.POST),
+        lambda fields: services.update_draft(actor=request.user, application=application, **fields),
+    )
 
 
 @login_required

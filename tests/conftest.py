@@ -15,6 +15,8 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, connection
 
 from incubator.permissions import COORDINATORS_GROUP, REVIEWERS_GROUP
+from tests.notifications.receiver import WebhookReceiver
+from tests.notifications.smtp_server import SMTPServer
 from tests.twofactor import force_login_verified
 
 UNDER_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -110,3 +112,29 @@ def keep_test_connection():
     yield
     request_started.connect(close_old_connections)
     request_finished.connect(close_old_connections)
+
+
+# Local servers a test may need, shared by the unit and the integration tests.
+
+
+@pytest.fixture
+def receiver():
+    """A webhook receiver of the test's own on a free local port; stopped afterwards."""
+    server = WebhookReceiver().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def smtp_server():
+    """Starts a local SMTP server with the given behaviour (see SMTPServer); stopped afterwards."""
+    started: list[SMTPServer] = []
+
+    def start(**behaviour) -> SMTPServer:
+        server = SMTPServer(**behaviour).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()

@@ -32,7 +32,6 @@ from notifications.models import Notification
 from tests.conftest import UNDER_CI
 from tests.factories import CoordinatorFactory, ServiceProviderFactory, ShortlistEntryFactory
 from tests.notifications.brokers import RedisServer, use_broker
-from tests.notifications.receiver import WebhookReceiver
 
 from .conftest import WorkerProcess
 
@@ -75,13 +74,6 @@ def redis_server() -> Iterator[RedisServer]:
             pytest.fail(f"{reason} (CI=true: a missing service fails the build)", pytrace=False)
         pytest.skip(reason)
     server = RedisServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def receiver() -> Iterator[WebhookReceiver]:
-    server = WebhookReceiver().start()
     yield server
     server.stop()
 

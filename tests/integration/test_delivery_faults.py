@@ -27,8 +27,7 @@ from notifications.models import Notification, NotificationAttempt
 from notifications.outbox import email_row, write_outbox
 from reviews.shortlists import publish_shortlist
 from tests.factories import CoordinatorFactory, ServiceProviderFactory, ShortlistEntryFactory
-from tests.notifications.receiver import Answer, WebhookReceiver
-from tests.notifications.smtp_server import SMTPServer
+from tests.notifications.receiver import Answer
 
 pytestmark = [
     pytest.mark.postgres,
@@ -48,27 +47,6 @@ def worker_database_url() -> str:
     # The worker connects to the test database pytest-django created, not the configured one.
     parts = urlsplit(os.environ["DATABASE_URL"])
     return urlunsplit(parts._replace(path="/" + connection.settings_dict["NAME"]))
-
-
-@pytest.fixture
-def receiver() -> Iterator[WebhookReceiver]:
-    server = WebhookReceiver().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[Callable[..., SMTPServer]]:
-    started: list[SMTPServer] = []
-
-    def start(**behaviour) -> SMTPServer:
-        server = SMTPServer(**behaviour).start()
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
 
 
 @pytest.fixture

@@ -71,13 +71,6 @@ def use_broker(url: str) -> None:
 
 
 @pytest.fixture
-def receiver() -> Iterator[WebhookReceiver]:
-    server = WebhookReceiver().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def live(transactional_db, settings, broker_url, start_worker) -> Iterator[Callable]:
     """Send tasks to Redis for real, to the private queue of workers this test starts."""
     queue = f"notify-{time.monotonic_ns()}"
