@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from .models import Criterion, Programme, Round
+from .models import Criterion, PartnerAccount, Programme, Round
 
 admin.site.site_header = _("Blue Chip Incubator administration")
 admin.site.site_title = _("Blue Chip Incubator")
@@ -48,6 +48,15 @@ class CriterionAdmin(admin.ModelAdmin):
     list_filter = ["round"]
     list_select_related = ["round"]
     search_fields = ["name", "description"]
+
+
+@admin.register(PartnerAccount)
+class PartnerAccountAdmin(admin.ModelAdmin):
+    list_display = ["user", "provider", "joined_at"]
+    list_filter = ["provider"]
+    list_select_related = ["user", "provider"]
+    search_fields = ["user__username", "provider__name"]
+    autocomplete_fields = ["user", "provider"]
 
 
 # Django's user, group and token pages for superusers; the base of the coordinators' account pages.

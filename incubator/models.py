@@ -205,6 +205,34 @@ class ServiceProvider(models.Model):
         return f"{self.name} ({self.get_kind_display()})"
 
 
+class PartnerAccount(models.Model):
+    """A partner user (DESIGN.md §12): the user acts for one service provider; a provider may
+    have several users. Kept beside the provider so that invitations (applications) can make one
+    and the partners' portal (partners) can read it."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="partner_account",
+        verbose_name=_("user"),
+    )
+    provider = models.ForeignKey(
+        ServiceProvider,
+        on_delete=models.CASCADE,
+        related_name="partner_accounts",
+        verbose_name=_("service provider"),
+    )
+    joined_at = models.DateTimeField(_("joined at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["provider", "joined_at"]
+        verbose_name = _("partner account")
+        verbose_name_plural = _("partner accounts")
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.provider}"
+
+
 class ApiToken(TokenProxy):
     """An API token as the admin shows it to a superuser: by its user, never by its key.
 

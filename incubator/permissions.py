@@ -6,12 +6,12 @@ from django.db.models import Exists, OuterRef, QuerySet
 
 COORDINATORS_GROUP = "Coordinators"
 REVIEWERS_GROUP = "Reviewers"
+PARTNERS_GROUP = "Partners"
 
-# The roles whose accounts a coordinator manages (DESIGN.md §6): reviewers now. The partners'
-# role joins this set with the app that brings its group and its account page (a later issue);
-# every other account (coordinators, superusers, anyone with a permission of their own) is a
+# The roles whose accounts a coordinator manages (DESIGN.md §6): reviewers and partners; every
+# other account (coordinators, superusers, anyone with a permission of their own) is a
 # superuser's to change.
-DELEGATED_ROLES = frozenset({REVIEWERS_GROUP})
+DELEGATED_ROLES = frozenset({REVIEWERS_GROUP, PARTNERS_GROUP})
 
 
 def _in_group(user: AbstractBaseUser | AnonymousUser, name: str) -> bool:
@@ -32,6 +32,11 @@ def is_coordinator(user: AbstractBaseUser | AnonymousUser) -> bool:
 
 def is_reviewer(user: AbstractBaseUser | AnonymousUser) -> bool:
     return _in_group(user, REVIEWERS_GROUP)
+
+
+def is_partner(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """A user acting for one service provider (DESIGN.md §12)."""
+    return _in_group(user, PARTNERS_GROUP)
 
 
 def is_superuser(user: AbstractBaseUser | AnonymousUser) -> bool:

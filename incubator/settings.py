@@ -55,10 +55,12 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "csp",
     # The house, bottom to top (DESIGN.md §3).
+    "audit.apps.AuditConfig",
     "incubator.apps.IncubatorConfig",
     "notifications.apps.NotificationsConfig",
     "applications.apps.ApplicationsConfig",
     "reviews.apps.ReviewsConfig",
+    "partners.apps.PartnersConfig",
     "demo.apps.DemoConfig",
 ]
 

@@ -13,8 +13,10 @@ from pathlib import Path
 import grimp
 import pytest
 
+from tests.ours import PACKAGES
+
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ["incubator", "notifications", "applications", "reviews", "demo"]
+
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 # The site's URL modules name every app's routes, as strings: they may not import the apps, and
 # nothing below imports them.

@@ -37,6 +37,7 @@ from tests.factories import (
     StartupFactory,
     UserFactory,
 )
+from tests.ours import MODEL_APPS
 from tests.twofactor import force_login_verified
 
 pytestmark = pytest.mark.django_db
@@ -268,7 +269,7 @@ def test_no_english_on_any_page_in_chinese(client, world):
 def test_no_english_every_field_label_is_translatable():
     # One English word (a link field named "round" labels itself "round") is below the page
     # gate's two-word run; every field and model of ours names itself through gettext_lazy.
-    ours = {"incubator", "notifications", "applications", "reviews"}
+    ours = MODEL_APPS
     untranslated = [
         f"{model._meta.label}.{field.name}"
         for model in apps.get_models()

@@ -18,8 +18,10 @@ import time
 import urllib.request
 from pathlib import Path
 
+from tests.ours import PACKAGES
+
 ROOT = Path(__file__).resolve().parent.parent
-SOURCE_FOLDERS = ("incubator", "notifications", "applications", "reviews", "demo")
+SOURCE_FOLDERS = PACKAGES
 SECTION = "## Running with PostgreSQL, Redis, a worker and beat"
 
 

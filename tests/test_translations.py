@@ -17,10 +17,12 @@ from pathlib import Path
 
 import polib
 
+from tests.ours import PACKAGES
+
 ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = ("zh_Hans", "zh_Hant")
 # Folders that hold messages (those makemessages reads); tests and bench are not translated.
-SOURCE_FOLDERS = ("incubator", "notifications", "applications", "reviews", "demo")
+SOURCE_FOLDERS = PACKAGES
 # Chinese text may repeat the English one only for these: codes and names read as they are.
 SAME_IN_CHINESE = frozenset({"SHA-256", "Webhook", "CSV", "XLSX", "API", "JSON", "PDF", "HTML"})
 # Words a Hong Kong reader does not use (docs/glossary.md), and the mainland's quotation marks.

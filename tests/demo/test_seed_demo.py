@@ -22,6 +22,7 @@ from incubator.models import ServiceProvider, new_webhook_secret
 from notifications.sending import deliver_notification
 from notifications.services import create_provider, send_test_webhook
 from reviews.models import Review
+from tests.ours import MODEL_APPS
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +31,7 @@ def row_counts() -> dict[str, int]:
     return {
         model._meta.label: model.objects.count()
         for config in apps.get_app_configs()
-        if config.label in {"incubator", "notifications", "applications", "reviews", "auth"}
+        if config.label in MODEL_APPS | {"auth"}
         for model in config.get_models()
     }
 

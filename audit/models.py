@@ -1,0 +1,52 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+GENESIS_HASH = "0" * 64
+
+
+class AuditEvent(models.Model):
+    """One link of the site's hash chain (DESIGN.md §13). Rows are only ever added."""
+
+    seq = models.PositiveBigIntegerField(_("sequence number"), unique=True)
+    at = models.DateTimeField(_("time"))
+    # A plain id, not a foreign key: deleting or anonymising a user must not touch the chain.
+    actor = models.BigIntegerField(_("actor"), null=True, blank=True)
+    action = models.CharField(_("action"), max_length=40, db_index=True)
+    object_type = models.CharField(_("object type"), max_length=20)
+    object_id = models.CharField(_("object id"), max_length=64)
+    data = models.JSONField(_("data"), default=dict)
+    prev_hash = models.CharField(_("previous hash"), max_length=64)
+    hash = models.CharField(_("hash"), max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["seq"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        indexes = [models.Index(fields=["object_type", "object_id", "seq"])]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"
+
+    def save(self, *args, **kwargs):
+        # SQLite has no trigger of ours: the model refuses to rewrite a link in Python instead.
+        if not self._state.adding:
+            raise PermissionError("audit events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("audit events are append-only")
+
+
+class AuditHead(models.Model):
+    """The chain's head in one row: locking it serialises appends, so the chain never forks or
+    leaves a gap, and reading it gives the next seq and prev_hash without scanning."""
+
+    seq = models.PositiveBigIntegerField(_("sequence number"), default=0)
+    hash = models.CharField(_("hash"), max_length=64, default=GENESIS_HASH)
+
+    class Meta:
+        verbose_name = _("audit chain head")
+        verbose_name_plural = _("audit chain heads")
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.hash}"
