@@ -1,7 +1,7 @@
 """Sending one notification by e-mail or by signed webhook (Standard Webhooks, DESIGN.md §7),
 each within one deadline for the whole delivery.
 
-Nothing here touches the database: `sending.deliver_notifications` locks the row, calls `send`
+Nothing here writes to the database: `sending.deliver_notifications` claims the rows, calls `send`
 and records what it returns.
 """
 
@@ -19,7 +19,7 @@ import socket
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
 
@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 from urllib3.connection import HTTPConnection, HTTPSConnection
 
 from notifications.enums import NotificationChannel
-from notifications.models import Notification
+from notifications.models import EmailTemplate, Notification
 
 from . import emails
 from .urlsafety import UnsafeWebhookURL, WebhookTarget, resolve_webhook_target
@@ -60,12 +60,18 @@ class Outcome:
     gone: bool = False
 
 
-def send(notification: Notification) -> Outcome:
+def send(
+    notification: Notification,
+    *,
+    edited_texts: Mapping[tuple[str, str], EmailTemplate] | None = None,
+) -> Outcome:
+    """Deliver one row. `edited_texts`: the coordinators' e-mail texts already loaded for the
+    chunk (emails.edited_templates); without it an e-mail looks its own up."""
     started = time.monotonic()
     if notification.channel == NotificationChannel.WEBHOOK:
         outcome = _send_webhook(notification)
     else:
-        outcome = _send_email(notification)
+        outcome = _send_email(notification, edited_texts=edited_texts)
     return Outcome(
         succeeded=outcome.succeeded,
         duration_ms=int((time.monotonic() - started) * 1000),
@@ -377,14 +383,22 @@ def _excerpt(response: urllib3.BaseHTTPResponse) -> bytes:
 # --- E-mail ------------------------------------------------------------------------------------
 
 
-def render_email(notification: Notification) -> tuple[str, str, str]:
+def render_email(
+    notification: Notification,
+    *,
+    edited_texts: Mapping[tuple[str, str], EmailTemplate] | None = None,
+) -> tuple[str, str, str]:
     """Subject, text and HTML bodies, in the recipient's language: the coordinators' text of the
     row's template where there is one, the shipped files otherwise (`emails.render_row`)."""
-    return emails.render_row(notification).parts()
+    return emails.render_row(notification, edited_texts=edited_texts).parts()
 
 
-def _send_email(notification: Notification) -> Outcome:
-    subject, text, html = render_email(notification)
+def _send_email(
+    notification: Notification,
+    *,
+    edited_texts: Mapping[tuple[str, str], EmailTemplate] | None = None,
+) -> Outcome:
+    subject, text, html = render_email(notification, edited_texts=edited_texts)
     # Django's SMTP backend applies EMAIL_TIMEOUT to each blocking call (connect, greeting,
     # every reply, QUIT); the cutoff bounds the conversation as a whole.
     backend = get_connection(timeout=settings.EMAIL_TIMEOUT)

@@ -11,6 +11,7 @@ the programme's and the round's names are translated where the catalogues know t
 import copy
 import logging
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from django.template import TemplateSyntaxError
@@ -147,16 +148,44 @@ def render_shipped(name: str, context: dict) -> Rendered:
     return _finish(subject, text, html)
 
 
-def render_row(notification: Notification) -> Rendered:
-    """Subject, text and HTML of an e-mail row, in its language: the coordinators' text of
-    its template when there is one (an edited text that fails on this row's data is logged and
-    the shipped one is used: the message still goes), the shipped files otherwise."""
+def template_key(notification: Notification) -> tuple[str, str]:
+    """The (template name, language) an e-mail row is rendered with."""
     payload = notification.payload or {}
     name = payload.get("template") or notification.event.replace(".", "_")
-    language = notification.language or "en"
+    return name, notification.language or "en"
+
+
+def edited_templates(rows: Iterable[Notification]) -> dict[tuple[str, str], EmailTemplate]:
+    """The coordinators' texts for a batch of e-mail rows, in one query (a chunk renders many
+    e-mails from a handful of templates)."""
+    keys = {template_key(row) for row in rows}
+    if not keys:
+        return {}
+    found = EmailTemplate.objects.filter(
+        name__in={name for name, _ in keys}, language__in={language for _, language in keys}
+    )
+    return {(template.name, template.language): template for template in found}
+
+
+def render_row(
+    notification: Notification,
+    *,
+    edited_texts: Mapping[tuple[str, str], EmailTemplate] | None = None,
+) -> Rendered:
+    """Subject, text and HTML of an e-mail row, in its language: the coordinators' text of
+    its template when there is one (an edited text that fails on this row's data is logged and
+    the shipped one is used: the message still goes), the shipped files otherwise.
+
+    `edited_texts`: the edited templates already loaded for a batch (`edited_templates`);
+    without it the row's own is looked up."""
+    payload = notification.payload or {}
+    name, language = template_key(notification)
     with translation.override(language):
         context = email_context(programme=payload.get("programme", ""), data=payload.get("data"))
-        edited = EmailTemplate.objects.filter(name=name, language=language).first()
+        if edited_texts is None:
+            edited = EmailTemplate.objects.filter(name=name, language=language).first()
+        else:
+            edited = edited_texts.get((name, language))
         if edited is not None:
             try:
                 return render_sources(

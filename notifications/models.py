@@ -60,6 +60,10 @@ class Notification(models.Model):
     last_error = models.TextField(_("last error"), blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # The delivery that holds the row (sending.py): a worker claims its chunk's rows in one
+    # statement for at most the dispatch lease; another worker leaves a claimed row alone.
+    claim = models.UUIDField(_("claimed by delivery"), null=True, blank=True, editable=False)
+    claimed_until = models.DateTimeField(_("claimed until"), null=True, blank=True, editable=False)
 
     objects = NotificationQuerySet.as_manager()
 
