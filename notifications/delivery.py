@@ -19,7 +19,7 @@ import socket
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 
@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 from urllib3.connection import HTTPConnection, HTTPSConnection
 
 from notifications.enums import NotificationChannel
-from notifications.models import EmailTemplate, Notification
+from notifications.models import Notification
 
 from . import emails
 from .urlsafety import UnsafeWebhookURL, WebhookTarget, resolve_webhook_target
@@ -60,18 +60,14 @@ class Outcome:
     gone: bool = False
 
 
-def send(
-    notification: Notification,
-    *,
-    edited_texts: Mapping[tuple[str, str], EmailTemplate] | None = None,
-) -> Outcome:
-    """Deliver one row. `edited_texts`: the coordinators' e-mail texts already loaded for the
-    chunk (emails.edited_templates); without it an e-mail looks its own up."""
+def send(notification: Notification, *, renderer: emails.BatchRenderer | None = None) -> Outcome:
+    """Deliver one row. `renderer`: the chunk's e-mail renderer (its coordinators' texts loaded
+    once, each distinct message rendered once); without it an e-mail is rendered on its own."""
     started = time.monotonic()
     if notification.channel == NotificationChannel.WEBHOOK:
         outcome = _send_webhook(notification)
     else:
-        outcome = _send_email(notification, edited_texts=edited_texts)
+        outcome = _send_email(notification, renderer=renderer)
     return Outcome(
         succeeded=outcome.succeeded,
         duration_ms=int((time.monotonic() - started) * 1000),
@@ -384,21 +380,17 @@ def _excerpt(response: urllib3.BaseHTTPResponse) -> bytes:
 
 
 def render_email(
-    notification: Notification,
-    *,
-    edited_texts: Mapping[tuple[str, str], EmailTemplate] | None = None,
+    notification: Notification, *, renderer: emails.BatchRenderer | None = None
 ) -> tuple[str, str, str]:
     """Subject, text and HTML bodies, in the recipient's language: the coordinators' text of the
     row's template where there is one, the shipped files otherwise (`emails.render_row`)."""
-    return emails.render_row(notification, edited_texts=edited_texts).parts()
+    if renderer is not None:
+        return renderer.render(notification).parts()
+    return emails.render_row(notification).parts()
 
 
-def _send_email(
-    notification: Notification,
-    *,
-    edited_texts: Mapping[tuple[str, str], EmailTemplate] | None = None,
-) -> Outcome:
-    subject, text, html = render_email(notification, edited_texts=edited_texts)
+def _send_email(notification: Notification, *, renderer: emails.BatchRenderer | None) -> Outcome:
+    subject, text, html = render_email(notification, renderer=renderer)
     # Django's SMTP backend applies EMAIL_TIMEOUT to each blocking call (connect, greeting,
     # every reply, QUIT); the cutoff bounds the conversation as a whole.
     backend = get_connection(timeout=settings.EMAIL_TIMEOUT)

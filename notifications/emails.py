@@ -9,6 +9,7 @@ the programme's and the round's names are translated where the catalogues know t
 """
 
 import copy
+import json
 import logging
 import re
 from collections.abc import Iterable, Mapping
@@ -155,16 +156,30 @@ def template_key(notification: Notification) -> tuple[str, str]:
     return name, notification.language or "en"
 
 
-def edited_templates(rows: Iterable[Notification]) -> dict[tuple[str, str], EmailTemplate]:
-    """The coordinators' texts for a batch of e-mail rows, in one query (a chunk renders many
-    e-mails from a handful of templates)."""
-    keys = {template_key(row) for row in rows}
-    if not keys:
-        return {}
-    found = EmailTemplate.objects.filter(
-        name__in={name for name, _ in keys}, language__in={language for _, language in keys}
-    )
-    return {(template.name, template.language): template for template in found}
+class BatchRenderer:
+    """Renders the e-mails of one chunk: the coordinators' texts for them loaded in one query,
+    and each distinct message rendered once. A fan-out writes the same payload to every
+    provider, and what an e-mail says depends only on its template, language and payload (the
+    recipient is not in the context), so a chunk's provider e-mails share one rendering."""
+
+    def __init__(self, rows: Iterable[Notification]) -> None:
+        keys = {template_key(row) for row in rows}
+        self.edited_texts: dict[tuple[str, str], EmailTemplate] = {}
+        if keys:
+            found = EmailTemplate.objects.filter(
+                name__in={name for name, _ in keys},
+                language__in={language for _, language in keys},
+            )
+            self.edited_texts = {(text.name, text.language): text for text in found}
+        self._rendered: dict[tuple[str, str, str], Rendered] = {}
+
+    def render(self, notification: Notification) -> Rendered:
+        name, language = template_key(notification)
+        payload = json.dumps(notification.payload or {}, sort_keys=True, default=str)
+        key = (name, language, payload)
+        if key not in self._rendered:
+            self._rendered[key] = render_row(notification, edited_texts=self.edited_texts)
+        return self._rendered[key]
 
 
 def render_row(

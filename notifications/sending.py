@@ -93,13 +93,13 @@ class _Chunk:
             rows = self._claim()
             untried = [row.pk for row in rows]
             try:
-                edited_texts = emails.edited_templates(
+                renderer = emails.BatchRenderer(
                     row for row in rows if row.channel == NotificationChannel.EMAIL
                 )
                 for row in rows:
                     if not self._claim_outlasts_a_delivery():
                         break
-                    self.outcomes[row.pk] = self._deliver_one(row, edited_texts)
+                    self.outcomes[row.pk] = self._deliver_one(row, renderer)
                     untried.remove(row.pk)
             except SoftTimeLimitExceeded:
                 self._out_of_time()
@@ -140,10 +140,10 @@ class _Chunk:
         the row, so the rest of the chunk is left for the next dispatch."""
         return claim_clock() + longest_delivery() < self.claim_ends
 
-    def _deliver_one(self, row: Notification, edited_texts: dict) -> str:
+    def _deliver_one(self, row: Notification, renderer: emails.BatchRenderer) -> str:
         self.in_flight = _InFlight(row, timezone.now(), time.monotonic())
         try:
-            outcome = delivery.send(row, edited_texts=edited_texts)
+            outcome = delivery.send(row, renderer=renderer)
         except SoftTimeLimitExceeded:
             raise  # _out_of_time records the attempt
         except Exception as error:

@@ -324,3 +324,36 @@ def test_deliver_notification_410_fails_at_once_removes_the_webhook_and_tells_co
         now=row.created_at,
     )
     assert [r.channel for r in new_rows] == ["email"]
+
+
+def test_a_chunk_renders_each_distinct_e_mail_once(monkeypatch, mailoutbox):
+    # A fan-out gives every provider the same payload: the chunk renders it once per language
+    # and template, and each recipient still gets their own message.
+    payload = NotificationFactory.build().payload
+    rows = [
+        NotificationFactory(
+            recipient=f"p{index}@example.org",
+            payload=payload,
+            language=language,
+        )
+        for index, language in enumerate(["en", "en", "zh-hant", "en", "zh-hant"])
+    ]
+    rendered = []
+    render_row = sending.emails.render_row
+
+    def counting_render_row(notification, **kwargs):
+        rendered.append(notification.language)
+        return render_row(notification, **kwargs)
+
+    monkeypatch.setattr(sending.emails, "render_row", counting_render_row)
+
+    outcomes = sending.deliver_notifications(notification_ids=[row.pk for row in rows])
+
+    assert set(outcomes.values()) == {"sent"}
+    assert sorted(rendered) == ["en", "zh-hant"]
+    assert sorted(message.to[0] for message in mailoutbox) == [
+        f"p{index}@example.org" for index in range(5)
+    ]
+    assert [m.subject for m in mailoutbox if m.to[0] == "p2@example.org"] == [
+        next(m.subject for m in mailoutbox if m.to[0] == "p4@example.org")
+    ]
