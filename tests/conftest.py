@@ -67,6 +67,18 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     pytest.skip(reason)
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database as migrated, except that the audit table lets TRUNCATE through: the
+    flush after each transactional test truncates every table. UPDATE and DELETE stay refused
+    (audit/migrations/0002), and tests/audit/test_append_only.py switches the TRUNCATE trigger
+    back on inside its own transaction to prove production refuses it."""
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER audit_no_truncate")
+
+
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
