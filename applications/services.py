@@ -459,7 +459,9 @@ def create_draft(
             data={
                 "round": round.pk,
                 "startup": startup.pk,
-                "fields": _audit_fields(application, ["project_name", *_apply_fields_names(fields)]),
+                "fields": _audit_fields(
+                    application, ["project_name", *_apply_fields_names(fields)]
+                ),
             },
         )
     return application

@@ -47,9 +47,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from applications.enums import ApplicationStatus, SystemNote
-from audit.services import Event, personal, record, record_many
 from applications.models import FINAL_STATUSES, Application, Startup
 from applications.services import transition_applications
+from audit.services import Event, personal, record, record_many
 from incubator.enums import Track
 from incubator.exceptions import WorkflowError
 from incubator.models import Criterion, Round

@@ -14,11 +14,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from audit.services import personal, record
 from applications.enums import ApplicationStatus as Status
 from applications.enums import SystemNote
 from applications.models import Application
 from applications.services import transition_application
+from audit.services import personal, record
 from incubator.enums import Region, ServiceKind, Track
 from incubator.exceptions import WorkflowError
 from incubator.models import Round

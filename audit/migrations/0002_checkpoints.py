@@ -47,9 +47,11 @@ def grant_coordinators(apps, schema_editor):
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     coordinators, _ = Group.objects.get_or_create(name="Coordinators")
-    coordinators.permissions.add(
-        Permission.objects.get(content_type__app_label="audit", codename="view_checkpoint")
-    )
+    # They read the checkpoints and make one on demand (the admin's button; nobody edits one).
+    for codename in ("view_checkpoint", "add_checkpoint"):
+        coordinators.permissions.add(
+            Permission.objects.get(content_type__app_label="audit", codename=codename)
+        )
 
 
 class Migration(migrations.Migration):
