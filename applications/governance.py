@@ -31,7 +31,7 @@ from .models import Application, Attachment, Startup, StatusChange
 MEMBER_OBJECT_TYPES = ("application", "attachment")
 
 
-def _events_of(application_ids: Iterable[int], *, object_types: Iterable[str] | None) -> Q:
+def events_of(application_ids: Iterable[int], *, object_types: Iterable[str] | None) -> Q:
     ids = [str(pk) for pk in application_ids]
     numbers = [int(pk) for pk in ids]
     own = Q(object_type="application", object_id__in=ids)
@@ -49,7 +49,7 @@ def application_events(*, application: Application, reader: AbstractBaseUser) ->
     Events are shown exactly as hashed, so a member can recompute each one; they hold people's
     text and addresses only as HMACs, and actors only as user ids, never names."""
     types = None if is_coordinator(reader) else MEMBER_OBJECT_TYPES
-    return AuditEvent.objects.filter(_events_of([application.pk], object_types=types)).order_by(
+    return AuditEvent.objects.filter(events_of([application.pk], object_types=types)).order_by(
         "seq"
     )
 
@@ -164,7 +164,7 @@ def startup_export(startup: Startup) -> dict:
         "audit_events": [
             event_dict(event)
             for event in AuditEvent.objects.filter(
-                _events_of(ids, object_types=MEMBER_OBJECT_TYPES)
+                events_of(ids, object_types=MEMBER_OBJECT_TYPES)
                 | Q(object_type="startup", object_id=str(startup.pk))
             ).order_by("seq")
         ],
