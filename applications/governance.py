@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Lower
 
 from audit.models import AuditEvent
@@ -188,10 +188,10 @@ class AnonymisationResult:
 def applications_past_retention(*, round_: Round, before: datetime) -> QuerySet[Application]:
     """Decided (accepted, rejected, withdrawn) applications of the round whose last status
     change is before `before`, and not anonymised yet."""
+    changes = StatusChange.objects.filter(application=OuterRef("pk"))
     return (
         Application.objects.filter(round=round_, status__in=DECIDED_STATUSES)
-        .annotate(last_change=Max("status_changes__created_at"))
-        .filter(last_change__lt=before)
+        .filter(Exists(changes), ~Exists(changes.filter(created_at__gte=before)))
         .exclude(project_name=PLACEHOLDER)
         .order_by("pk")
     )
