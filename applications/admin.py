@@ -5,13 +5,17 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils.functional import lazy
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from audit.models import AuditEvent
+from audit.services import format_time
 from incubator.exceptions import WorkflowError
 from incubator.permissions import is_coordinator
 
 from .enums import ApplicationStatus
+from .governance import events_of
 from .models import Application, Attachment, Startup, StatusChange
 from .services import DECISION_NOTE_MAX_LENGTH, decide_application
 
@@ -133,6 +137,10 @@ def _decision_action(to_status: ApplicationStatus):
     return action
 
 
+# The newest events an application's page lists.
+AUDIT_TRAIL_ROWS = 200
+
+
 @admin.register(Application)
 class ApplicationAdmin(admin.ModelAdmin):
     # What a coordinator sorts by comes first: at 1,366 px nothing here is off-screen.
@@ -167,7 +175,41 @@ class ApplicationAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None) -> list[str]:
         # What a start-up wrote is theirs to change; coordinators decide through the actions.
-        return [field.name for field in Application._meta.fields]
+        return [field.name for field in Application._meta.fields] + (["audit_trail"] if obj else [])
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        return [f for f in fields if f != "audit_trail"] + (["audit_trail"] if obj else [])
+
+    @admin.display(description=_("audit trail"))
+    def audit_trail(self, obj: Application) -> str:
+        """The application's events (its own, its files', assignments' and reviews'), newest
+        last; the whole trail is under Audit trail › Audit events."""
+        events = list(
+            AuditEvent.objects.filter(events_of([obj.pk], object_types=None)).order_by("-seq")[
+                :AUDIT_TRAIL_ROWS
+            ]
+        )
+        if not events:
+            return gettext("No events yet.")
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}:{}</td><td>{}</td></tr>",
+            (
+                (e.seq, format_time(e.at), e.action, e.object_type, e.object_id, e.actor or "—")
+                for e in reversed(events)
+            ),
+        )
+        return format_html(
+            '<table class="audit-trail"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th>'
+            "<th>{}</th></tr></thead><tbody>{}</tbody></table>",
+            gettext("seq"),
+            gettext("time"),
+            gettext("action"),
+            gettext("object"),
+            gettext("actor"),
+            rows,
+        )
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.services import Event, personal, record, record_many
 from incubator.enums import Region, ServiceKind
 from incubator.exceptions import WorkflowError
 from incubator.models import Round
@@ -139,12 +140,37 @@ def transition_application(
             system_note_params=system_note_params or {},
             message_to_applicant=message_to_applicant,
         )
+        record(
+            actor=actor,
+            action="application.status_changed",
+            object_type="application",
+            object_id=locked.pk,
+            data=_status_change_data(current, to_status, note, system_note, message_to_applicant),
+        )
     # Keep the caller's instance in step with the database.
     application.status = locked.status
     application.submitted_at = locked.submitted_at
     application.decided_at = locked.decided_at
     application.updated_at = locked.updated_at
     return application
+
+
+def _status_change_data(
+    from_status: str,
+    to_status: str,
+    note: str = "",
+    system_note: str = "",
+    message_to_applicant: str = "",
+) -> dict:
+    """An audit event's `data` for a status change: statuses as values, people's text as HMACs."""
+    data: dict = {"from": str(from_status), "to": str(to_status)}
+    if note:
+        data["note"] = personal(note)
+    if system_note:
+        data["system_note"] = str(system_note)
+    if message_to_applicant:
+        data["message_to_applicant"] = personal(message_to_applicant)
+    return data
 
 
 def transition_applications(
@@ -192,6 +218,16 @@ def transition_applications(
                 for pk, status in locked
             ],
             batch_size=2000,
+        )
+        record_many(
+            Event(
+                actor=actor,
+                action="application.status_changed",
+                object_type="application",
+                object_id=pk,
+                data=_status_change_data(status, to_status, note, system_note),
+            )
+            for pk, status in locked
         )
     return len(locked)
 
@@ -347,6 +383,31 @@ def _apply_fields(application: Application, fields: dict) -> list[str]:
     return changed
 
 
+# Fields whose values people write: the audit trail keeps only their HMAC (DESIGN.md §13).
+PERSONAL_APPLICATION_FIELDS = frozenset({"project_name", "summary"})
+
+
+def _apply_fields_names(fields: dict) -> list[str]:
+    names = [name for name in APPLICATION_FIELDS if name in fields]
+    if "needs" in fields:
+        names.append("needs")
+    return names
+
+
+def _audit_fields(application: Application, changed: Iterable[str]) -> dict:
+    """The changed fields of an application as its audit event holds them."""
+    values: dict = {}
+    for name in changed:
+        if name.startswith("needs"):
+            values["needs"] = list(application.needs)
+            continue
+        value = getattr(application, name)
+        if name == "funding_amount" and value is not None:
+            value = str(value)
+        values[name] = personal(value) if name in PERSONAL_APPLICATION_FIELDS and value else value
+    return values
+
+
 def _validate_application(application: Application) -> None:
     # Field rules (choices, lengths, decimals, ≥ 0) come from the model; constraints that span
     # rows are checked by the services themselves.
@@ -390,6 +451,19 @@ def create_draft(
             raise ValidationError(
                 {"round": _("One application per start-up per round.")}
             ) from error
+        record(
+            actor=actor,
+            action="application.created",
+            object_type="application",
+            object_id=application.pk,
+            data={
+                "round": round.pk,
+                "startup": startup.pk,
+                "fields": _audit_fields(
+                    application, ["project_name", *_apply_fields_names(fields)]
+                ),
+            },
+        )
     return application
 
 
@@ -405,6 +479,13 @@ def update_draft(
         _validate_application(locked)
         if changed:
             locked.save(update_fields=[*changed, "updated_at"])
+            record(
+                actor=actor,
+                action="application.updated",
+                object_type="application",
+                object_id=locked.pk,
+                data={"fields": _audit_fields(locked, changed)},
+            )
     return locked
 
 
@@ -414,6 +495,13 @@ def delete_draft(*, actor: AbstractBaseUser, application: Application) -> None:
         locked = lock_application(application)
         _ensure_draft(locked, "delete")
         names = list(locked.attachments.values_list("file", flat=True))
+        record(
+            actor=actor,
+            action="application.updated",
+            object_type="application",
+            object_id=locked.pk,
+            data={"deleted": True, "status": str(locked.status)},
+        )
         locked.delete()
         transaction.on_commit(lambda: _delete_files(names))
 
@@ -491,6 +579,13 @@ def submit_application(*, actor: AbstractBaseUser, application: Application) -> 
         transition_application(
             application=application, to_status=Status.SUBMITTED, actor=actor, check=check
         )
+        record(
+            actor=actor,
+            action="application.submitted",
+            object_type="application",
+            object_id=application.pk,
+            data={"status": str(application.status), "round": application.round_id},
+        )
         notifications.application_submitted(application=application)
     return application
 
@@ -512,9 +607,22 @@ def withdraw_application(
                 % {"status": Status(locked.status).label}
             )
 
-    return transition_application(
-        application=application, to_status=Status.WITHDRAWN, actor=actor, note=note, check=check
-    )
+    with transaction.atomic():
+        transition_application(
+            application=application,
+            to_status=Status.WITHDRAWN,
+            actor=actor,
+            note=note,
+            check=check,
+        )
+        record(
+            actor=actor,
+            action="application.withdrawn",
+            object_type="application",
+            object_id=application.pk,
+            data={"status": str(application.status), "note": personal(note) if note else None},
+        )
+    return application
 
 
 def _delete_files(names: Iterable[str]) -> None:
@@ -652,6 +760,21 @@ def add_attachment(
         except Exception:
             default_storage.delete(stored)
             raise
+        record(
+            actor=actor,
+            action="attachment.added",
+            object_type="attachment",
+            object_id=attachment.pk,
+            data={
+                "application": locked.pk,
+                "kind": kind,
+                "name": personal(name),
+                "size": attachment.size,
+                "content_type": mime,
+                "sha256": digest,
+                "replaced": [a.pk for a in previous] if kind in SINGLE_FILE_KINDS else [],
+            },
+        )
         if kind in SINGLE_FILE_KINDS:
             old_names = [a.file.name for a in previous]
             Attachment.objects.filter(pk__in=[a.pk for a in previous]).delete()
@@ -788,6 +911,19 @@ def decide_application(
             message_to_applicant=message_to_applicant,
         )
         # The outbox rows commit with the decision, or not at all.
+        record(
+            actor=actor,
+            action="decision.made",
+            object_type="application",
+            object_id=application.pk,
+            data={
+                "status": str(application.status),
+                "note": personal(note.strip()) if note.strip() else None,
+                "message_to_applicant": personal(message_to_applicant)
+                if message_to_applicant
+                else None,
+            },
+        )
         notifications.application_decided(
             application=application, message_to_applicant=message_to_applicant
         )

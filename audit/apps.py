@@ -10,3 +10,6 @@ class AuditConfig(AppConfig):
 
     name = "audit"
     verbose_name = _("Audit trail")
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401 (registers the system checks)

@@ -50,3 +50,27 @@ class AuditHead(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.hash}"
+
+
+class Checkpoint(models.Model):
+    """The chain's head at a moment, signed with the site's Ed25519 key (DESIGN.md §13).
+
+    Witnesses keep copies: anyone holding one and the public key can later prove that no event
+    up to `seq` was changed, even by someone able to rewrite the whole table.
+    """
+
+    seq = models.PositiveBigIntegerField(_("sequence number"))
+    hash = models.CharField(_("hash"), max_length=64)
+    # The time of signing, as signed: the events' format (`...000000Z`), kept as text so the
+    # signed bytes are reproduced exactly.
+    at = models.CharField(_("time"), max_length=32)
+    signature = models.CharField(_("signature"), max_length=100)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-seq", "-pk"]
+        verbose_name = _("checkpoint")
+        verbose_name_plural = _("checkpoints")
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.hash[:12]}… {self.at}"

@@ -30,7 +30,7 @@ from rest_framework.authtoken.models import TokenProxy
 
 from .models import ApiToken
 from .permissions import accounts_managed_by, can_manage_account, is_coordinator, is_superuser
-from .services import set_account_password
+from .services import record_role_change, role_state, set_account_password
 
 User = get_user_model()
 
@@ -55,11 +55,31 @@ class SuperuserOnlyMixin:
 
 
 class SuperuserUserAdmin(SuperuserOnlyMixin, UserAdmin):
-    """Django's full user admin, for superusers."""
+    """Django's full user admin, for superusers. A change of groups, staff or superuser status
+    is recorded in the audit trail (user.role_changed) once the groups are saved."""
+
+    def save_model(self, request: HttpRequest, obj, form, change: bool) -> None:
+        request._role_before = role_state(User.objects.get(pk=obj.pk)) if change else None
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        user = User.objects.get(pk=form.instance.pk)
+        record_role_change(
+            actor=request.user, user=user, before=getattr(request, "_role_before", None)
+        )
 
 
 class SuperuserGroupAdmin(SuperuserOnlyMixin, GroupAdmin):
     """Groups are roles: only a superuser changes them or their permissions."""
+
+    def delete_model(self, request: HttpRequest, obj) -> None:
+        # Deleting a group takes it from its users: each one's role changes.
+        users = list(obj.user_set.all())
+        before = {user.pk: role_state(user) for user in users}
+        super().delete_model(request, obj)
+        for user in users:
+            record_role_change(actor=request.user, user=user, before=before[user.pk])
 
 
 class ApiTokenAdmin(SuperuserOnlyMixin, TokenAdmin):

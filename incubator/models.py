@@ -189,6 +189,12 @@ class ServiceProvider(models.Model):
         _("language"), max_length=10, choices=settings.LANGUAGES, default="en"
     )
     active = models.BooleanField(_("active"), default=True)
+    # A witness keeps the audit trail's signed checkpoints (DESIGN.md §13): it is sent each one.
+    witness = models.BooleanField(
+        _("audit witness"),
+        default=False,
+        help_text=_("Receives the audit trail's signed checkpoints by webhook."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:

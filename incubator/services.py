@@ -14,6 +14,8 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from audit.services import record
+
 from .exceptions import WorkflowError
 from .models import DEFAULT_PROGRAMME_NAME, Criterion, Programme, Round, level_problems
 from .permissions import can_manage_account, is_coordinator
@@ -161,6 +163,50 @@ def _write_criteria(*, round_: Round, criteria: list[dict]) -> None:
             Criterion.objects.create(round=round_, **values)
 
 
+def rubric_snapshot(round_: Round) -> list[dict]:
+    """The round's rubric as its audit events hold it: weights as decimal strings."""
+    return [
+        {
+            "id": criterion.pk,
+            "name": criterion.name,
+            "weight": str(criterion.weight),
+            "max_score": criterion.max_score,
+            "order": criterion.order,
+        }
+        for criterion in Criterion.objects.filter(round=round_).order_by("order", "pk")
+    ]
+
+
+def round_snapshot(round_: Round, fields: Iterable[str] = ROUND_FIELDS) -> dict:
+    """A round's settings (those named) as an audit event holds them."""
+    values: dict = {}
+    for name in fields:
+        value = getattr(round_, name if name != "programme" else "programme_id")
+        values[name] = value
+    return values
+
+
+def record_round_change(
+    *,
+    actor: AbstractBaseUser | None,
+    round_: Round,
+    created: bool,
+    fields: Iterable[str] = (),
+    rubric: bool = False,
+) -> None:
+    """The audit event of a round made or changed (by the API, the admin or a command)."""
+    data: dict = {"fields": round_snapshot(round_, fields)}
+    if created or rubric:
+        data["criteria"] = rubric_snapshot(round_)
+    record(
+        actor=actor,
+        action="round.created" if created else "round.changed",
+        object_type="round",
+        object_id=round_.pk,
+        data=data,
+    )
+
+
 def create_round(
     *,
     actor: AbstractBaseUser,
@@ -194,6 +240,12 @@ def create_round(
                 {"name": [_("The programme already has a round of this name.")]}
             ) from error
         _write_criteria(round_=round_, criteria=list(criteria))
+        record_round_change(
+            actor=actor,
+            round_=round_,
+            created=True,
+            fields=(*ROUND_FIELDS, "programme"),
+        )
     return round_
 
 
@@ -220,6 +272,14 @@ def update_round(
             locked.save(update_fields=changed)
         if criteria is not None:
             _write_criteria(round_=locked, criteria=list(criteria))
+        if changed or criteria is not None:
+            record_round_change(
+                actor=actor,
+                round_=locked,
+                created=False,
+                fields=changed,
+                rubric=criteria is not None,
+            )
     return locked
 
 
@@ -299,6 +359,39 @@ def update_account(
         if fields:
             locked.save(update_fields=list(fields))
     return locked
+
+
+# --- Roles (DESIGN.md §13: user.role_changed) ----------------------------------------------------
+
+
+def role_state(user: AbstractBaseUser) -> dict:
+    """What makes a user's role: its groups (by name), staff and superuser status."""
+    if user.pk is None:
+        return {"groups": [], "is_staff": False, "is_superuser": False}
+    return {
+        "groups": sorted(user.groups.values_list("name", flat=True)),
+        "is_staff": bool(user.is_staff),
+        "is_superuser": bool(user.is_superuser),
+    }
+
+
+def record_role_change(
+    *, actor: AbstractBaseUser | None, user: AbstractBaseUser, before: dict | None
+) -> bool:
+    """Record `user.role_changed` when the user's role differs from `before` (None: a new
+    account, recorded when it has any role); returns whether an event was written."""
+    after = role_state(user)
+    before = before or {"groups": [], "is_staff": False, "is_superuser": False}
+    if after == before:
+        return False
+    record(
+        actor=actor,
+        action="user.role_changed",
+        object_type="user",
+        object_id=user.pk,
+        data={"before": before, "after": after},
+    )
+    return True
 
 
 def set_account_password(

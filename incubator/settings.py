@@ -33,6 +33,19 @@ if not SECRET_KEY:
     warnings.warn("DJANGO_SECRET_KEY is not set: using an insecure development key.", stacklevel=1)
     SECRET_KEY = "django-insecure-development-key-do-not-use-in-production"  # noqa: S105 (debug only)
 
+# The audit trail (DESIGN.md §13). AUDIT_HMAC_KEY keys the HMAC that stands for personal data in
+# the events (default: SECRET_KEY; set it apart so a rotated SECRET_KEY leaves old HMACs
+# comparable). AUDIT_SIGNING_KEY is the Ed25519 key that signs checkpoints (`manage.py
+# audit_keygen`); without it checkpoints are refused and `manage.py check` warns (audit/checks.py).
+AUDIT_HMAC_KEY = env.str("AUDIT_HMAC_KEY", default="")
+AUDIT_SIGNING_KEY = env.str("AUDIT_SIGNING_KEY", default="")
+if not AUDIT_SIGNING_KEY and not DEBUG:
+    warnings.warn(
+        "AUDIT_SIGNING_KEY is not set: audit checkpoints are refused until it is "
+        "(generate one with: python manage.py audit_keygen).",
+        stacklevel=1,
+    )
+
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
 
 INSTALLED_APPS = [
@@ -390,6 +403,12 @@ CELERY_BEAT_SCHEDULE.update(
         "reviews-weekly-provider-digest": {
             "task": "reviews.send_provider_digests",
             "schedule": crontab(minute=0, hour=9, day_of_week="mon"),
+            "options": {"queue": NOTIFICATIONS_QUEUE},
+        },
+        # The audit trail's daily signed checkpoint, sent to the witnesses (DESIGN.md §13).
+        "audit-daily-checkpoint": {
+            "task": "notifications.audit_checkpoint",
+            "schedule": crontab(minute=5, hour=0),
             "options": {"queue": NOTIFICATIONS_QUEUE},
         },
     }

@@ -37,7 +37,7 @@ class ServiceProviderForm(forms.ModelForm):
 
     class Meta:
         model = ServiceProvider
-        fields = ["name", "kind", "email", "webhook_url", "tracks", "language", "active"]
+        fields = ["name", "kind", "email", "webhook_url", "tracks", "language", "active", "witness"]
 
     def clean_webhook_url(self) -> str:
         url = self.cleaned_data.get("webhook_url", "")
@@ -60,8 +60,8 @@ class ServiceProviderAdmin(admin.ModelAdmin):
     page that follows, and then only its holder has it."""
 
     form = ServiceProviderForm
-    list_display = ["name", "kind", "email", "webhook_url", "active"]
-    list_filter = ["kind", "active"]
+    list_display = ["name", "kind", "email", "webhook_url", "active", "witness"]
+    list_filter = ["kind", "active", "witness"]
     search_fields = ["name", "email", "webhook_url"]
     actions = ["rotate_secret", "send_test_webhook"]
 

@@ -13,4 +13,10 @@ class NotificationsConfig(AppConfig):
         # The outbox publishes its delivery task by name (tasks.py sits above outbox.py), and
         # Celery imports task modules only in a worker: a web process registers them here, or
         # every after-commit dispatch would fail with NotRegistered.
+        # The audit trail's on-demand checkpoints go to the witnesses too.
+        from audit.checkpoints import provide_checkpoint_maker
+
         from . import tasks  # noqa: F401 (imported to register the tasks)
+        from .witnesses import checkpoint_and_tell_witnesses
+
+        provide_checkpoint_maker(checkpoint_and_tell_witnesses)

@@ -20,6 +20,7 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.services import personal, record
 from incubator.enums import Track
 from incubator.exceptions import WorkflowError
 from incubator.models import DEFAULT_PROGRAMME_NAME, ServiceProvider, new_webhook_secret
@@ -34,7 +35,30 @@ from .urlsafety import validate_webhook_url
 
 logger = logging.getLogger(__name__)
 
-PROVIDER_FIELDS = {"name", "kind", "email", "webhook_url", "tracks", "language", "active"}
+PROVIDER_FIELDS = {
+    "name",
+    "kind",
+    "email",
+    "webhook_url",
+    "tracks",
+    "language",
+    "active",
+    "witness",
+}
+
+
+def _provider_audit(provider: ServiceProvider, fields: Iterable[str]) -> dict:
+    """A provider's fields as the audit trail holds them: the contact address and the URL (which
+    may carry a token) as HMACs, the signing secret never, not even hashed."""
+    values: dict = {}
+    for name in sorted(fields):
+        if name == "webhook_secret":
+            continue
+        value = getattr(provider, name)
+        if name in {"email", "webhook_url"}:
+            value = personal(value) if value else ""
+        values[name] = value
+    return values
 
 
 class NotificationAlreadySent(WorkflowError):
@@ -79,6 +103,7 @@ def create_provider(
     tracks: Iterable[str] = (),
     language: str = "en",
     active: bool = True,
+    witness: bool = False,
 ) -> ServiceProvider:
     """A new provider with a fresh signing secret (the caller shows it once)."""
     provider = ServiceProvider(
@@ -89,11 +114,19 @@ def create_provider(
         tracks=list(tracks) if not isinstance(tracks, str) else tracks,
         language=language,
         active=active,
+        witness=witness,
         webhook_secret=new_webhook_secret(),
     )
     _clean_provider(provider)
     with transaction.atomic():
         provider.save()
+        record(
+            actor=actor,
+            action="provider.created",
+            object_type="provider",
+            object_id=provider.pk,
+            data={"fields": _provider_audit(provider, PROVIDER_FIELDS)},
+        )
     logger.info("provider %s created by %s", provider.pk, getattr(actor, "pk", None))
     return provider
 
@@ -121,6 +154,16 @@ def update_provider(
             locked.webhook_secret = new_webhook_secret()
             update_fields.append("webhook_secret")
         locked.save(update_fields=update_fields)
+        record(
+            actor=actor,
+            action="provider.changed",
+            object_type="provider",
+            object_id=locked.pk,
+            data={
+                "fields": _provider_audit(locked, changes),
+                "secret_issued": "webhook_secret" in update_fields,
+            },
+        )
     logger.info("provider %s changed by %s", locked.pk, getattr(actor, "pk", None))
     return locked
 
@@ -133,6 +176,13 @@ def rotate_provider_secret(
         locked = ServiceProvider.objects.select_for_update().get(pk=provider.pk)
         locked.webhook_secret = new_webhook_secret()
         locked.save(update_fields=["webhook_secret"])
+        record(
+            actor=actor,
+            action="provider.secret_rotated",
+            object_type="provider",
+            object_id=locked.pk,
+            data={},
+        )
     logger.info("provider %s secret rotated by %s", locked.pk, getattr(actor, "pk", None))
     return locked
 

@@ -4,7 +4,9 @@ import logging
 
 from celery import shared_task
 
-from . import outbox, sending
+from audit.checkpoints import SigningKeyMissing
+
+from . import outbox, sending, witnesses
 
 logger = logging.getLogger(__name__)
 
@@ -25,3 +27,15 @@ def redispatch_due() -> int:
     if ids:
         logger.info("re-dispatched %d due notifications", len(ids))
     return len(ids)
+
+
+@shared_task(name="notifications.audit_checkpoint", ignore_result=True)
+def audit_checkpoint() -> int | None:
+    """Daily (beat): sign the audit trail's head and send it to the witnesses. Without a signing
+    key the run logs why and does nothing."""
+    try:
+        checkpoint = witnesses.checkpoint_and_tell_witnesses()
+    except SigningKeyMissing as error:
+        logger.warning("no audit checkpoint: %s", error)
+        return None
+    return checkpoint.seq

@@ -380,7 +380,13 @@ class ShortlistAdmin(admin.ModelAdmin):
         shortlist = self._shortlist_or_404(request, pk)
         if export_format not in {"csv", "xlsx"}:
             raise Http404
-        return export_response(shortlist, export_format, language=request.LANGUAGE_CODE)
+        return export_response(
+            shortlist,
+            export_format,
+            language=request.LANGUAGE_CODE,
+            actor=request.user,
+            via="admin",
+        )
 
     def _export_action(self, request, queryset, export_format: str):
         if queryset.count() != 1:
@@ -389,7 +395,13 @@ class ShortlistAdmin(admin.ModelAdmin):
             )
             return None
         shortlist = queryset.select_related("round").get()
-        return export_response(shortlist, export_format, language=request.LANGUAGE_CODE)
+        return export_response(
+            shortlist,
+            export_format,
+            language=request.LANGUAGE_CODE,
+            actor=request.user,
+            via="admin",
+        )
 
     @admin.action(description=_("Export as CSV"), permissions=["view"])
     def export_csv(self, request, queryset):

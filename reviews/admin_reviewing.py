@@ -835,7 +835,13 @@ class ReviewAdmin(admin.ModelAdmin):
             export_format = request.GET.get("export")
             if export_format in {"csv", "xlsx"}:
                 return ranking_export_response(
-                    rows, export_format, round_name=current.name, language=request.LANGUAGE_CODE
+                    rows,
+                    export_format,
+                    round_name=current.name,
+                    language=request.LANGUAGE_CODE,
+                    actor=request.user,
+                    round_id=current.pk,
+                    via="admin",
                 )
             if export_format:
                 raise Http404(_("Export as csv or xlsx."))

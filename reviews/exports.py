@@ -32,6 +32,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 
 from applications.enums import ApplicationStatus
+from audit.services import record
 from incubator.display import round_score
 from incubator.enums import Region, ServiceKind, Stage, Track
 
@@ -338,10 +339,44 @@ def _sheet_name(name: str) -> str:
     return shortened
 
 
+def record_export(
+    *,
+    actor: Any,
+    export_format: str,
+    shortlist: Shortlist | None = None,
+    round_id: int | None = None,
+    via: str = "",
+) -> None:
+    """`export.made` in the audit trail (DESIGN.md §13): who exported what, in which format.
+    Written before the first byte goes out, so a download is never unrecorded."""
+    if shortlist is not None:
+        round_id = shortlist.round_id
+    record(
+        actor=actor,
+        action="export.made",
+        object_type="export",
+        object_id=f"shortlist-{shortlist.pk}" if shortlist is not None else f"ranking-{round_id}",
+        data={
+            "what": "shortlist" if shortlist is not None else "ranking",
+            "shortlist": shortlist.pk if shortlist is not None else None,
+            "round": round_id,
+            "format": export_format,
+            "via": via,
+        },
+    )
+
+
 def export_response(
-    shortlist: Shortlist, export_format: str, *, language: str | None = None
+    shortlist: Shortlist,
+    export_format: str,
+    *,
+    language: str | None = None,
+    actor: Any = None,
+    via: str = "",
 ) -> HttpResponseBase:
     """The download: CSV streamed as it is produced, XLSX from a temporary file (not memory)."""
+    if export_format in {"csv", "xlsx"}:
+        record_export(actor=actor, export_format=export_format, shortlist=shortlist, via=via)
     filename = export_filename(shortlist, export_format)
     if export_format == "csv":
         response = StreamingHttpResponse(
@@ -374,9 +409,18 @@ def _safe_filename(name: str, *, extension: str) -> str:
 
 
 def ranking_export_response(
-    ranking: QuerySet, export_format: str, *, round_name: str, language: str | None = None
+    ranking: QuerySet,
+    export_format: str,
+    *,
+    round_name: str,
+    language: str | None = None,
+    actor: Any = None,
+    round_id: int | None = None,
+    via: str = "",
 ) -> HttpResponseBase:
     """The ranking as shown (filters and order applied by the caller), as CSV or XLSX."""
+    if export_format in {"csv", "xlsx"}:
+        record_export(actor=actor, export_format=export_format, round_id=round_id, via=via)
     filename = _safe_filename(f"{round_name} - ranking", extension=export_format)
     if export_format == "csv":
         response = StreamingHttpResponse(

@@ -49,6 +49,7 @@ from django.utils.translation import gettext as _
 from applications.enums import ApplicationStatus, SystemNote
 from applications.models import FINAL_STATUSES, Application, Startup
 from applications.services import transition_applications
+from audit.services import Event, personal, record, record_many
 from incubator.enums import Track
 from incubator.exceptions import WorkflowError
 from incubator.models import Criterion, Round
@@ -58,7 +59,11 @@ from incubator.permissions import (
     is_coordinator,
     is_reviewer,
 )
-from incubator.services import new_account_errors, update_account
+from incubator.services import (
+    new_account_errors,
+    record_role_change,
+    update_account,
+)
 from incubator.text import check_text, text_errors
 
 from . import notifications
@@ -128,6 +133,35 @@ def declare_conflict(
         if drafts:
             # The review and its scores go with the assignment (CASCADE).
             Assignment.objects.filter(pk__in=drafts).delete()
+        events = [
+            Event(
+                actor=actor,
+                action="assignment.withdrawn",
+                object_type="assignment",
+                object_id=pk,
+                data={"reviewer": reviewer.pk, "conflict": conflict.pk, "deleted": True},
+            )
+            for pk in drafts
+        ]
+        if created or drafts:
+            events.insert(
+                0,
+                Event(
+                    actor=actor,
+                    action="conflict.declared",
+                    object_type="conflict",
+                    object_id=conflict.pk,
+                    data={
+                        "reviewer": reviewer.pk,
+                        "startup": startup.pk,
+                        "reason": personal(reason) if created else None,
+                        "created": created,
+                        "withdrawn_assignments": drafts,
+                        "kept_submitted": [a.pk for a in kept],
+                    },
+                ),
+            )
+        record_many(events)
     return ConflictResult(
         conflict=conflict, created=created, withdrawn=len(drafts), kept_submitted=kept
     )
@@ -164,6 +198,22 @@ def _create_assignments(
     )
     Review.objects.bulk_create(
         [Review(assignment=assignment) for assignment in assignments], batch_size=2000
+    )
+    # One lock of the chain's head and one insert for the whole run (DESIGN.md §13).
+    record_many(
+        Event(
+            actor=actor,
+            action="assignment.created",
+            object_type="assignment",
+            object_id=assignment.pk,
+            data={
+                "application": assignment.application_id,
+                "reviewer": assignment.reviewer_id,
+                "round": round_.pk,
+                "due_at": assignment.due_at,
+            },
+        )
+        for assignment in assignments
     )
     application_ids = {application_id for application_id, _ in pairs}
     transition_applications(
@@ -690,7 +740,32 @@ def save_review(
             Score.objects.bulk_update(changed, ["value"])
         if added:
             Score.objects.bulk_create(added)
+        record(
+            actor=actor,
+            action="review.saved",
+            object_type="review",
+            object_id=locked.pk,
+            data=_review_data(locked),
+        )
     return locked
+
+
+def _review_data(review: Review) -> dict:
+    """A review as its audit events hold it: scores by criterion id, the comment as an HMAC."""
+    scores = dict(
+        Score.objects.filter(review=review)
+        .order_by("criterion_id")
+        .values_list("criterion_id", "value")
+    )
+    return {
+        "application": review.assignment.application_id,
+        "assignment": review.assignment_id,
+        "status": str(review.status),
+        "scores": {str(criterion): str(value) for criterion, value in scores.items()},
+        "recommendation": review.recommendation or None,
+        "confidence": review.confidence,
+        "comment": personal(review.comment) if review.comment else None,
+    }
 
 
 def submit_review(*, review: Review, actor: AbstractBaseUser) -> Review:
@@ -716,6 +791,13 @@ def submit_review(*, review: Review, actor: AbstractBaseUser) -> Review:
         locked.status = ReviewStatus.SUBMITTED
         locked.submitted_at = timezone.now()
         locked.save(update_fields=["status", "submitted_at", "updated_at"])
+        record(
+            actor=actor,
+            action="review.submitted",
+            object_type="review",
+            object_id=locked.pk,
+            data=_review_data(locked),
+        )
     return locked
 
 
@@ -754,6 +836,17 @@ def withdraw_assignment(
         locked.withdrawn_by = actor
         locked.withdrawal_reason = reason
         locked.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_reason"])
+        record(
+            actor=actor,
+            action="assignment.withdrawn",
+            object_type="assignment",
+            object_id=locked.pk,
+            data={
+                "application": locked.application_id,
+                "reviewer": locked.reviewer_id,
+                "reason": personal(reason),
+            },
+        )
     return locked
 
 
@@ -828,6 +921,7 @@ def create_reviewer(
         ReviewerProfile.objects.create(
             user=user, expertise=expertise, max_load=max_load, language=language
         )
+        record_role_change(actor=actor, user=user, before=None)
     return user
 
 

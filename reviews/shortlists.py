@@ -18,6 +18,7 @@ from applications.enums import ApplicationStatus as Status
 from applications.enums import SystemNote
 from applications.models import Application
 from applications.services import transition_application
+from audit.services import personal, record
 from incubator.enums import Region, ServiceKind, Track
 from incubator.exceptions import WorkflowError
 from incubator.models import Round
@@ -200,7 +201,36 @@ def create_shortlist(
                 break
             entries.append(_entry_from_row(shortlist, row))
         ShortlistEntry.objects.bulk_create(entries, batch_size=2000)
+        record(
+            actor=actor,
+            action="shortlist.created",
+            object_type="shortlist",
+            object_id=shortlist.pk,
+            data={
+                "round": round.pk,
+                "name": name,
+                "method": method,
+                "size": size,
+                "min_score": _decimal_text(min_score),
+                "filters": filters,
+                "entries": [_entry_data(entry) for entry in entries],
+            },
+        )
     return shortlist
+
+
+def _decimal_text(value: float | None) -> str | None:
+    """A score as the audit trail holds it: a decimal string, never a float."""
+    return None if value is None else f"{value:.6f}"
+
+
+def _entry_data(entry: ShortlistEntry) -> dict:
+    return {
+        "application": entry.application_id,
+        "rank": entry.rank,
+        "raw_score": _decimal_text(entry.raw_score),
+        "normalized_score": _decimal_text(entry.normalized_score),
+    }
 
 
 def _locked_unpublished(shortlist: Shortlist) -> Shortlist:
@@ -251,6 +281,13 @@ def add_to_shortlist(
             reason=reason,
             actor=actor,
         )
+        record(
+            actor=actor,
+            action="shortlist.changed",
+            object_type="shortlist",
+            object_id=locked.pk,
+            data={"added": _entry_data(entry), "reason": personal(reason)},
+        )
     return entry
 
 
@@ -271,6 +308,13 @@ def remove_from_shortlist(
             kind=ShortlistChangeKind.REMOVED,
             reason=reason,
             actor=actor,
+        )
+        record(
+            actor=actor,
+            action="shortlist.changed",
+            object_type="shortlist",
+            object_id=locked.pk,
+            data={"removed": {"application": application.pk}, "reason": personal(reason)},
         )
 
 
@@ -317,6 +361,13 @@ def publish_shortlist(*, shortlist: Shortlist, actor: AbstractBaseUser) -> Short
         locked.published_at = timezone.now()
         locked.published_by = actor
         locked.save(update_fields=["published_at", "published_by"])
+        record(
+            actor=actor,
+            action="shortlist.published",
+            object_type="shortlist",
+            object_id=locked.pk,
+            data={"applications": [application.pk for application in applications]},
+        )
         # Providers and applicants are told in this transaction (the outbox), once.
         notifications.shortlist_published(shortlist=locked)
     return locked

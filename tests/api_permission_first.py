@@ -132,6 +132,8 @@ CASES = [
     Case("notifications", "PATCH", "/api/v1/providers/{provider}/", "reviewer", 403),
     Case("notifications", "POST", "/api/v1/providers/{provider}/rotate-secret/", "founder", 403),
     Case("notifications", "POST", "/api/v1/notifications/{notification}/retry/", "reviewer", 403),
+    Case("notifications", "POST", "/api/v1/audit/checkpoints/", "reviewer", 403),
+    Case("notifications", "POST", "/api/v1/audit/checkpoints/", "founder", 403),
 ]
 
 # Write operations anyone may call: there is no forbidden role to try.

@@ -4,16 +4,21 @@ A test marked `postgres` or `redis` skips with a reason when the service is not 
 fails instead under CI=true, where a missing service is a broken build, not a reason to pass.
 """
 
+import json
 import os
 import socket
 from urllib.parse import urlparse
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, connection
 
+from applications.models import Startup
+from audit.models import AuditEvent
+from incubator.models import ApiToken, ServiceProvider
 from incubator.permissions import COORDINATORS_GROUP, REVIEWERS_GROUP
 from tests.notifications.receiver import WebhookReceiver
 from tests.notifications.smtp_server import SMTPServer
@@ -65,6 +70,73 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if UNDER_CI:
         pytest.fail(f"{reason} (CI=true: a missing service fails the build)", pytrace=False)
     pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database as migrated, except that the audit table lets TRUNCATE through: the
+    flush after each transactional test truncates every table. UPDATE and DELETE stay refused
+    (audit/migrations/0002), and tests/audit/test_append_only.py switches the TRUNCATE trigger
+    back on inside its own transaction to prove production refuses it."""
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER audit_no_truncate")
+
+
+DB_FIXTURES = {
+    "db",
+    "transactional_db",
+    "django_db_reset_sequences",
+    "django_db_serialized_rollback",
+}
+# Shorter strings (a user name like "user1") could match an id or a code by chance.
+MIN_PERSONAL_LENGTH = 6
+
+
+def _personal_strings() -> set[str]:
+    """What the test database holds that is personal or secret: every e-mail address, person's
+    and start-up's name, provider address, webhook URL and secret, and API token."""
+
+    found: set[str] = set()
+    for row in get_user_model().objects.values_list("email", "first_name", "last_name"):
+        found.update(row)
+    for row in Startup.objects.values_list("name", "contact_email", "description"):
+        found.update(row)
+    for email, url, secret in ServiceProvider.objects.values_list(
+        "email", "webhook_url", "webhook_secret"
+    ):
+        found.update({email, url, secret, secret.removeprefix("whsec_")})
+    found.update(ApiToken.objects.values_list("key", flat=True))
+    return {text for text in found if text and len(text) >= MIN_PERSONAL_LENGTH}
+
+
+@pytest.fixture(autouse=True)
+def _audit_events_hold_no_personal_data(request):
+    """After every test that used the database: no audit event written during it holds an
+    e-mail address, a name, a webhook secret or a token of the test's objects in clear
+    (DESIGN.md §13: personal data only as HMACs, secrets never)."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None and not DB_FIXTURES & set(request.fixturenames):
+        yield
+        return
+    request.getfixturevalue("_django_db_helper")  # tear down after this check
+    yield
+    if connection.in_atomic_block and connection.needs_rollback:
+        return
+    leaked = leaked_personal_data()
+    assert not leaked, f"audit events hold personal data or secrets in clear: {leaked}"
+
+
+def leaked_personal_data() -> list[str]:
+    """The personal strings and secrets of the test database found in any audit event's data."""
+    texts = [
+        json.dumps(data, ensure_ascii=False)
+        for data in AuditEvent.objects.values_list("data", flat=True)
+    ]
+    if not texts:
+        return []
+    return sorted({secret for secret in _personal_strings() for text in texts if secret in text})
 
 
 @pytest.fixture(autouse=True)

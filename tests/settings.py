@@ -12,6 +12,8 @@ import environ
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-production")
 os.environ.setdefault("DJANGO_HTTPS", "0")
 os.environ.setdefault("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", "1")
+# A fixed test key for the audit trail's checkpoints (never a production key).
+os.environ.setdefault("AUDIT_SIGNING_KEY", "dGVzdC1vbmx5LWF1ZGl0LXNpZ25pbmcta2V5LTMyYiE=")
 os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="incubator-test-media-"))
 
 from incubator.settings import *  # noqa: F403 (test settings extend the real ones)

@@ -3,6 +3,7 @@
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.authtoken.models import Token
@@ -16,13 +17,16 @@ from rest_framework.views import APIView
 
 from incubator.api.schema import RETRY_AFTER, error_responses
 from incubator.api.throttles import RegisterRateThrottle
+from incubator.permissions import is_coordinator
 from incubator.uploads import declared_body_too_large, limit_uploads, too_large_message
+from notifications.api.audit import AuditEventSerializer
 
-from .. import selectors, services
+from .. import governance, selectors, services
 from ..models import Application
 from ..permissions import (
     can_act_for_application,
     can_change_startup,
+    can_export_startup,
     can_read_internal_notes,
     history_actor_label,
 )
@@ -205,6 +209,26 @@ class ApplicationViewSet(
         return Response(StatusChangeSerializer(changes, many=True, context=context).data)
 
     @extend_schema(
+        summary="The application's audit events, in seq order",
+        description="Coordinators read every event about the application (its assignments and "
+        "reviews included); the start-up's members read the application's and its files' "
+        "events only, exactly as hashed (personal data as HMACs, actors as user ids). Anyone "
+        "else who may see the application (an assigned reviewer) gets 403.",
+        responses={200: AuditEventSerializer(many=True), **error_responses(400, 401, 403, 404)},
+    )
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def audit(self, request: Request, pk: str) -> Response:
+        application = self.get_object()
+        user = request.user
+        if not (is_coordinator(user) or can_act_for_application(user, application)):
+            raise PermissionDenied(
+                _("Only the start-up's members and coordinators read its audit trail.")
+            )
+        events = governance.application_events(application=application, reader=user)
+        page = self.paginate_queryset(events)
+        return self.get_paginated_response([governance.event_dict(e) for e in page])
+
+    @extend_schema(
         summary="Attach a file to a draft",
         description="The type is decided from the file's bytes; the name's extension must "
         "agree. A new pitch deck or business licence replaces the previous one. A file larger "
@@ -263,6 +287,20 @@ class StartupViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     def get_object(self):
         return selectors.get_visible_startup(user=self.request.user, pk=self.kwargs["pk"])
+
+    @extend_schema(
+        summary="Everything held about the start-up, as JSON",
+        description="Its owner only: `profile`, `members`, `applications` (each with its "
+        "attachments' metadata and status history), `notifications` (sent to its contact "
+        "address or its members) and `audit_events` (its applications' and files').",
+        responses={200: OpenApiTypes.OBJECT, **error_responses(401, 403, 404)},
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def export(self, request: Request, pk: str) -> Response:
+        startup = self.get_object()
+        if not can_export_startup(request.user, startup):
+            raise PermissionDenied(_("Only the start-up's owner may export its data."))
+        return Response(governance.startup_export(startup))
 
     def partial_update(self, request: Request, pk: str) -> Response:
         startup = self.get_object()

@@ -31,6 +31,9 @@ class ProviderInputSerializer(serializers.Serializer):
     )
     language = serializers.ChoiceField(choices=LANGUAGE_CODES, required=False)
     active = serializers.BooleanField(required=False)
+    witness = serializers.BooleanField(
+        required=False, help_text="Receives the audit trail's signed checkpoints (webhook)."
+    )
 
 
 class ProviderSerializer(serializers.ModelSerializer):
@@ -41,7 +44,17 @@ class ProviderSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ServiceProvider
-        fields = ["id", "name", "kind", "email", "webhook_url", "tracks", "language", "active"]
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "email",
+            "webhook_url",
+            "tracks",
+            "language",
+            "active",
+            "witness",
+        ]
         read_only_fields = fields
 
 

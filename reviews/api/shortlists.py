@@ -333,7 +333,13 @@ class ShortlistCSVView(FileDownloadView):
         },
     )
     def get(self, request, pk: int):
-        return export_response(_export_shortlist(pk), "csv", language=request.LANGUAGE_CODE)
+        return export_response(
+            _export_shortlist(pk),
+            "csv",
+            language=request.LANGUAGE_CODE,
+            actor=request.user,
+            via="api",
+        )
 
 
 @extend_schema(tags=["shortlists"])
@@ -351,7 +357,13 @@ class ShortlistXLSXView(FileDownloadView):
         },
     )
     def get(self, request, pk: int):
-        return export_response(_export_shortlist(pk), "xlsx", language=request.LANGUAGE_CODE)
+        return export_response(
+            _export_shortlist(pk),
+            "xlsx",
+            language=request.LANGUAGE_CODE,
+            actor=request.user,
+            via="api",
+        )
 
 
 @extend_schema(tags=["applications"])

@@ -18,7 +18,17 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-PROVIDER_FIELDS = ["id", "name", "kind", "email", "webhook_url", "tracks", "language", "active"]
+PROVIDER_FIELDS = [
+    "id",
+    "name",
+    "kind",
+    "email",
+    "webhook_url",
+    "tracks",
+    "language",
+    "active",
+    "witness",
+]
 
 
 @pytest.fixture
@@ -69,6 +79,7 @@ def test_providers_create_answers_201_with_the_secret_once(api, receiver):
         "tracks": ["infrastructure", "finance"],
         "language": "en",
         "active": True,
+        "witness": False,
         "secret": provider.webhook_secret,
     }
     assert provider.webhook_secret.startswith("whsec_")

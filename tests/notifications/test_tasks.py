@@ -135,4 +135,7 @@ def test_a_web_process_has_the_delivery_task_registered():
         check=True,
     )
 
-    assert result.stdout.strip() == "['notifications.deliver', 'notifications.redispatch_due']"
+    assert result.stdout.strip() == (
+        "['notifications.audit_checkpoint', 'notifications.deliver', "
+        "'notifications.redispatch_due']"
+    )

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from reviews.exports import export_filename, write_csv, write_xlsx
+from reviews.exports import export_filename, record_export, write_csv, write_xlsx
 from reviews.models import Shortlist
 
 
@@ -28,6 +28,9 @@ class Command(BaseCommand):
         shortlist = Shortlist.objects.select_related("round").filter(pk=shortlist_id).first()
         if shortlist is None:
             raise CommandError(f"There is no shortlist with id {shortlist_id}.")
+        if format == "csv" or output != "-":
+            # The system exported it (no user behind a shell): the audit event's actor is null.
+            record_export(actor=None, export_format=format, shortlist=shortlist, via="command")
         if output == "-":
             if format != "csv":
                 raise CommandError("Only CSV can be written to standard output.")
