@@ -12,8 +12,22 @@ from incubator.exceptions import WorkflowError
 from incubator.permissions import is_coordinator
 
 from .enums import ApplicationStatus
-from .models import Application, Attachment, Startup, StatusChange
+from .models import Application, Attachment, Membership, Startup, StatusChange
 from .services import DECISION_NOTE_MAX_LENGTH, decide_application
+
+
+class MembershipInline(admin.TabularInline):
+    """The team, read-only: joining, leaving and roles go through the team services (the
+    start-up's owners in the portal and API, invitations), which record every change."""
+
+    model = Membership
+    extra = 0
+    can_delete = False
+    fields = ["user", "role", "joined_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Startup)
@@ -21,7 +35,7 @@ class StartupAdmin(admin.ModelAdmin):
     list_display = ["name", "region", "team_size", "founded_on", "contact_email"]
     list_filter = ["region"]
     search_fields = ["name", "contact_email", "members__username", "members__email"]
-    filter_horizontal = ["members"]
+    inlines = [MembershipInline]
 
 
 class AttachmentInline(admin.TabularInline):

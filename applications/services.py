@@ -26,7 +26,7 @@ from incubator.text import check_text
 
 from . import notifications
 from .enums import ApplicationStatus as Status
-from .enums import AttachmentKind, SystemNote
+from .enums import AttachmentKind, MembershipRole, SystemNote
 from .models import Application, Attachment, Startup, StatusChange
 from .permissions import is_member
 
@@ -705,7 +705,8 @@ def register_startup(
         startup = Startup.objects.create(
             name=startup_name, region=region, contact_email=email, language=language
         )
-        startup.members.add(user)
+        # The one who registers a start-up is its owner (DESIGN.md §11).
+        startup.members.add(user, through_defaults={"role": MembershipRole.OWNER})
     return user, startup
 
 

@@ -35,6 +35,8 @@ PROVIDER_DIGEST = "provider.digest"
 PROVIDER_TEST = "provider.test"
 # To the coordinators, when a provider's webhook endpoint answered 410 Gone and was removed.
 PROVIDER_WEBHOOK_GONE = "provider.webhook_gone"
+# To a person invited to a start-up's team or a provider's users (one-time link, 7 days).
+INVITATION_SENT = "invitation.sent"
 EVENTS = [
     APPLICATION_SUBMITTED,
     ASSIGNMENT_CREATED,
@@ -48,6 +50,7 @@ EVENTS = [
     PROVIDER_TEST,
     PROVIDER_WEBHOOK_GONE,
     REVIEW_OVERDUE,
+    INVITATION_SENT,
 ]
 # What people read for each event (the admin's lists and filters); the code stays the API's.
 EVENT_LABELS = {
@@ -63,6 +66,7 @@ EVENT_LABELS = {
     PROVIDER_DIGEST: _("Weekly digest for a provider"),
     PROVIDER_TEST: _("Test webhook"),
     PROVIDER_WEBHOOK_GONE: _("Provider's webhook removed"),
+    INVITATION_SENT: _("Invitation to join"),
 }
 
 

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from applications.enums import ApplicationStatus
+from applications.enums import ApplicationStatus, MembershipRole
 from applications.models import Application, Startup
 from incubator.enums import Currency, Region, ServiceKind, Stage, Track
 from incubator.models import DEFAULT_PROGRAMME_NAME, Criterion, Programme, Round, ServiceProvider
@@ -97,8 +97,12 @@ class StartupFactory(factory.django.DjangoModelFactory):
 
     @factory.post_generation
     def members(startup, create, extracted, **kwargs):
+        # The first member is the owner, as the one who registers a start-up is; the rest join
+        # as members.
         if create and extracted:
-            startup.members.add(*extracted)
+            first, *rest = extracted
+            startup.members.add(first, through_defaults={"role": MembershipRole.OWNER})
+            startup.members.add(*rest)
 
 
 class ApplicationFactory(factory.django.DjangoModelFactory):
