@@ -169,6 +169,11 @@ class StartupProfileForm(DescribedErrorsMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 5}),
     )
     contact_email = forms.EmailField(label=_("Contact e-mail"))
+    language = forms.ChoiceField(
+        label=_("Language of e-mails"),
+        choices=settings.LANGUAGES,
+        help_text=_("The programme and the invitations to your team write in this language."),
+    )
 
 
 class LocalizedPasswordResetForm(PasswordResetForm):

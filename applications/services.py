@@ -233,6 +233,8 @@ STARTUP_FIELDS = (
     "team_size",
     "description",
     "contact_email",
+    # The language of its e-mails (DESIGN.md §11): en, zh-hans or zh-hant.
+    "language",
 )
 MAX_TEAM_SIZE = 100_000
 
@@ -735,7 +737,7 @@ def update_startup_profile(
         if "name" in fields and not str(locked.name).strip():
             errors["name"] = [_("This field cannot be blank.")]
         try:
-            locked.full_clean(exclude=["members", "language"], validate_constraints=False)
+            locked.full_clean(exclude=["members"], validate_constraints=False)
         except ValidationError as error:
             for name, messages in error.message_dict.items():
                 errors.setdefault(name, []).extend(messages)

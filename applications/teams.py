@@ -84,6 +84,7 @@ def _new_invitation(
         email=email,
         token_hash=hash_token(token),
         created_by=actor,
+        created_at=now,
         expires_at=now + timedelta(days=INVITATION_DAYS),
     )
     return invitation, token, earlier
@@ -180,7 +181,7 @@ def _usable_invitation(token: str) -> Invitation:
     if not isinstance(token, str) or not token:
         raise ValidationError({"token": [_("This invitation link is not valid.")]})
     invitation = (
-        Invitation.objects.select_for_update()
+        Invitation.objects.select_for_update(of=("self",))
         .select_related("startup", "provider")
         .filter(token_hash=hash_token(token))
         .first()

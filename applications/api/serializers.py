@@ -154,6 +154,11 @@ class StartupSerializer(serializers.ModelSerializer):
     contact_email = serializers.EmailField(
         required=False, help_text="Members and coordinators only."
     )
+    language = serializers.ChoiceField(
+        choices=settings.LANGUAGES,
+        required=False,
+        help_text="Members and coordinators only: the language of the start-up's e-mails.",
+    )
 
     class Meta:
         model = Startup
@@ -183,6 +188,11 @@ class StartupUpdateSerializer(serializers.Serializer):
         max_length=5000, allow_blank=True, required=False, trim_whitespace=False
     )
     contact_email = serializers.EmailField(max_length=254, required=False)
+    language = serializers.ChoiceField(
+        choices=settings.LANGUAGES,
+        required=False,
+        help_text="The language of the start-up's e-mails: en, zh-hans or zh-hant.",
+    )
 
 
 STATUS_CHOICES = ApplicationStatus.choices

@@ -131,7 +131,14 @@ class Migration(migrations.Migration):
                         editable=False, max_length=64, unique=True, verbose_name="token hash"
                     ),
                 ),
-                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now,
+                        editable=False,
+                        verbose_name="created at",
+                    ),
+                ),
                 ("expires_at", models.DateTimeField(verbose_name="expires at")),
                 (
                     "accepted_at",
