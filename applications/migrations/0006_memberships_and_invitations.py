@@ -23,9 +23,12 @@ UPDATE {TABLE} AS m SET joined_at = s.created_at
     FROM applications_startup AS s WHERE s.id = m.startup_id;
 UPDATE {TABLE} SET role = 'owner'
     WHERE id IN (SELECT MIN(id) FROM {TABLE} GROUP BY startup_id);
+-- The updates left deferred foreign-key checks pending, which ALTER TABLE refuses to follow.
+SET CONSTRAINTS ALL IMMEDIATE;
 ALTER TABLE {TABLE}
     ALTER COLUMN joined_at SET NOT NULL,
     ALTER COLUMN role DROP DEFAULT;
+SET CONSTRAINTS ALL DEFERRED;
 """
 DROP_COLUMNS = f"ALTER TABLE {TABLE} DROP COLUMN role, DROP COLUMN joined_at;"
 
