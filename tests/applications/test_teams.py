@@ -90,9 +90,7 @@ def test_invite_only_by_owner(owner, startup):
 
 
 def test_expired_invitation_refused_a_second_before_and_after(owner, startup):
-    invitation, token = teams.invite_to_startup(
-        actor=owner, startup=startup, email="a@example.org"
-    )
+    invitation, token = teams.invite_to_startup(actor=owner, startup=startup, email="a@example.org")
     joiner = UserFactory(username="joiner")
     # Seven days less a second after it was made, it still works ...
     Invitation.objects.filter(pk=invitation.pk).update(
