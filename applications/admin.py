@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils.functional import lazy
 from django.utils.translation import gettext
@@ -12,8 +12,16 @@ from incubator.exceptions import WorkflowError
 from incubator.permissions import is_coordinator
 
 from .enums import ApplicationStatus
-from .models import Application, Attachment, Membership, Startup, StatusChange
+from .models import (
+    Application,
+    Attachment,
+    Membership,
+    PartnerInvitation,
+    Startup,
+    StatusChange,
+)
 from .services import DECISION_NOTE_MAX_LENGTH, decide_application
+from .teams import invite_to_provider, revoke_invitation
 
 
 class MembershipInline(admin.TabularInline):
@@ -251,4 +259,91 @@ class AttachmentAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         # Files arrive through the upload service, which checks their type and size.
+        return False
+
+
+class PartnerInvitationForm(forms.ModelForm):
+    class Meta:
+        model = PartnerInvitation
+        fields = ["provider", "email"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["provider"].required = True
+
+
+@admin.register(PartnerInvitation)
+class PartnerInvitationAdmin(admin.ModelAdmin):
+    """A coordinator invites a partner user for a provider (DESIGN.md §12) here: the same
+    service as `POST /api/v1/providers/{id}/invitations/`, so the same e-mail, rules and audit.
+    The provider's page links here with the provider chosen (`?provider=<id>`)."""
+
+    form = PartnerInvitationForm
+    list_display = ["email", "provider", "created_at", "expires_at", "state"]
+    list_filter = ["provider"]
+    list_select_related = ["provider"]
+    search_fields = ["email", "provider__name"]
+    actions = ["revoke"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(provider__isnull=False)
+
+    @admin.display(description=_("state"))
+    def state(self, invitation: PartnerInvitation) -> str:
+        if invitation.accepted_at:
+            return gettext("Accepted")
+        if invitation.revoked_at:
+            return gettext("Revoked")
+        if not invitation.is_pending():
+            return gettext("Expired")
+        return gettext("Pending")
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return ["provider", "email", "created_at", "expires_at", "accepted_at", "revoked_at"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        if change:
+            return
+        invitation, _token = invite_to_provider(
+            actor=request.user,
+            provider=form.cleaned_data["provider"],
+            email=form.cleaned_data["email"],
+        )
+        obj.pk = invitation.pk
+
+    def add_view(self, request, form_url="", extra_context=None):
+        try:
+            return super().add_view(request, form_url, extra_context)
+        except WorkflowError as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    @admin.action(description=_("Revoke the selected pending invitations"))
+    def revoke(self, request: HttpRequest, queryset: QuerySet) -> None:
+        done = 0
+        for invitation in queryset:
+            try:
+                revoke_invitation(actor=request.user, invitation=invitation)
+            except WorkflowError as error:
+                self.message_user(request, f"{invitation.email}: {error.message}", messages.WARNING)
+            else:
+                done += 1
+        if done:
+            self.message_user(request, gettext("Revoked: %(count)d.") % {"count": done})
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_coordinator(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return is_coordinator(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return is_coordinator(request.user)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False

@@ -162,6 +162,15 @@ class Invitation(models.Model):
         return self.accepted_at is None and self.revoked_at is None and self.expires_at > now
 
 
+class PartnerInvitation(Invitation):
+    """Invitations of partner users, as the coordinators' admin page lists and makes them."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("partner user invitation")
+        verbose_name_plural = _("partner user invitations")
+
+
 class ApplicationQuerySet(models.QuerySet):
     def in_round(self, round_):
         return self.filter(round=round_)

@@ -211,4 +211,16 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
+        migrations.CreateModel(
+            name="PartnerInvitation",
+            fields=[],
+            options={
+                "verbose_name": "partner user invitation",
+                "verbose_name_plural": "partner user invitations",
+                "proxy": True,
+                "indexes": [],
+                "constraints": [],
+            },
+            bases=("applications.invitation",),
+        ),
     ]
