@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils.functional import lazy
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from incubator.exceptions import WorkflowError
@@ -291,12 +291,12 @@ class PartnerInvitationAdmin(admin.ModelAdmin):
     @admin.display(description=_("state"))
     def state(self, invitation: PartnerInvitation) -> str:
         if invitation.accepted_at:
-            return gettext("Accepted")
+            return pgettext("invitation", "Accepted")
         if invitation.revoked_at:
-            return gettext("Revoked")
+            return pgettext("invitation", "Revoked")
         if not invitation.is_pending():
-            return gettext("Expired")
-        return gettext("Pending")
+            return pgettext("invitation", "Expired")
+        return pgettext("invitation", "Pending")
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:

@@ -65,7 +65,7 @@ def test_email_in_the_startups_language_with_the_link(owner, startup, settings):
     subject, text, html = render_row(row).parts()
 
     assert row.language == "zh-hant"
-    assert subject == "邀請你加入 Harbour Chain"
+    assert subject == "邀請您加入 Harbour Chain"
     assert f"https://incubator.example/invitations/{token}/" in text
     assert f'href="https://incubator.example/invitations/{token}/"' in html
     assert "owner" in text
@@ -77,7 +77,7 @@ def test_email_of_a_provider_invitation_in_the_providers_language(coordinator):
         actor=coordinator, provider=provider, email="p@example.org"
     )
     subject, text, _html = render_row(Notification.objects.get()).parts()
-    assert subject == "邀请你加入 Bay Fund"
+    assert subject == "邀请您加入 Bay Fund"
     assert f"/invitations/{token}/" in text
 
 
