@@ -15,6 +15,7 @@ from .enums import ApplicationStatus
 from .models import (
     Application,
     Attachment,
+    Invitation,
     Membership,
     PartnerInvitation,
     Startup,
@@ -347,3 +348,41 @@ class PartnerInvitationAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+
+class ReadOnlyForCoordinators(admin.ModelAdmin):
+    """A record the team services write (and audit): coordinators read it, nobody edits it here."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_coordinator(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return is_coordinator(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(Membership)
+class MembershipAdmin(ReadOnlyForCoordinators):
+    list_display = ["user", "startup", "role", "joined_at"]
+    list_filter = ["role"]
+    list_select_related = ["user", "startup"]
+    search_fields = ["user__username", "user__email", "startup__name"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(ReadOnlyForCoordinators):
+    """Every invitation, to start-ups and providers alike; never its token (only a hash is kept,
+    and not shown)."""
+
+    list_display = ["email", "startup", "provider", "created_at", "expires_at", "accepted_at"]
+    list_select_related = ["startup", "provider"]
+    search_fields = ["email", "startup__name", "provider__name"]
+    exclude = ["token_hash"]
