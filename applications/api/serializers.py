@@ -139,6 +139,10 @@ class AttachmentUploadSerializer(serializers.Serializer):
     )
 
 
+# The language codes as the API sends them (the same enum as a provider's `language`).
+LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
+
+
 class StartupSerializer(serializers.ModelSerializer):
     """A start-up's profile. Its members and coordinators read all of it; a reviewer reads only
     what their workplace shows (`REVIEWER_STARTUP_FIELDS`), so the other fields may be absent."""
@@ -155,7 +159,7 @@ class StartupSerializer(serializers.ModelSerializer):
         required=False, help_text="Members and coordinators only."
     )
     language = serializers.ChoiceField(
-        choices=settings.LANGUAGES,
+        choices=LANGUAGE_CODES,
         required=False,
         help_text="Members and coordinators only: the language of the start-up's e-mails.",
     )
@@ -189,7 +193,7 @@ class StartupUpdateSerializer(serializers.Serializer):
     )
     contact_email = serializers.EmailField(max_length=254, required=False)
     language = serializers.ChoiceField(
-        choices=settings.LANGUAGES,
+        choices=LANGUAGE_CODES,
         required=False,
         help_text="The language of the start-up's e-mails: en, zh-hans or zh-hant.",
     )

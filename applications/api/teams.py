@@ -26,6 +26,7 @@ from .. import selectors, teams
 from ..enums import MembershipRole
 from ..models import Invitation, Membership, Startup
 from ..permissions import can_see_team, is_owner
+from .serializers import UserSummarySerializer
 
 
 class AcceptRateThrottle(AddressRateThrottle):
@@ -71,16 +72,10 @@ class AcceptedSerializer(serializers.Serializer):
     provider = serializers.IntegerField(allow_null=True)
 
 
-class UserSummary(serializers.Serializer):
-    id = serializers.IntegerField()
-    username = serializers.CharField()
-    email = serializers.EmailField()
-
-
 class SignedUpSerializer(serializers.Serializer):
     """Accepted anonymously (201): the new account and its API token."""
 
-    user = UserSummary()
+    user = UserSummarySerializer()
     token = serializers.CharField()
 
 
@@ -104,6 +99,7 @@ class MembersView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
+        operation_id="startups_members_list",
         summary="A start-up's team",
         description="Members and coordinators: every member with their role and join time.",
         responses={200: MemberSerializer(many=True), **error_responses(401, 403, 404)},
@@ -124,6 +120,7 @@ class MemberView(APIView):
         return startup
 
     @extend_schema(
+        operation_id="startups_members_destroy",
         summary="Remove a member, or leave",
         description="An owner removes any member; a member removes themself. The last owner "
         "cannot go (409).",
@@ -138,6 +135,7 @@ class MemberView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
+        operation_id="startups_members_partial_update",
         summary="Change a member's role",
         description="Owners only. Demoting the last owner answers 409.",
         request=RoleSerializer,
@@ -164,6 +162,7 @@ class StartupInvitationsView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
+        operation_id="startups_invitations_list",
         summary="A start-up's pending invitations",
         description="Owners only: the invitations not yet accepted, revoked or expired.",
         responses={200: InvitationSerializer(many=True), **error_responses(401, 403, 404)},
@@ -174,6 +173,7 @@ class StartupInvitationsView(APIView):
         return Response(InvitationSerializer(pending, many=True).data)
 
     @extend_schema(
+        operation_id="startups_invitations_create",
         summary="Invite someone to the team",
         description="Owners only. E-mails a one-time link, valid 7 days, in the start-up's "
         "language. An address already in the team answers 409; inviting an address again "
@@ -195,6 +195,7 @@ class StartupInvitationView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
+        operation_id="startups_invitations_destroy",
         summary="Revoke a pending invitation",
         description="Owners only; an invitation already used, revoked or expired answers 409.",
         responses={204: None, **error_responses(401, 403, 404, 409)},
@@ -210,6 +211,7 @@ class ProviderInvitationsView(APIView):
     permission_classes = [IsCoordinator]
 
     @extend_schema(
+        operation_id="providers_invitations_list",
         summary="A provider's pending invitations",
         responses={200: InvitationSerializer(many=True), **error_responses(401, 403, 404)},
     )
@@ -219,6 +221,7 @@ class ProviderInvitationsView(APIView):
         return Response(InvitationSerializer(pending, many=True).data)
 
     @extend_schema(
+        operation_id="providers_invitations_create",
         summary="Invite a partner user for a provider",
         description="Coordinators only. E-mails a one-time link, valid 7 days, in the "
         "provider's language; accepting it makes the user a partner of this provider.",
@@ -239,6 +242,7 @@ class ProviderInvitationView(APIView):
     permission_classes = [IsCoordinator]
 
     @extend_schema(
+        operation_id="providers_invitations_destroy",
         summary="Revoke a provider's pending invitation",
         responses={204: None, **error_responses(401, 403, 404, 409)},
     )
