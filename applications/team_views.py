@@ -142,15 +142,23 @@ def _after_joining(invitation: Invitation) -> HttpResponse:
     return redirect(PARTNERS_PATH)
 
 
-def _joined_message(request: HttpRequest, invitation: Invitation) -> None:
-    target = invitation.startup or invitation.provider
-    messages.success(request, _("Welcome to %(team)s!") % {"team": target.name})
+# Like Django's password reset: the link's token moves into the session and the browser goes on
+# to a URL without it, so it does not linger in the address bar, in Referer headers, or in the
+# log lines of the requests that follow (a form with errors, the accepting POST).
+SESSION_KEY = "_invitation_link"
+
+
+def invitation_link(request: HttpRequest, token: str) -> HttpResponse:
+    """The e-mailed link `/invitations/<token>/`: keep the token, go on to the accept page."""
+    request.session[SESSION_KEY] = token
+    return redirect("portal:invitation")
 
 
 @require_http_methods(["GET", "POST"])
-def invitation(request: HttpRequest, token: str) -> HttpResponse:
-    """The e-mailed link: a logged-in user accepts with one button; a newcomer chooses a user
+def invitation(request: HttpRequest) -> HttpResponse:
+    """The invitation's page: a logged-in user accepts with one button; a newcomer chooses a user
     name and password and joins in the same step; a link that cannot be used says why."""
+    token = request.session.get(SESSION_KEY, "")
     try:
         found = teams.check_invitation(token=token)
     except ValidationError as error:
@@ -171,8 +179,7 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
             except WorkflowError as error:
                 problem = error.message
             else:
-                _joined_message(request, accepted)
-                return _after_joining(accepted)
+                return _joined(request, accepted)
         else:
             seconds = check_throttle(RegisterRateThrottle, request)
             if seconds:
@@ -192,17 +199,18 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
                     problem = error.message
                 else:
                     login(request, user)  # the site's one authentication backend
-                    _joined_message(request, accepted)
-                    return _after_joining(accepted)
+                    return _joined(request, accepted)
     context = {
         "invitation": found,
         "target": found.startup or found.provider,
         "form": form,
         "problem": problem,
     }
-    return render(
-        request,
-        "applications/invitation.html",
-        context,
-        status=400 if request.method == "POST" else 200,
-    )
+    return render(request, "applications/invitation.html", context)
+
+
+def _joined(request: HttpRequest, invitation: Invitation) -> HttpResponse:
+    request.session.pop(SESSION_KEY, None)
+    target = invitation.startup or invitation.provider
+    messages.success(request, _("Welcome to %(team)s!") % {"team": target.name})
+    return _after_joining(invitation)

@@ -25,7 +25,8 @@ portal_patterns = [
         name="team-remove",
     ),
     path("startup/team/members/<int:user>/role/", team_views.team_role, name="team-role"),
-    path("invitations/<str:token>/", team_views.invitation, name="invitation"),
+    path("invitations/accept/", team_views.invitation, name="invitation"),
+    path("invitations/<str:token>/", team_views.invitation_link, name="invitation-link"),
     path("applications/new/", views.application_create, name="application-new"),
     path(
         "applications/new/autosave/",
