@@ -4,6 +4,7 @@ accepted by a user who logs in, one by a newcomer who signs up through the link.
 import re
 
 import pytest
+from django.db import connections
 
 from notifications.emails import render_row
 from notifications.models import Notification
@@ -14,15 +15,27 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "Pearl-River-2026"
 
 
+@pytest.fixture
 def new_page(browser, live_server):
-    context = browser.new_context(
-        base_url=live_server.url,
-        viewport={"width": 1280, "height": 900},
-        extra_http_headers={"Accept-Language": "zh-hant"},
-    )
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    return page
+    """`new_page()`: a page in a browser of its own (one person), reading Traditional Chinese."""
+    contexts = []
+
+    def make():
+        context = browser.new_context(
+            base_url=live_server.url,
+            viewport={"width": 1280, "height": 900},
+            extra_http_headers={"Accept-Language": "zh-hant"},
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(20_000)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+    # As the `page` fixture does: the queries ran on a connection of Playwright's context.
+    connections.close_all()
 
 
 def link_for(address: str) -> str:
@@ -38,13 +51,13 @@ def log_in(page, username: str) -> None:
     page.click("form.stacked button[type=submit]")
 
 
-def test_team_of_three_in_traditional_chinese(browser, live_server, screenshot, settings):
+def test_team_of_three_in_traditional_chinese(new_page, live_server, screenshot, settings):
     settings.SITE_URL = live_server.url
     founder = UserFactory(username="founder", password=PASSWORD)
     StartupFactory(name="Pearl River Ledger", members=[founder], language="zh-hant")
     UserFactory(username="mei", email="mei@ledger.example", password=PASSWORD)
 
-    owner = new_page(browser, live_server)
+    owner = new_page()
     owner.goto("/login/")
     log_in(owner, "founder")
     owner.wait_for_url("**/dashboard/")
@@ -56,7 +69,7 @@ def test_team_of_three_in_traditional_chinese(browser, live_server, screenshot, 
     screenshot(owner, "1-owner-invited-two")
 
     # An existing user opens the link, logs in and accepts.
-    mei = new_page(browser, live_server)
+    mei = new_page()
     mei.goto(link_for("mei@ledger.example"))
     assert "你獲邀加入初創企業 Pearl River Ledger 的團隊" in mei.content()
     mei.click("main a[href^='/login/']")
@@ -67,7 +80,7 @@ def test_team_of_three_in_traditional_chinese(browser, live_server, screenshot, 
     mei.wait_for_url("**/startup/team/")
 
     # A newcomer signs up through the link and joins in the same step.
-    kit = new_page(browser, live_server)
+    kit = new_page()
     kit.goto(link_for("kit@ledger.example"))
     kit.fill("#id_username", "kit")
     kit.fill("#id_password1", PASSWORD)
