@@ -210,6 +210,8 @@ class StartupProfileForm(DescribedErrorsMixin, forms.Form):
     language = forms.ChoiceField(
         label=_("Language of e-mails"),
         choices=settings.LANGUAGES,
+        # Left out, the start-up keeps its language.
+        required=False,
         help_text=_("The programme and the invitations to your team write in this language."),
     )
 
