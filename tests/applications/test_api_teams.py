@@ -545,3 +545,17 @@ def test_other_startup_invitation_cannot_be_revoked_through_own_startup(
     response = client_for(founder).delete(f"{invitations_url(startup)}{invitation.pk}/")
     assert response.status_code == 404
     assert StartupFactory._meta.model.objects.count() == 2
+
+
+def test_pending_invitations_query_count_does_not_grow(
+    founder, startup, django_assert_max_num_queries
+):
+    invite(startup, "first@example.org")
+    client = client_for(founder)
+    with django_assert_max_num_queries(8) as one:
+        client.get(invitations_url(startup))
+    for index in range(20):
+        invite(startup, f"person{index}@example.org")
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        response = client.get(invitations_url(startup))
+    assert len(response.json()) == 21
