@@ -12,25 +12,22 @@ import django.db.models.deletion
 import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
+from django.db.models import Min, OuterRef, Subquery
 
 TABLE = "applications_startup_members"
 
-ADD_COLUMNS = f"""
-ALTER TABLE {TABLE}
-    ADD COLUMN role varchar(8) NOT NULL DEFAULT 'member',
-    ADD COLUMN joined_at timestamp with time zone NULL;
-UPDATE {TABLE} AS m SET joined_at = s.created_at
-    FROM applications_startup AS s WHERE s.id = m.startup_id;
-UPDATE {TABLE} SET role = 'owner'
-    WHERE id IN (SELECT MIN(id) FROM {TABLE} GROUP BY startup_id);
--- The updates left deferred foreign-key checks pending, which ALTER TABLE refuses to follow.
-SET CONSTRAINTS ALL IMMEDIATE;
-ALTER TABLE {TABLE}
-    ALTER COLUMN joined_at SET NOT NULL,
-    ALTER COLUMN role DROP DEFAULT;
-SET CONSTRAINTS ALL DEFERRED;
-"""
-DROP_COLUMNS = f"ALTER TABLE {TABLE} DROP COLUMN role, DROP COLUMN joined_at;"
+
+def owners_and_join_times(apps, schema_editor):
+    """Each start-up's earliest member (lowest id) owns it; everyone joined when it was made."""
+    Membership = apps.get_model("applications", "Membership")
+    Startup = apps.get_model("applications", "Startup")
+    Membership.objects.update(
+        joined_at=Subquery(
+            Startup.objects.filter(pk=OuterRef("startup_id")).values("created_at")[:1]
+        )
+    )
+    earliest = Membership.objects.values("startup_id").annotate(first=Min("pk")).values("first")
+    Membership.objects.filter(pk__in=earliest).update(role="owner")
 
 
 class Migration(migrations.Migration):
@@ -41,6 +38,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        # The table is there already: only the state learns that Membership is its model.
         migrations.SeparateDatabaseAndState(
             state_operations=[
                 migrations.CreateModel(
@@ -53,21 +51,6 @@ class Migration(migrations.Migration):
                                 primary_key=True,
                                 serialize=False,
                                 verbose_name="ID",
-                            ),
-                        ),
-                        (
-                            "role",
-                            models.CharField(
-                                choices=[("owner", "Owner"), ("member", "Member")],
-                                default="member",
-                                max_length=8,
-                                verbose_name="role",
-                            ),
-                        ),
-                        (
-                            "joined_at",
-                            models.DateTimeField(
-                                default=django.utils.timezone.now, verbose_name="joined at"
                             ),
                         ),
                         (
@@ -109,7 +92,27 @@ class Migration(migrations.Migration):
                     ),
                 ),
             ],
-            database_operations=[migrations.RunSQL(ADD_COLUMNS, DROP_COLUMNS)],
+            database_operations=[],
+        ),
+        # Then the two columns, for every database; existing rows get the defaults, which
+        # owners_and_join_times corrects last (on PostgreSQL, no ALTER TABLE may follow the
+        # updates in this transaction: their deferred foreign-key checks are still pending).
+        migrations.AddField(
+            model_name="membership",
+            name="role",
+            field=models.CharField(
+                choices=[("owner", "Owner"), ("member", "Member")],
+                default="member",
+                max_length=8,
+                verbose_name="role",
+            ),
+        ),
+        migrations.AddField(
+            model_name="membership",
+            name="joined_at",
+            field=models.DateTimeField(
+                default=django.utils.timezone.now, verbose_name="joined at"
+            ),
         ),
         migrations.AddConstraint(
             model_name="membership",
@@ -223,4 +226,5 @@ class Migration(migrations.Migration):
             },
             bases=("applications.invitation",),
         ),
+        migrations.RunPython(owners_and_join_times, migrations.RunPython.noop),
     ]
