@@ -2,11 +2,11 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils.functional import lazy
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from audit.models import AuditEvent
@@ -16,8 +16,31 @@ from incubator.permissions import is_coordinator
 
 from .enums import ApplicationStatus
 from .governance import events_of
-from .models import Application, Attachment, Startup, StatusChange
+from .models import (
+    Application,
+    Attachment,
+    Invitation,
+    Membership,
+    PartnerInvitation,
+    Startup,
+    StatusChange,
+)
 from .services import DECISION_NOTE_MAX_LENGTH, decide_application
+from .teams import invite_to_provider, revoke_invitation
+
+
+class MembershipInline(admin.TabularInline):
+    """The team, read-only: joining, leaving and roles go through the team services (the
+    start-up's owners in the portal and API, invitations), which record every change."""
+
+    model = Membership
+    extra = 0
+    can_delete = False
+    fields = ["user", "role", "joined_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Startup)
@@ -25,7 +48,7 @@ class StartupAdmin(admin.ModelAdmin):
     list_display = ["name", "region", "team_size", "founded_on", "contact_email"]
     list_filter = ["region"]
     search_fields = ["name", "contact_email", "members__username", "members__email"]
-    filter_horizontal = ["members"]
+    inlines = [MembershipInline]
 
 
 class AttachmentInline(admin.TabularInline):
@@ -280,3 +303,128 @@ class AttachmentAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         # Files arrive through the upload service, which checks their type and size.
         return False
+
+
+class PartnerInvitationForm(forms.ModelForm):
+    class Meta:
+        model = PartnerInvitation
+        fields = ["provider", "email"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["provider"].required = True
+
+
+@admin.register(PartnerInvitation)
+class PartnerInvitationAdmin(admin.ModelAdmin):
+    """A coordinator invites a partner user for a provider (DESIGN.md §12) here: the same
+    service as `POST /api/v1/providers/{id}/invitations/`, so the same e-mail, rules and audit.
+    The provider's page links here with the provider chosen (`?provider=<id>`)."""
+
+    form = PartnerInvitationForm
+    list_display = ["email", "provider", "created_at", "expires_at", "state"]
+    list_filter = ["provider"]
+    list_select_related = ["provider"]
+    search_fields = ["email", "provider__name"]
+    actions = ["revoke"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(provider__isnull=False)
+
+    @admin.display(description=_("state"))
+    def state(self, invitation: PartnerInvitation) -> str:
+        if invitation.accepted_at:
+            return pgettext("invitation", "Accepted")
+        if invitation.revoked_at:
+            return pgettext("invitation", "Revoked")
+        if not invitation.is_pending():
+            return pgettext("invitation", "Expired")
+        return pgettext("invitation", "Pending")
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return ["provider", "email", "created_at", "expires_at", "accepted_at", "revoked_at"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        if change:
+            return
+        invitation, _token = invite_to_provider(
+            actor=request.user,
+            provider=form.cleaned_data["provider"],
+            email=form.cleaned_data["email"],
+        )
+        obj.pk = invitation.pk
+
+    def add_view(self, request, form_url="", extra_context=None):
+        try:
+            return super().add_view(request, form_url, extra_context)
+        except WorkflowError as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    @admin.action(description=_("Revoke the selected pending invitations"))
+    def revoke(self, request: HttpRequest, queryset: QuerySet) -> None:
+        done = 0
+        for invitation in queryset:
+            try:
+                revoke_invitation(actor=request.user, invitation=invitation)
+            except WorkflowError as error:
+                self.message_user(request, f"{invitation.email}: {error.message}", messages.WARNING)
+            else:
+                done += 1
+        if done:
+            self.message_user(request, gettext("Revoked: %(count)d.") % {"count": done})
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_coordinator(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return is_coordinator(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return is_coordinator(request.user)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class ReadOnlyForCoordinators(admin.ModelAdmin):
+    """A record the team services write (and audit): coordinators read it, nobody edits it here."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_coordinator(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return is_coordinator(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(Membership)
+class MembershipAdmin(ReadOnlyForCoordinators):
+    list_display = ["user", "startup", "role", "joined_at"]
+    list_filter = ["role"]
+    list_select_related = ["user", "startup"]
+    search_fields = ["user__username", "user__email", "startup__name"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(ReadOnlyForCoordinators):
+    """Every invitation, to start-ups and providers alike; never its token (only a hash is kept,
+    and not shown)."""
+
+    list_display = ["email", "startup", "provider", "created_at", "expires_at", "accepted_at"]
+    list_select_related = ["startup", "provider"]
+    search_fields = ["email", "startup__name", "provider__name"]
+    exclude = ["token_hash"]

@@ -26,3 +26,10 @@ class SystemNote(models.TextChoices):
     FIRST_REVIEWER_ASSIGNED = "first_reviewer_assigned", _("First reviewer assigned.")
     # Parameters: {"shortlist": the shortlist's name}.
     SHORTLIST_PUBLISHED = "shortlist_published", _("Shortlist “%(shortlist)s” published.")
+
+
+class MembershipRole(models.TextChoices):
+    """A member's role in a start-up's team: owners manage the team, every member acts for it."""
+
+    OWNER = "owner", _("Owner")
+    MEMBER = "member", _("Member")

@@ -74,6 +74,44 @@ class SignUpForm(DescribedErrorsMixin, forms.Form):
         return data
 
 
+class InviteForm(DescribedErrorsMixin, forms.Form):
+    email = forms.EmailField(
+        label=_("E-mail address"),
+        max_length=254,
+        help_text=_("We send a link valid for 7 days, in your start-up's language."),
+    )
+
+
+class JoinForm(DescribedErrorsMixin, forms.Form):
+    """A newcomer's account, made when they accept an invitation (the address is the
+    invitation's)."""
+
+    username = forms.CharField(
+        label=_("User name"),
+        max_length=150,
+        validators=[UnicodeUsernameValidator()],
+        help_text=_("Letters, digits and @ . + - _ only."),
+        widget=forms.TextInput(attrs={"autocomplete": "username"}),
+    )
+    password1 = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        help_text=_("At least 8 characters, not only digits, not a common password."),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password2 = forms.CharField(
+        label=_("Password again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password1") and data.get("password2") != data.get("password1"):
+            self.add_error("password2", _("The two passwords differ."))
+        return data
+
+
 class ApplicationForm(DescribedErrorsMixin, forms.Form):
     project_name = forms.CharField(label=_("Project name"), max_length=200)
     track = forms.ChoiceField(
@@ -169,6 +207,13 @@ class StartupProfileForm(DescribedErrorsMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 5}),
     )
     contact_email = forms.EmailField(label=_("Contact e-mail"))
+    language = forms.ChoiceField(
+        label=_("Language of e-mails"),
+        choices=settings.LANGUAGES,
+        # Left out, the start-up keeps its language.
+        required=False,
+        help_text=_("The programme and the invitations to your team write in this language."),
+    )
 
 
 class LocalizedPasswordResetForm(PasswordResetForm):

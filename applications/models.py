@@ -7,12 +7,13 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from incubator.enums import Currency, Region, ServiceKind, Stage, Track
-from incubator.models import Round
+from incubator.models import Round, ServiceProvider
 
-from .enums import ApplicationStatus, AttachmentKind, SystemNote
+from .enums import ApplicationStatus, AttachmentKind, MembershipRole, SystemNote
 
 # Statuses after which nothing more happens to an application.
 FINAL_STATUSES = frozenset(
@@ -33,7 +34,11 @@ class Startup(models.Model):
         _("language"), max_length=10, choices=settings.LANGUAGES, default="en"
     )
     members = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, related_name="startups", blank=True, verbose_name=_("members")
+        settings.AUTH_USER_MODEL,
+        through="Membership",
+        related_name="startups",
+        blank=True,
+        verbose_name=_("members"),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -49,6 +54,121 @@ class Startup(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Membership(models.Model):
+    """A user in a start-up's team, with a role and the time they joined (DESIGN.md §11).
+
+    The table is the one the plain many-to-many `Startup.members` used before (migration 0006
+    took it over and added the columns), so every member kept their row and id: the lowest id
+    of each start-up is the earliest member.
+    """
+
+    startup = models.ForeignKey(
+        Startup, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("start-up")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("user"),
+    )
+    role = models.CharField(
+        _("role"), max_length=8, choices=MembershipRole.choices, default=MembershipRole.MEMBER
+    )
+    joined_at = models.DateTimeField(_("joined at"), default=timezone.now)
+
+    class Meta:
+        db_table = "applications_startup_members"
+        ordering = ["startup", "joined_at", "id"]
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        # The many-to-many table's own unique pair, under the name Django gave it.
+        unique_together = [("startup", "user")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(role__in=MembershipRole.values), name="membership_role_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.startup} ({self.get_role_display()})"
+
+    @property
+    def is_owner(self) -> bool:
+        return self.role == MembershipRole.OWNER
+
+
+class Invitation(models.Model):
+    """An e-mailed, one-time invitation to join a start-up's team or a provider's users
+    (DESIGN.md §11, §12). Only the SHA-256 of its token is kept: the clear token exists in the
+    e-mail alone."""
+
+    startup = models.ForeignKey(
+        Startup,
+        on_delete=models.CASCADE,
+        related_name="invitations",
+        null=True,
+        blank=True,
+        verbose_name=_("start-up"),
+    )
+    provider = models.ForeignKey(
+        ServiceProvider,
+        on_delete=models.CASCADE,
+        related_name="invitations",
+        null=True,
+        blank=True,
+        verbose_name=_("service provider"),
+    )
+    email = models.EmailField(_("e-mail"))
+    token_hash = models.CharField(_("token hash"), max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("invited by"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(_("expires at"))
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("accepted by"),
+    )
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(startup__isnull=False, provider__isnull=True)
+                | Q(startup__isnull=True, provider__isnull=False),
+                name="invitation_one_target",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.startup or self.provider}"
+
+    def is_pending(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.accepted_at is None and self.revoked_at is None and self.expires_at > now
+
+
+class PartnerInvitation(Invitation):
+    """Invitations of partner users, as the coordinators' admin page lists and makes them."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("partner user invitation")
+        verbose_name_plural = _("partner user invitations")
 
 
 class ApplicationQuerySet(models.QuerySet):

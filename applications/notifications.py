@@ -9,15 +9,17 @@ from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.utils import timezone
 
-from incubator.models import ServiceProvider
+from incubator.models import DEFAULT_PROGRAMME_NAME, ServiceProvider
 from notifications import enums as events
 from notifications.models import Notification
 from notifications.outbox import active_providers, email_row, provider_rows, write_outbox
+from notifications.sealing import SEALED_KEY, seal
 
 from .enums import ApplicationStatus
-from .models import Application
+from .models import Application, Invitation
 
 # The scores a provider reads beside a start-up are those of its latest shortlist entry, which
 # the reviewing above this app keeps. It names where to find them at start-up
@@ -183,3 +185,33 @@ def application_decided(*, application: Application, message_to_applicant: str =
                 )
             ]
         )
+
+
+def invitation_link(token: str) -> str:
+    return f"{settings.SITE_URL}/invitations/{token}/"
+
+
+def invitation_sent(*, invitation: Invitation, token: str) -> None:
+    """The one-time link to the invited address, in the start-up's (or provider's) language.
+
+    The link is sealed in the row (notifications.sealing): the e-mail carries it, the database
+    holds only the token's SHA-256 and this sealed copy, which needs the site's secret key."""
+    target = invitation.startup or invitation.provider
+    is_startup = invitation.startup_id is not None
+    data = {
+        "invitation": invitation.pk,
+        "kind": "startup" if is_startup else "provider",
+        "team": target.name,
+        "invited_by": invitation.created_by.get_username() if invitation.created_by else "",
+        "expires_at": invitation.expires_at.isoformat(),
+        SEALED_KEY: {"link": seal(invitation_link(token))},
+    }
+    row = email_row(
+        event=events.INVITATION_SENT,
+        subject=f"invitation:{invitation.pk}",
+        recipient=invitation.email,
+        language=target.language,
+        payload={"template": "invitation", "programme": DEFAULT_PROGRAMME_NAME, "data": data},
+        now=timezone.now(),
+    )
+    write_outbox([row])

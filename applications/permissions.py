@@ -9,7 +9,8 @@ from django.utils.translation import gettext as _
 
 from incubator.permissions import is_coordinator
 
-from .models import Application, Startup, StatusChange
+from .enums import MembershipRole
+from .models import Application, Membership, Startup, StatusChange
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -18,6 +19,21 @@ def is_member(user: User, startup: Startup) -> bool:
     if not user.is_authenticated:
         return False
     return startup.members.filter(pk=user.pk).exists()
+
+
+def is_owner(user: User, startup: Startup) -> bool:
+    """Owners manage the team (invite, revoke, remove others, change roles); every member,
+    owner or not, acts for the start-up and its applications."""
+    if not user.is_authenticated:
+        return False
+    return Membership.objects.filter(
+        startup_id=startup.pk, user_id=user.pk, role=MembershipRole.OWNER
+    ).exists()
+
+
+def can_see_team(user: User, startup: Startup) -> bool:
+    """The team (members, roles) is read by the start-up's members and by coordinators."""
+    return is_coordinator(user) or is_member(user, startup)
 
 
 def can_act_for_application(user: User, application: Application) -> bool:

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from incubator.models import Round
 from incubator.permissions import is_coordinator
 
-from .models import Application, Attachment, Startup, StatusChange
+from .models import Application, Attachment, Invitation, Membership, Startup, StatusChange
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -142,3 +142,22 @@ def get_visible_attachment(*, user: User, pk: object) -> Attachment:
         )
     except (Attachment.DoesNotExist, ValueError, TypeError) as error:
         raise Http404(_("No such attachment.")) from error
+
+
+def team(*, startup: Startup) -> QuerySet[Membership]:
+    """The start-up's members with their users, owners first, then by join time."""
+    return (
+        Membership.objects.filter(startup=startup)
+        .select_related("user")
+        .order_by("-role", "joined_at", "pk")
+    )
+
+
+def pending_invitations(
+    *, startup: Startup | None = None, provider: object | None = None
+) -> QuerySet[Invitation]:
+    """Invitations of a start-up (or a provider) not yet accepted, revoked or expired."""
+    target = {"startup": startup} if startup is not None else {"provider": provider}
+    return Invitation.objects.filter(
+        **target, accepted_at=None, revoked_at=None, expires_at__gt=timezone.now()
+    ).order_by("created_at", "pk")

@@ -27,7 +27,7 @@ from incubator.text import check_text
 
 from . import notifications
 from .enums import ApplicationStatus as Status
-from .enums import AttachmentKind, SystemNote
+from .enums import AttachmentKind, MembershipRole, SystemNote
 from .models import Application, Attachment, Startup, StatusChange
 from .permissions import is_member
 
@@ -269,6 +269,8 @@ STARTUP_FIELDS = (
     "team_size",
     "description",
     "contact_email",
+    # The language of its e-mails (DESIGN.md §11): en, zh-hans or zh-hant.
+    "language",
 )
 MAX_TEAM_SIZE = 100_000
 
@@ -828,7 +830,8 @@ def register_startup(
         startup = Startup.objects.create(
             name=startup_name, region=region, contact_email=email, language=language
         )
-        startup.members.add(user)
+        # The one who registers a start-up is its owner (DESIGN.md §11).
+        startup.members.add(user, through_defaults={"role": MembershipRole.OWNER})
     return user, startup
 
 
@@ -857,7 +860,7 @@ def update_startup_profile(
         if "name" in fields and not str(locked.name).strip():
             errors["name"] = [_("This field cannot be blank.")]
         try:
-            locked.full_clean(exclude=["members", "language"], validate_constraints=False)
+            locked.full_clean(exclude=["members"], validate_constraints=False)
         except ValidationError as error:
             for name, messages in error.message_dict.items():
                 errors.setdefault(name, []).extend(messages)

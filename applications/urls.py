@@ -5,7 +5,7 @@ from django.urls import include, path
 
 from incubator import views as account_views
 
-from . import views
+from . import team_views, views
 from .forms import LocalizedPasswordResetForm
 
 portal_patterns = [
@@ -13,6 +13,20 @@ portal_patterns = [
     path("signup/", views.signup, name="signup"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("startup/", views.startup_profile, name="profile"),
+    path("startup/team/", team_views.team, name="team"),
+    path(
+        "startup/team/invitations/<int:pk>/revoke/",
+        team_views.team_revoke,
+        name="team-revoke",
+    ),
+    path(
+        "startup/team/members/<int:user>/remove/",
+        team_views.team_remove,
+        name="team-remove",
+    ),
+    path("startup/team/members/<int:user>/role/", team_views.team_role, name="team-role"),
+    path("invitations/accept/", team_views.invitation, name="invitation"),
+    path("invitations/<str:token>/", team_views.invitation_link, name="invitation-link"),
     path("applications/new/", views.application_create, name="application-new"),
     path(
         "applications/new/autosave/",

@@ -432,7 +432,11 @@ def startup_profile(request: HttpRequest) -> HttpResponse:
     initial = {field: getattr(startup, field) for field in services.STARTUP_FIELDS}
     form = StartupProfileForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        changed = {name: form.cleaned_data[name] for name in form.changed_data}
+        changed = {
+            name: form.cleaned_data[name]
+            for name in form.changed_data
+            if name != "language" or form.cleaned_data[name]
+        }
         try:
             services.update_startup_profile(actor=request.user, startup=startup, **changed)
         except ValidationError as error:

@@ -39,11 +39,12 @@ from .sandbox import (
     shipped_sources,
     shipped_template,
 )
+from .sealing import SEALED_KEY, unseal
 
 logger = logging.getLogger(__name__)
 
 # Payload keys holding ISO 8601 moments: `dates.<key>` is the same moment as a datetime.
-DATE_KEYS = {"due_at", "submitted_at", "since", "until"}
+DATE_KEYS = {"due_at", "submitted_at", "since", "until", "expires_at"}
 # The parts of an e-mail: the shipped file's suffix and whether it is HTML.
 PARTS = {"subject": (".subject.txt", False), "text": (".txt", False), "html": (".html", True)}
 # Made from the text body when an edited e-mail has no HTML body of its own.
@@ -91,10 +92,15 @@ def _upgraded(data: dict) -> dict:
     return data
 
 
-def email_context(*, programme: str, data: dict) -> dict:
+def email_context(*, programme: str, data: dict, open_seals: bool = False) -> dict:
     """What a template sees, and nothing else: `programme`, `data` and `dates`. Call it in the
-    row's language (the names are translated into the active one)."""
+    row's language (the names are translated into the active one). Sealed values (a one-time
+    link) are opened only for sending (`open_seals`); a preview shows "…" in their place."""
     data = _upgraded(copy.deepcopy(data) if isinstance(data, dict) else {})
+    sealed = data.pop(SEALED_KEY, None)
+    if isinstance(sealed, dict):
+        for key, value in sealed.items():
+            data[key] = unseal(value) if open_seals and isinstance(value, str) else "…"
     for item in [data, *(x for value in data.values() if isinstance(value, list) for x in value)]:
         if isinstance(item, dict) and "round" in item:
             item["round"] = _translated(item["round"])
@@ -196,7 +202,9 @@ def render_row(
     payload = notification.payload or {}
     name, language = template_key(notification)
     with translation.override(language):
-        context = email_context(programme=payload.get("programme", ""), data=payload.get("data"))
+        context = email_context(
+            programme=payload.get("programme", ""), data=payload.get("data"), open_seals=True
+        )
         if edited_texts is None:
             edited = EmailTemplate.objects.filter(name=name, language=language).first()
         else:

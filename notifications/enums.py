@@ -37,6 +37,8 @@ PROVIDER_TEST = "provider.test"
 PROVIDER_WEBHOOK_GONE = "provider.webhook_gone"
 # A signed checkpoint of the audit trail, to the providers that witness it (DESIGN.md §13).
 AUDIT_CHECKPOINT = "audit.checkpoint"
+# To a person invited to a start-up's team or a provider's users (one-time link, 7 days).
+INVITATION_SENT = "invitation.sent"
 EVENTS = [
     APPLICATION_SUBMITTED,
     ASSIGNMENT_CREATED,
@@ -51,6 +53,7 @@ EVENTS = [
     PROVIDER_WEBHOOK_GONE,
     REVIEW_OVERDUE,
     AUDIT_CHECKPOINT,
+    INVITATION_SENT,
 ]
 # What people read for each event (the admin's lists and filters); the code stays the API's.
 EVENT_LABELS = {
@@ -67,6 +70,7 @@ EVENT_LABELS = {
     PROVIDER_TEST: _("Test webhook"),
     PROVIDER_WEBHOOK_GONE: _("Provider's webhook removed"),
     AUDIT_CHECKPOINT: _("Audit checkpoint"),
+    INVITATION_SENT: _("Invitation to join"),
 }
 
 

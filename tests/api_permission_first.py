@@ -16,12 +16,14 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from applications.enums import ApplicationStatus
+from applications.teams import invite_to_startup
 from notifications.enums import NotificationStatus
 from tests.factories import (
     ApplicationFactory,
     AssignmentFactory,
     CoordinatorFactory,
     NotificationFactory,
+    PartnerFactory,
     ReviewerFactory,
     ReviewFactory,
     RoundFactory,
@@ -105,6 +107,48 @@ CASES = [
     Case("applications", "PATCH", "/api/v1/startups/{startup}/", "coordinator", 403),
     Case("applications", "PATCH", "/api/v1/startups/{startup}/", "reviewer", 403),
     Case("applications", "PATCH", "/api/v1/startups/{startup}/", "other_founder", 404),
+    # Teams (DESIGN.md §11): owners manage; a teammate (member, not owner) may only leave.
+    Case("applications", "POST", "/api/v1/startups/{startup}/invitations/", "teammate", 403),
+    Case("applications", "POST", "/api/v1/startups/{startup}/invitations/", "coordinator", 403),
+    Case("applications", "POST", "/api/v1/startups/{startup}/invitations/", "reviewer", 403),
+    Case("applications", "POST", "/api/v1/startups/{startup}/invitations/", "other_founder", 404),
+    Case("applications", "POST", "/api/v1/startups/{startup}/invitations/", "partner", 404),
+    Case(
+        "applications",
+        "DELETE",
+        "/api/v1/startups/{startup}/invitations/{invitation}/",
+        "teammate",
+        403,
+    ),
+    Case(
+        "applications",
+        "DELETE",
+        "/api/v1/startups/{startup}/invitations/{invitation}/",
+        "other_founder",
+        404,
+    ),
+    Case("applications", "DELETE", "/api/v1/startups/{startup}/members/{user}/", "teammate", 403),
+    Case(
+        "applications", "DELETE", "/api/v1/startups/{startup}/members/{user}/", "coordinator", 403
+    ),
+    Case(
+        "applications", "DELETE", "/api/v1/startups/{startup}/members/{user}/", "other_founder", 404
+    ),
+    Case("applications", "PATCH", "/api/v1/startups/{startup}/members/{user}/", "teammate", 403),
+    Case("applications", "PATCH", "/api/v1/startups/{startup}/members/{user}/", "reviewer", 403),
+    Case(
+        "applications", "PATCH", "/api/v1/startups/{startup}/members/{user}/", "other_founder", 404
+    ),
+    Case("applications", "POST", "/api/v1/providers/{provider}/invitations/", "founder", 403),
+    Case("applications", "POST", "/api/v1/providers/{provider}/invitations/", "reviewer", 403),
+    Case("applications", "POST", "/api/v1/providers/{provider}/invitations/", "partner", 403),
+    Case(
+        "applications",
+        "DELETE",
+        "/api/v1/providers/{provider}/invitations/{invitation}/",
+        "founder",
+        403,
+    ),
     # reviews/api
     Case("reviews", "POST", "/api/v1/applications/{submitted}/decision/", "reviewer", 403),
     Case("reviews", "POST", "/api/v1/applications/{submitted}/decision/", "founder", 403),
@@ -137,7 +181,12 @@ CASES = [
 ]
 
 # Write operations anyone may call: there is no forbidden role to try.
-OPEN_TO_ANYONE = {("POST", "/api/v1/auth/register/"), ("POST", "/api/v1/auth/token/")}
+OPEN_TO_ANYONE = {
+    ("POST", "/api/v1/auth/register/"),
+    ("POST", "/api/v1/auth/token/"),
+    # Anyone holding an invitation's token; the token decides (400 when it is not usable).
+    ("POST", "/api/v1/invitations/accept/"),
+}
 
 
 def build_world() -> dict:
@@ -153,12 +202,17 @@ def build_world() -> dict:
     review = ReviewFactory(assignment=AssignmentFactory(application=submitted, reviewer=reviewer))
     other_founder = UserFactory(username="rival")
     StartupFactory(members=[other_founder])
+    teammate = UserFactory(username="teammate")
+    startup.members.add(teammate)
+    invitation, _token = invite_to_startup(actor=founder, startup=startup, email="x@example.org")
     users = {
         "founder": founder,
         "other_founder": other_founder,
         "reviewer": reviewer,
         "other_reviewer": ReviewerFactory(username="lin"),
         "coordinator": CoordinatorFactory(username="grace"),
+        "teammate": teammate,
+        "partner": PartnerFactory(username="fund-analyst"),
     }
     objects = {
         "draft": draft.pk,
@@ -169,6 +223,8 @@ def build_world() -> dict:
         "shortlist": ShortlistFactory(round=round_).pk,
         "provider": ServiceProviderFactory().pk,
         "notification": NotificationFactory(status=NotificationStatus.FAILED).pk,
+        "invitation": invitation.pk,
+        "user": founder.pk,
     }
     return {"users": users, "objects": objects}
 

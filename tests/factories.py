@@ -8,11 +8,18 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from applications.enums import ApplicationStatus
+from applications.enums import ApplicationStatus, MembershipRole
 from applications.models import Application, Startup
 from incubator.enums import Currency, Region, ServiceKind, Stage, Track
-from incubator.models import DEFAULT_PROGRAMME_NAME, Criterion, Programme, Round, ServiceProvider
-from incubator.permissions import COORDINATORS_GROUP, REVIEWERS_GROUP
+from incubator.models import (
+    DEFAULT_PROGRAMME_NAME,
+    Criterion,
+    PartnerAccount,
+    Programme,
+    Round,
+    ServiceProvider,
+)
+from incubator.permissions import COORDINATORS_GROUP, PARTNERS_GROUP, REVIEWERS_GROUP
 from reviews.models import Assignment, ConflictOfInterest, Review, ReviewerProfile
 
 
@@ -46,6 +53,18 @@ class ReviewerFactory(UserFactory):
         if create:
             user.groups.add(Group.objects.get(name=REVIEWERS_GROUP))
             ReviewerProfile.objects.get_or_create(user=user)
+
+
+class PartnerFactory(UserFactory):
+    """A partner user (DESIGN.md §12): in the Partners group, acting for one provider."""
+
+    username = factory.Sequence(lambda n: f"partner{n}")
+
+    @factory.post_generation
+    def provider(user, create, extracted, **kwargs):
+        if create:
+            user.groups.add(Group.objects.get_or_create(name=PARTNERS_GROUP)[0])
+            PartnerAccount.objects.create(user=user, provider=extracted or ServiceProviderFactory())
 
 
 class ReviewerProfileFactory(factory.django.DjangoModelFactory):
@@ -97,8 +116,12 @@ class StartupFactory(factory.django.DjangoModelFactory):
 
     @factory.post_generation
     def members(startup, create, extracted, **kwargs):
+        # The first member is the owner, as the one who registers a start-up is; the rest join
+        # as members.
         if create and extracted:
-            startup.members.add(*extracted)
+            first, *rest = extracted
+            startup.members.add(first, through_defaults={"role": MembershipRole.OWNER})
+            startup.members.add(*rest)
 
 
 class ApplicationFactory(factory.django.DjangoModelFactory):

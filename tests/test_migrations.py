@@ -16,7 +16,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-from applications.models import Application, Attachment, Startup, StatusChange
+from applications.models import Application, Attachment, Membership, Startup, StatusChange
 from incubator.models import Criterion, Programme, Round, ServiceProvider
 from incubator.permissions import COORDINATORS_GROUP
 from notifications.models import Notification, NotificationAttempt
@@ -91,6 +91,10 @@ def write_one_row_per_table(old) -> dict[str, int]:
         name="Ledger Labs", region="hong_kong", contact_email="ada@example.com"
     )
     startup.members.add(user)
+    # A second member, added later: after the teams migration, the first is the owner.
+    startup.members.add(
+        old.get_model("auth", "User").objects.create(username="bo", email="bo@example.com")
+    )
     application = old.get_model("applications", "Application").objects.create(
         startup=startup, round=round_, project_name="Ledger", status="under_review"
     )
@@ -129,7 +133,12 @@ def write_one_row_per_table(old) -> dict[str, int]:
     old.get_model("reviews", "ShortlistChange").objects.create(
         shortlist=shortlist, application=application, kind="added", reason="Strong team"
     )
-    return {"criterion": criterion.pk, "notification": notification.pk, "score": score.pk}
+    return {
+        "criterion": criterion.pk,
+        "notification": notification.pk,
+        "score": score.pk,
+        "startup": startup.pk,
+    }
 
 
 @pytest.mark.django_db(transaction=True)
@@ -172,7 +181,12 @@ def test_migrating_from_the_previous_layout_keeps_every_row():
         "Harbour Fund",
     )
     assert notification.attempt_log.get().http_status == 200
-    assert Application.objects.get().startup.members.get().username == "ada"
+    startup = Application.objects.get().startup
+    assert [
+        (m.user.username, m.role, m.joined_at)
+        for m in Membership.objects.filter(startup=startup).order_by("pk")
+    ] == [("ada", "owner", startup.created_at), ("bo", "member", startup.created_at)]
+    assert sorted(startup.members.values_list("username", flat=True)) == ["ada", "bo"]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -139,6 +139,10 @@ class AttachmentUploadSerializer(serializers.Serializer):
     )
 
 
+# The language codes as the API sends them (the same enum as a provider's `language`).
+LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
+
+
 class StartupSerializer(serializers.ModelSerializer):
     """A start-up's profile. Its members and coordinators read all of it; a reviewer reads only
     what their workplace shows (`REVIEWER_STARTUP_FIELDS`), so the other fields may be absent."""
@@ -153,6 +157,11 @@ class StartupSerializer(serializers.ModelSerializer):
     )
     contact_email = serializers.EmailField(
         required=False, help_text="Members and coordinators only."
+    )
+    language = serializers.ChoiceField(
+        choices=LANGUAGE_CODES,
+        required=False,
+        help_text="Members and coordinators only: the language of the start-up's e-mails.",
     )
 
     class Meta:
@@ -183,6 +192,11 @@ class StartupUpdateSerializer(serializers.Serializer):
         max_length=5000, allow_blank=True, required=False, trim_whitespace=False
     )
     contact_email = serializers.EmailField(max_length=254, required=False)
+    language = serializers.ChoiceField(
+        choices=LANGUAGE_CODES,
+        required=False,
+        help_text="The language of the start-up's e-mails: en, zh-hans or zh-hant.",
+    )
 
 
 STATUS_CHOICES = ApplicationStatus.choices

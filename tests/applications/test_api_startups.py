@@ -27,6 +27,7 @@ def test_list_member_sees_own(founder, startup, other_founder):
         "team_size",
         "description",
         "contact_email",
+        "language",
     }
 
 

@@ -282,6 +282,10 @@ def test_profile_update_and_bad_url(logged_in, startup):
     assert (startup.region, startup.team_size) == ("shenzhen", 9)
     response = logged_in.post("/startup/", {**data, "website": "not a url"})
     assert "website" in response.context["form"].errors
+    # The language of its e-mails is part of the profile (DESIGN.md §11).
+    assert logged_in.post("/startup/", {**data, "language": "zh-hant"}).status_code == 302
+    startup.refresh_from_db()
+    assert startup.language == "zh-hant"
 
 
 @pytest.mark.parametrize(

@@ -14,8 +14,8 @@ from django.core.management import call_command
 from django.db import connections
 from standardwebhooks import Webhook
 
-from applications.enums import ApplicationStatus
-from applications.models import Application
+from applications.enums import ApplicationStatus, MembershipRole
+from applications.models import Application, Membership
 from applications.services import missing_requirements
 from demo.management.commands.webhook_receiver import make_server
 from incubator.models import ServiceProvider, new_webhook_secret
@@ -49,6 +49,10 @@ def test_seed_demo_builds_every_status_and_is_idempotent(capsys):
     assert first["incubator.ServiceProvider"] == 6
     assert first["incubator.Criterion"] == 5
     assert "founder" in capsys.readouterr().out
+    # Each start-up with a founder account: that founder is its owner (DESIGN.md §11).
+    memberships = Membership.objects.all()
+    assert memberships.exists()
+    assert set(memberships.values_list("role", flat=True)) == {MembershipRole.OWNER}
 
 
 def test_seed_demo_prints_a_recovery_code_for_the_coordinator(capsys, client):

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_noop
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 
 from applications.enums import ApplicationStatus as Status
-from applications.enums import AttachmentKind
+from applications.enums import AttachmentKind, MembershipRole
 from applications.models import Application, Attachment, Startup
 from applications.services import transition_application
 from incubator.enums import Currency, Region, ServiceKind, Stage, Track
@@ -404,7 +404,8 @@ class Command(BaseCommand):
             },
         )
         if created and founder:
-            startup.members.add(founder)
+            # The founder registered it, so they own it (DESIGN.md §11).
+            startup.members.add(founder, through_defaults={"role": MembershipRole.OWNER})
         return startup
 
     def _conflicts(self, reviewers, startups, coordinator):
