@@ -873,7 +873,7 @@ def drop_stale_answers(
                 kept.update(clean_answers(questions=[question], answers={key: value}))
             except ValidationError:
                 continue
-        dropped = [key for key in answers if key not in kept]
+        dropped = sorted(key for key in answers if key not in kept)
         if not dropped:
             continue
         before = answers
