@@ -8,10 +8,11 @@ REVIEWER = ["view_question"]
 
 
 def grant(apps, schema_editor):
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+    # Only this app's: another app's historical models may be mid-move at this point.
+    app_config = apps.get_app_config("incubator")
+    app_config.models_module = True
+    create_permissions(app_config, apps=apps, verbosity=0)
+    app_config.models_module = None
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     for name, codenames in (("Coordinators", COORDINATOR), ("Reviewers", REVIEWER)):
