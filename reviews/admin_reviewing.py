@@ -33,6 +33,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from applications.answers import answered_questions, round_questions
 from applications.enums import ApplicationStatus, AttachmentKind
 from applications.models import FINAL_STATUSES, PDF_CONTENT_TYPE, Application, Attachment
 from incubator.display import person_name, score_text
@@ -655,6 +656,8 @@ class ReviewAdmin(admin.ModelAdmin):
             "application": application,
             "startup": application.startup,
             "needs": [ServiceKind(kind).label for kind in application.needs],
+            # Under the fixed fields, labels in the reader's language.
+            "answers": answered_questions(application),
             "attachments": [
                 {
                     "kind": a.get_kind_display(),
@@ -835,7 +838,11 @@ class ReviewAdmin(admin.ModelAdmin):
             export_format = request.GET.get("export")
             if export_format in {"csv", "xlsx"}:
                 return ranking_export_response(
-                    rows, export_format, round_name=current.name, language=request.LANGUAGE_CODE
+                    rows,
+                    export_format,
+                    round_name=current.name,
+                    language=request.LANGUAGE_CODE,
+                    questions=round_questions(current),
                 )
             if export_format:
                 raise Http404(_("Export as csv or xlsx."))
