@@ -36,10 +36,10 @@ QUESTIONS = [
 
 @pytest.fixture
 def asked(request):
-    shortlist = request.getfixturevalue("shortlist")
+    listed = request.getfixturevalue("shortlist")
     for order, (key, kind, extra) in enumerate(QUESTIONS):
-        Question.objects.create(round=shortlist.round, key=key, kind=kind, order=order, **extra)
-    entries = list(shortlist.entries.order_by("rank"))
+        Question.objects.create(round=listed.round, key=key, kind=kind, order=order, **extra)
+    entries = list(listed.entries.order_by("rank"))
     answers = [
         {"staff": 12, "licences": ["sfc-1", "vasp"], "token": True, "pilot": "=HYPERLINK(1)"},
         {"staff": 2.5, "pilot": "Bank;=1"},
@@ -47,7 +47,7 @@ def asked(request):
     ]
     for entry, given in zip(entries, answers, strict=False):
         Application.objects.filter(pk=entry.application_id).update(answers=given)
-    return shortlist
+    return listed
 
 
 def test_headers_are_the_labels_in_the_exports_language(asked):
