@@ -44,7 +44,8 @@ def test_form_shows_each_kind_with_its_widget_in_traditional_chinese(logged_in, 
     assert 'name="answer_pilot" maxlength="20"' in html
     assert '<textarea name="answer_plan"' in html
     assert 'type="number" name="answer_staff"' in html
-    assert 'min="1"' in html and 'max="500.5"' in html
+    assert 'min="1"' in html
+    assert 'max="500.5"' in html
     assert '<select name="answer_chain"' in html
     assert "以太坊" in html  # the choice's label in the reader's language
     assert 'type="checkbox" name="answer_licences" value="vasp"' in html

@@ -65,7 +65,8 @@ def test_inline_adds_questions_in_three_languages_through_the_service(coordinato
     response = coordinator_client.post(change_url(round_), round_form(round_, [TOKEN, CHAIN]))
     assert response.status_code == 302, response.context["inline_admin_formsets"][1].formset.errors
     chain, token = Question.objects.filter(round=round_).order_by("order")
-    assert chain.key == "chain" and token.key == "token"
+    assert chain.key == "chain"
+    assert token.key == "token"
     assert chain.label == {
         "en": "Which chain do you build on?",
         "zh-hans": "您基于哪条链开发？",
@@ -79,7 +80,8 @@ def test_inline_adds_questions_in_three_languages_through_the_service(coordinato
         },
         {"value": "fisco-bcos", "label": {"en": "FISCO BCOS"}},
     ]
-    assert chain.required and chain.share_with_providers
+    assert chain.required
+    assert chain.share_with_providers
     assert AuditEvent.objects.get(action="round.changed").data["questions"] == ["chain", "token"]
     page = coordinator_client.get(change_url(round_)).text
     assert 'value="您基於哪條鏈開發？"' in page
@@ -133,7 +135,8 @@ def test_preview_renders_the_portal_widgets_in_each_language(coordinator_client)
     assert preview.status_code == 200
     html = preview.text
     assert "您基於哪條鏈開發？" in html
-    assert '<select name="answer_chain"' in html and "disabled" in html
+    assert '<select name="answer_chain"' in html
+    assert "disabled" in html
     assert "以太坊" in html
     english = coordinator_client.get(f"/admin/incubator/round/{round_.pk}/preview/en/").text
     assert "Which chain do you build on?" in english
