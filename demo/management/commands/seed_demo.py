@@ -60,8 +60,8 @@ QUESTIONS = [
         "kind": "choice",
         "label": {
             "en": "Which chain or platform do you build on?",
-            "zh-hans": "您的项目基于哪条链或哪个平台？",
-            "zh-hant": "您的項目基於哪條鏈或哪個平台？",
+            "zh-hans": "你的项目基于哪条链或哪个平台？",
+            "zh-hant": "你的項目基於哪條鏈或哪個平台？",
         },
         "help": {
             "en": "The main one, if there are several.",
@@ -157,8 +157,8 @@ QUESTIONS = [
         },
         "help": {
             "en": "The organisation you pilot with, if any.",
-            "zh-hans": "与您开展试点的机构（如有）。",
-            "zh-hant": "與您開展試點的機構（如有）。",
+            "zh-hans": "与你开展试点的机构（如有）。",
+            "zh-hant": "與你開展試點的機構（如有）。",
         },
         "max_length": 200,
     },
