@@ -5,12 +5,14 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils.functional import lazy
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from incubator.exceptions import WorkflowError
 from incubator.permissions import is_coordinator
 
+from .answers import answered_questions
 from .enums import ApplicationStatus
 from .models import Application, Attachment, Startup, StatusChange
 from .services import DECISION_NOTE_MAX_LENGTH, decide_application
@@ -165,9 +167,29 @@ class ApplicationAdmin(admin.ModelAdmin):
         _decision_action(ApplicationStatus.REJECTED),
     ]
 
+    # The answers are shown as the portal shows them (labels in the reader's language).
+    exclude = ["answers", "dropped_answers"]
+
     def get_readonly_fields(self, request, obj=None) -> list[str]:
         # What a start-up wrote is theirs to change; coordinators decide through the actions.
-        return [field.name for field in Application._meta.fields]
+        return [
+            *(field.name for field in Application._meta.fields if field.name not in self.exclude),
+            "answers_display",
+        ]
+
+    @admin.display(description=_("answers"))
+    def answers_display(self, obj: Application) -> str:
+        rows = answered_questions(obj) if obj and obj.pk else []
+        if not rows:
+            return "—"
+        return format_html(
+            '<dl class="answers">{}</dl>',
+            format_html_join(
+                "",
+                '<dt data-question="{}">{}</dt><dd data-answer="{}">{}</dd>',
+                ((r["key"], r["label"], r["key"], r["text"] or "—") for r in rows),
+            ),
+        )
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -151,3 +151,17 @@ def test_preview_and_inline_forbidden_to_reviewers(client):
     assert client.get(f"/admin/incubator/round/{round_.pk}/preview/en/").status_code == 403
     assert client.post(change_url(round_), round_form(round_, [CHAIN])).status_code == 403
     assert not Question.objects.exists()
+
+
+def test_application_admin_shows_answers_with_labels(coordinator_client):
+    round_ = RoundFactory()
+    Question.objects.create(
+        round=round_,
+        key="chain",
+        kind="choice",
+        label={"en": "Chain"},
+        choices=[{"value": "eth", "label": {"en": "Ethereum"}}],
+    )
+    application = ApplicationFactory(round=round_, answers={"chain": "eth"})
+    page = coordinator_client.get(f"/admin/applications/application/{application.pk}/change/")
+    assert '<dt data-question="chain">Chain</dt><dd data-answer="chain">Ethereum</dd>' in page.text
