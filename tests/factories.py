@@ -11,7 +11,14 @@ from django.utils import timezone
 from applications.enums import ApplicationStatus
 from applications.models import Application, Startup
 from incubator.enums import Currency, Region, ServiceKind, Stage, Track
-from incubator.models import DEFAULT_PROGRAMME_NAME, Criterion, Programme, Round, ServiceProvider
+from incubator.models import (
+    DEFAULT_PROGRAMME_NAME,
+    Criterion,
+    Programme,
+    Question,
+    Round,
+    ServiceProvider,
+)
 from incubator.permissions import COORDINATORS_GROUP, REVIEWERS_GROUP
 from reviews.models import Assignment, ConflictOfInterest, Review, ReviewerProfile
 
@@ -83,6 +90,19 @@ class CriterionFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Criterion {n}")
     weight = Decimal("1.00")
     max_score = 10
+    order = factory.Sequence(lambda n: n)
+
+
+class QuestionFactory(factory.django.DjangoModelFactory):
+    """A round's own question: short text unless told otherwise."""
+
+    class Meta:
+        model = Question
+
+    round = factory.SubFactory(RoundFactory)
+    key = factory.Sequence(lambda n: f"question_{n}")
+    kind = "text"
+    label = factory.LazyAttribute(lambda q: {"en": q.key.replace("_", " ").capitalize()})
     order = factory.Sequence(lambda n: n)
 
 

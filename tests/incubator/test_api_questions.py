@@ -9,7 +9,13 @@ from audit.services import canonical_json, content_hash
 from incubator.models import Question
 from incubator.services import question_fingerprint
 from tests.applications.conftest import client_for
-from tests.factories import ApplicationFactory, RoundFactory, StartupFactory, UserFactory
+from tests.factories import (
+    ApplicationFactory,
+    QuestionFactory,
+    RoundFactory,
+    StartupFactory,
+    UserFactory,
+)
 from tests.incubator.test_api_programme import round_body
 
 pytestmark = pytest.mark.django_db
@@ -186,8 +192,7 @@ def test_round_questions_forbidden_to_others():
 def test_rounds_list_query_count_same_with_questions(django_assert_max_num_queries):
     for n in range(20):
         round_ = RoundFactory(name=f"R{n}")
-        for i in range(3):
-            Question.objects.create(round=round_, key=f"q{i}", kind="text", label={"en": "Q"})
+        QuestionFactory.create_batch(3, round=round_)
     with django_assert_max_num_queries(4):
         response = client_for().get(ROUNDS)
     assert response.json()["count"] == 20
