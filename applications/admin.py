@@ -14,6 +14,7 @@ from audit.services import format_time
 from incubator.exceptions import WorkflowError
 from incubator.permissions import is_coordinator
 
+from .answers import answered_questions
 from .enums import ApplicationStatus
 from .governance import events_of
 from .models import (
@@ -196,9 +197,15 @@ class ApplicationAdmin(admin.ModelAdmin):
         _decision_action(ApplicationStatus.REJECTED),
     ]
 
+    # The answers are shown as the portal shows them (labels in the reader's language).
+    exclude = ["answers", "dropped_answers"]
+
     def get_readonly_fields(self, request, obj=None) -> list[str]:
         # What a start-up wrote is theirs to change; coordinators decide through the actions.
-        return [field.name for field in Application._meta.fields] + (["audit_trail"] if obj else [])
+        return [
+            *(field.name for field in Application._meta.fields if field.name not in self.exclude),
+            "answers_display",
+        ] + (["audit_trail"] if obj else [])
 
     def get_fields(self, request, obj=None):
         fields = super().get_fields(request, obj)
@@ -232,6 +239,20 @@ class ApplicationAdmin(admin.ModelAdmin):
             gettext("object"),
             gettext("actor"),
             rows,
+        )
+
+    @admin.display(description=_("answers"))
+    def answers_display(self, obj: Application) -> str:
+        rows = answered_questions(obj) if obj and obj.pk else []
+        if not rows:
+            return "—"
+        return format_html(
+            '<dl class="answers">{}</dl>',
+            format_html_join(
+                "",
+                '<dt data-question="{}">{}</dt><dd data-answer="{}">{}</dd>',
+                ((r["key"], r["label"], r["key"], r["text"] or "—") for r in rows),
+            ),
         )
 
     def has_add_permission(self, request) -> bool:

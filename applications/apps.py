@@ -5,3 +5,13 @@ from django.utils.translation import gettext_lazy as _
 class ApplicationsConfig(AppConfig):
     name = "applications"
     verbose_name = _("Applications")
+
+    def ready(self) -> None:
+        # The round's questions live below this app; whether they may change and what happens
+        # to the drafts' answers when they do is known here (docs/architecture.md "Hooks").
+        from incubator.services import on_questions_changed, provide_round_submitted
+
+        from .services import drop_stale_answers, round_has_submission
+
+        provide_round_submitted(round_has_submission)
+        on_questions_changed(drop_stale_answers)

@@ -9,8 +9,14 @@ from django.utils import translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from incubator.enums import Currency, Region, ServiceKind, Stage, Track
-from incubator.models import DEFAULT_PROGRAMME_NAME
+from incubator.enums import Currency, QuestionKind, Region, ServiceKind, Stage, Track
+from incubator.models import DEFAULT_PROGRAMME_NAME, Question
+from incubator.question_fields import (
+    ANSWER_PREFIX,
+    answer_field_name,
+    answer_from_form,
+    question_field,
+)
 
 from .enums import AttachmentKind
 from .selectors import startup_of
@@ -148,16 +154,57 @@ class ApplicationForm(DescribedErrorsMixin, forms.Form):
         help_text=_("Partners who offer these services will hear about you if you are chosen."),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, questions: list[Question] = (), **kwargs):
         super().__init__(*args, **kwargs)
         # Optional for a draft, needed to submit: not labelled "(optional)" (_field.html).
         for field in self.fields.values():
             field.needed_to_submit = True
+        # The round's own questions, in the reader's language, after the fixed fields.
+        self.questions = list(questions)
+        for question in self.questions:
+            field = question_field(question)
+            field.needed_to_submit = question.required
+            self.fields[answer_field_name(question.key)] = field
+
+    def question_fields(self) -> list:
+        return [self[answer_field_name(q.key)] for q in self.questions]
 
     def service_fields(self) -> dict:
-        data = dict(self.cleaned_data)
+        data = {
+            name: value
+            for name, value in self.cleaned_data.items()
+            if not name.startswith(ANSWER_PREFIX)
+        }
         data["needs"] = list(data.get("needs") or [])
+        if self.questions:
+            answers = {}
+            for question in self.questions:
+                value = answer_from_form(
+                    question, self.cleaned_data.get(answer_field_name(question.key))
+                )
+                if value not in (None, "", []):
+                    answers[question.key] = value
+            data["answers"] = answers
         return data
+
+    def error_aliases(self) -> dict[str, str]:
+        """The service names an answer `answers.<key>`; the form, `answer_<key>`."""
+        return {f"answers.{q.key}": answer_field_name(q.key) for q in self.questions}
+
+
+def answers_initial(questions: list[Question], answers: dict) -> dict:
+    """A stored answer as the form shows it."""
+    initial = {}
+    for question in questions:
+        value = (answers or {}).get(question.key)
+        if value is None:
+            continue
+        if question.kind == QuestionKind.BOOLEAN:
+            value = "true" if value else "false"
+        elif question.kind == QuestionKind.NUMBER:
+            value = str(value)
+        initial[answer_field_name(question.key)] = value
+    return initial
 
 
 class AttachmentForm(DescribedErrorsMixin, forms.Form):

@@ -215,6 +215,11 @@ class Application(models.Model):
     needs_fund = models.BooleanField(_("needs fund"), default=False)
     needs_training = models.BooleanField(_("needs training"), default=False)
     needs_testing = models.BooleanField(_("needs testing"), default=False)
+    # The round's own questions' answers, {key: value}, checked by applications.answers.
+    answers = models.JSONField(_("answers"), default=dict, blank=True)
+    # Questions the coordinators removed (or changed) since the draft's owners last saved it,
+    # with the answers dropped then: [{"key", "label": {…}}], shown on the draft's page.
+    dropped_answers = models.JSONField(_("answers dropped"), default=list, blank=True)
     status = models.CharField(
         _("status"),
         max_length=16,

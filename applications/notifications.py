@@ -18,6 +18,7 @@ from notifications.models import Notification
 from notifications.outbox import active_providers, email_row, provider_rows, write_outbox
 from notifications.sealing import SEALED_KEY, seal
 
+from .answers import shared_answers
 from .enums import ApplicationStatus
 from .models import Application, Invitation
 
@@ -60,7 +61,8 @@ def startup_payload(
     normalized_score: float | Decimal | None = None,
 ) -> dict:
     """The start-up as providers receive it (DESIGN.md §8), with the scores it was ranked by:
-    `application` and `startup` are ids, as everywhere in the API; `startup_name` is the name."""
+    `application` and `startup` are ids, as everywhere in the API; `startup_name` is the name;
+    `answers` only those of the round's questions marked `share_with_providers`."""
     return {
         "application": application.pk,
         "startup": application.startup_id,
@@ -77,6 +79,7 @@ def startup_payload(
         "raw_score": _number(raw_score),
         "normalized_score": _number(normalized_score),
         "contact_email": application.startup.contact_email,
+        "answers": shared_answers(application),
     }
 
 

@@ -8,7 +8,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from incubator.models import Round
+from incubator.models import Question, Round
 from incubator.permissions import is_coordinator
 
 from .models import Application, Attachment, Invitation, Membership, Startup, StatusChange
@@ -76,6 +76,8 @@ def portal_applications(*, user: User) -> QuerySet[Application]:
         .select_related("startup", "round")
         .prefetch_related(
             "attachments",
+            # What submitting needs includes the round's required questions.
+            Prefetch("round__questions", queryset=Question.objects.order_by("order", "id")),
             Prefetch(
                 "status_changes",
                 queryset=StatusChange.objects.select_related("actor").order_by("created_at", "id"),

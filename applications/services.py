@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from audit.services import Event, personal, record, record_many
+from audit.services import Event, canonical_json, personal, record, record_many
 from incubator.enums import Region, ServiceKind
 from incubator.exceptions import WorkflowError
 from incubator.models import Round
@@ -26,6 +26,7 @@ from incubator.services import new_account_errors
 from incubator.text import check_text
 
 from . import notifications
+from .answers import check_answers_size, clean_answers, missing_answers, round_questions
 from .enums import ApplicationStatus as Status
 from .enums import AttachmentKind, MembershipRole, SystemNote
 from .models import Application, Attachment, Startup, StatusChange
@@ -382,11 +383,19 @@ def _apply_fields(application: Application, fields: dict) -> list[str]:
         for kind in ServiceKind.values:
             setattr(application, f"needs_{kind}", kind in needs)
             changed.append(f"needs_{kind}")
+    if "answers" in fields:
+        # The whole object: answers left out are no longer given.
+        answers = fields["answers"] if fields["answers"] is not None else {}
+        application.answers = clean_answers(
+            questions=round_questions(application.round), answers=answers
+        )
+        changed.append("answers")
     return changed
 
 
 # Fields whose values people write: the audit trail keeps only their HMAC (DESIGN.md §13).
 PERSONAL_APPLICATION_FIELDS = frozenset({"project_name", "summary"})
+ANSWER_FIELDS = frozenset({"answers", "dropped_answers"})
 
 
 def _apply_fields_names(fields: dict) -> list[str]:
@@ -400,6 +409,8 @@ def _audit_fields(application: Application, changed: Iterable[str]) -> dict:
     """The changed fields of an application as its audit event holds them."""
     values: dict = {}
     for name in changed:
+        if name in ANSWER_FIELDS:
+            continue  # recorded as `answers.changed`, the answers only as an HMAC
         if name.startswith("needs"):
             values["needs"] = list(application.needs)
             continue
@@ -408,6 +419,24 @@ def _audit_fields(application: Application, changed: Iterable[str]) -> dict:
             value = str(value)
         values[name] = personal(value) if name in PERSONAL_APPLICATION_FIELDS and value else value
     return values
+
+
+def _record_answers(
+    *, application: Application, before: dict, actor: AbstractBaseUser | None
+) -> None:
+    """`answers.changed` when the answers differ from `before`: the keys changed, and the
+    answers themselves only as personal data (people write them)."""
+    after = application.answers or {}
+    keys = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+    if not keys:
+        return
+    record(
+        action="answers.changed",
+        object_type="application",
+        object_id=application.pk,
+        actor=actor,
+        data={"keys": keys, "answers": personal(canonical_json(after).decode())},
+    )
 
 
 def _validate_application(application: Application) -> None:
@@ -438,6 +467,8 @@ def create_draft(
     **fields: object,
 ) -> Application:
     """Start a draft application of `startup` in an open `round`."""
+    if "answers" in fields:
+        check_answers_size(fields["answers"])
     _ensure_member(actor, startup)
     with transaction.atomic():
         Startup.objects.select_for_update().get(pk=startup.pk)
@@ -466,19 +497,27 @@ def create_draft(
                 ),
             },
         )
+        _record_answers(application=application, before={}, actor=actor)
     return application
 
 
 def update_draft(
     *, actor: AbstractBaseUser, application: Application, **fields: object
 ) -> Application:
-    """Change a draft's fields; only the given ones change."""
+    """Change a draft's fields; only the given ones change (`answers` as a whole). Saving
+    clears the notice of answers dropped by a change of the round's questions."""
+    if "answers" in fields:
+        check_answers_size(fields["answers"])
     _ensure_member(actor, application.startup)
     with transaction.atomic():
         locked = lock_application(application)
         _ensure_draft(locked, "change")
+        before = dict(locked.answers or {})
         changed = _apply_fields(locked, fields)
         _validate_application(locked)
+        if locked.dropped_answers:
+            locked.dropped_answers = []
+            changed.append("dropped_answers")
         if changed:
             locked.save(update_fields=[*changed, "updated_at"])
             record(
@@ -488,6 +527,7 @@ def update_draft(
                 object_id=locked.pk,
                 data={"fields": _audit_fields(locked, changed)},
             )
+        _record_answers(application=locked, before=before, actor=actor)
     return locked
 
 
@@ -523,6 +563,7 @@ def missing_fields(application: Application) -> list[str]:
         missing.append(_("the funding currency"))
     if not application.needs:
         missing.append(_("at least one need (fund, training or testing)"))
+    missing.extend(missing_answers(application))
     return missing
 
 
@@ -578,6 +619,10 @@ def submit_application(*, actor: AbstractBaseUser, application: Application) -> 
     if application.status != Status.DRAFT:
         _ensure_draft(application, "submit")
     with transaction.atomic():
+        # The round first (as a change of its questions locks it): a submission and a change of
+        # the questions happen one after the other, so no answer is given to a question that
+        # changes under it.
+        Round.objects.select_for_update(no_key=True).get(pk=application.round_id)
         transition_application(
             application=application, to_status=Status.SUBMITTED, actor=actor, check=check
         )
@@ -931,3 +976,52 @@ def decide_application(
             application=application, message_to_applicant=message_to_applicant
         )
     return application
+
+
+# --- The round's questions change (hooks of incubator.services, set in ApplicationsConfig) ----
+
+
+def round_has_submission(round_: Round) -> bool:
+    """Whether an application of the round has ever been submitted: its questions freeze then."""
+    return Application.objects.filter(round=round_, submitted_at__isnull=False).exists()
+
+
+def drop_stale_answers(
+    *, round_: Round, questions: list, removed: list[dict], actor: AbstractBaseUser | None
+) -> int:
+    """After the round's questions changed (before any submission): drop from its drafts the
+    answers of removed questions and those the new definitions refuse, and note on each draft
+    which questions lost their answer, so its owners see what changed. Returns the drafts
+    changed."""
+    by_key = {q.key: q for q in questions}
+    labels = {item["key"]: item["label"] for item in removed}
+    labels.update({q.key: q.label for q in questions})
+    drafts = (
+        Application.objects.select_for_update()
+        .filter(round=round_, status=Status.DRAFT)
+        .exclude(answers={})
+        .order_by("pk")
+    )
+    count = 0
+    for draft in drafts:
+        answers = dict(draft.answers or {})
+        kept = {}
+        for key, value in answers.items():
+            question = by_key.get(key)
+            if question is None:
+                continue
+            try:
+                kept.update(clean_answers(questions=[question], answers={key: value}))
+            except ValidationError:
+                continue
+        dropped = sorted(key for key in answers if key not in kept)
+        if not dropped:
+            continue
+        before = answers
+        draft.answers = {q.key: kept[q.key] for q in questions if q.key in kept}
+        notes = [n for n in draft.dropped_answers or [] if n.get("key") not in dropped]
+        draft.dropped_answers = notes + [{"key": k, "label": labels.get(k, {})} for k in dropped]
+        draft.save(update_fields=["answers", "dropped_answers", "updated_at"])
+        _record_answers(application=draft, before=before, actor=actor)
+        count += 1
+    return count

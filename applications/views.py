@@ -29,6 +29,7 @@ from incubator.api.throttles import (
 )
 from incubator.exceptions import WorkflowError
 from incubator.models import Round
+from incubator.questions import localized
 from incubator.uploads import (
     LimitedUploadHandler,
     declared_body_too_large,
@@ -37,6 +38,7 @@ from incubator.uploads import (
 )
 
 from . import selectors, services
+from .answers import answered_questions, round_questions
 from .enums import ApplicationStatus, AttachmentKind
 from .forms import (
     ApplicationForm,
@@ -44,6 +46,7 @@ from .forms import (
     SignUpForm,
     StartupProfileForm,
     WithdrawForm,
+    answers_initial,
     apply_service_errors,
 )
 from .models import PDF_CONTENT_TYPE, Application
@@ -139,14 +142,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def application_create(request: HttpRequest) -> HttpResponse:
     startup = _startup_or_404(request)
     round_ = _round_or_404(request.GET.get("round") or request.POST.get("round"))
-    form = ApplicationForm(request.POST or None)
+    form = ApplicationForm(request.POST or None, questions=round_questions(round_))
     if request.method == "POST" and form.is_valid():
         try:
             application = services.create_draft(
                 actor=request.user, startup=startup, round=round_, **form.service_fields()
             )
         except ValidationError as error:
-            apply_service_errors(form, error)
+            apply_service_errors(form, error, form.error_aliases())
         except WorkflowError as error:
             form.add_error(None, error.message)
         else:
@@ -170,6 +173,8 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "application": application,
             "missing": missing,
             "progress": services.application_progress(application),
+            "answers": answered_questions(application),
+            "dropped_answers": [localized(n.get("label")) for n in application.dropped_answers],
             # A draft is deleted, not withdrawn: withdrawing is for what was handed in.
             "can_withdraw": application.status in services.WITHDRAWABLE_STATUSES
             and application.status != ApplicationStatus.DRAFT,
@@ -193,14 +198,16 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "funding_currency": application.funding_currency,
         "needs": application.needs,
     }
-    form = ApplicationForm(request.POST or None, initial=initial)
+    questions = round_questions(application.round)
+    initial.update(answers_initial(questions, application.answers))
+    form = ApplicationForm(request.POST or None, initial=initial, questions=questions)
     if request.method == "POST" and form.is_valid():
         try:
             services.update_draft(
                 actor=request.user, application=application, **form.service_fields()
             )
         except ValidationError as error:
-            apply_service_errors(form, error)
+            apply_service_errors(form, error, form.error_aliases())
         except WorkflowError as error:
             form.add_error(None, error.message)
         else:
@@ -252,7 +259,7 @@ def _autosave(form: ApplicationForm, save: Callable[[dict], Application]) -> Jso
     try:
         application = save(form.service_fields())
     except ValidationError as error:
-        apply_service_errors(form, error)
+        apply_service_errors(form, error, form.error_aliases())
         return _autosave_answer(form)
     except WorkflowError as error:
         form.add_error(None, error.message)
@@ -270,7 +277,7 @@ def application_autosave_new(request: HttpRequest) -> HttpResponse:
     startup = _startup_or_404(request)
     round_ = _round_or_404(request.POST.get("round"))
     return _autosave(
-        ApplicationForm(request.POST),
+        ApplicationForm(request.POST, questions=round_questions(round_)),
         lambda fields: services.create_draft(
             actor=request.user, startup=startup, round=round_, **fields
         ),
@@ -285,7 +292,7 @@ def application_autosave(request: HttpRequest, pk: int) -> HttpResponse:
         return refused
     application = _own_application(request, pk)
     return _autosave(
-        ApplicationForm(request.POST),
+        ApplicationForm(request.POST, questions=round_questions(application.round)),
         lambda fields: services.update_draft(actor=request.user, application=application, **fields),
     )
 

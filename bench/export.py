@@ -14,6 +14,10 @@ What it measures, in one run on the same data:
   reports its peak RSS growth during the export (`ru_maxrss` after minus VmRSS just before)
   and the tracemalloc peak of Python allocations. Target: the larger ≤ 1.3× the smaller.
 - XLSX: time and the same two memory figures at both sizes.
+- `--questions N` (issue 14) gives the round N questions of every kind (text, number, choice,
+  several choices, yes/no, long text, URL, date, ...) answered by every application; the
+  export then writes one column per question, and the COPY query reads the same answers from
+  the JSON column with the same labels and neutralising, so the ratio stays like for like.
 
 The round is generated once (bench/generator.py) and reused by later runs; `--fresh` drops it.
 """
@@ -70,7 +74,59 @@ def ensure_database(database_url: str) -> None:
     connection.close()
 
 
-def prepare(applications: int, fresh: bool):
+QUESTION_KINDS = ["text", "number", "choice", "multi_choice", "boolean", "long_text", "url", "date"]
+BENCH_CHOICES = [
+    {"value": "ethereum", "label": {"en": "Ethereum"}},
+    {"value": "fisco-bcos", "label": {"en": "FISCO BCOS"}},
+    {"value": "other", "label": {"en": "Other, or several"}},
+]
+
+
+def ask_questions(round_, count: int) -> None:
+    """Give the round `count` questions (kinds in turn) and every application an answer to
+    each, written in one UPDATE. Directly, not through the service: the round has submissions,
+    so its questions are frozen for everyone else."""
+    from django.db import connection
+
+    from incubator.models import Question
+
+    if round_.questions.count() == count:
+        return
+    round_.questions.all().delete()
+    answers = []
+    for index in range(count):
+        kind = QUESTION_KINDS[index % len(QUESTION_KINDS)]
+        key = f"q{index}"
+        Question.objects.create(
+            round=round_,
+            key=key,
+            kind=kind,
+            label={"en": f"Question {index} ({kind})"},
+            choices=BENCH_CHOICES if kind in ("choice", "multi_choice") else [],
+            order=index,
+        )
+        value = {
+            "text": "CASE WHEN id % 10 = 0 THEN '=HYPERLINK(1)' ELSE 'Partner, ' || id END",
+            "number": "(id % 5000)::numeric / 4",
+            "choice": "(ARRAY['ethereum', 'fisco-bcos', 'other'])[id % 3 + 1]",
+            "multi_choice": "CASE WHEN id % 2 = 0 THEN jsonb_build_array('ethereum', 'other') "
+            "ELSE jsonb_build_array('fisco-bcos') END",
+            "boolean": "id % 2 = 0",
+            "long_text": "repeat('A pilot with a port operator; ', 4) || id",
+            "url": "'https://startup' || id || '.example/'",
+            "date": "'2027-01-' || lpad((id % 28 + 1)::text, 2, '0')",
+        }[kind]
+        answers += [f"'{key}'", value]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE applications_application "
+            f"SET answers = jsonb_build_object({', '.join(answers)}) WHERE round_id = %s",
+            [round_.pk],
+        )
+    print(f"{count} questions asked and answered")
+
+
+def prepare(applications: int, fresh: bool, questions: int = 0):
     """The benchmark round with two shortlists (5,000 and all), made through the services."""
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
@@ -96,6 +152,7 @@ def prepare(applications: int, fresh: bool):
             applications=applications, reviewers=max(50, applications // 100), name=name
         ).round
         print(f"generated {applications} applications in {time.perf_counter() - started:.0f} s")
+    ask_questions(round_, questions)
     coordinator, _ = get_user_model().objects.get_or_create(username="bench-coordinator")
     coordinator.groups.add(Group.objects.get(name=COORDINATORS_GROUP))
     shortlists = {}
@@ -149,6 +206,7 @@ def copy_query(shortlist_id: int) -> str:
             f"THEN '''' || {text} ELSE {text} END"
         )
 
+    answers = "".join(", " + _answer_sql(q, neutralized) for q in _questions(shortlist_id))
     needs = (
         "concat_ws(', ', CASE WHEN a.needs_fund THEN 'Fund' END, "
         "CASE WHEN a.needs_training THEN 'Training' END, "
@@ -158,12 +216,39 @@ def copy_query(shortlist_id: int) -> str:
         f"SELECT e.rank, e.application_id, {neutralized('s.name')}, "
         f"{neutralized('a.project_name')}, {region}, {track}, {stage}, "
         f"{needs}, a.funding_amount, a.funding_currency, e.review_count, e.raw_score, "
-        f"e.normalized_score, e.spread, {status}, {neutralized('s.contact_email')} "
+        f"e.normalized_score, e.spread, {status}, {neutralized('s.contact_email')}{answers} "
         "FROM reviews_shortlistentry e "
         "JOIN applications_application a ON a.id = e.application_id "
         "JOIN applications_startup s ON s.id = a.startup_id "
         f"WHERE e.shortlist_id = {int(shortlist_id)} ORDER BY e.rank, e.id"
     )
+
+
+def _questions(shortlist_id: int) -> list:
+    from reviews.models import Shortlist
+
+    return list(Shortlist.objects.get(pk=shortlist_id).round.questions.order_by("order", "id"))
+
+
+def _answer_sql(question, neutralized) -> str:
+    """One answer's cell as the export writes it, from the JSON column."""
+    text = f"(a.answers->>'{question.key}')"
+    labels = [(c["value"], c["label"]["en"]) for c in question.choices]
+    if question.kind == "number":
+        return text
+    if question.kind == "boolean":
+        return f"CASE {text} WHEN 'true' THEN 'Yes' WHEN 'false' THEN 'No' END"
+    if question.kind == "choice":
+        return _case(text, labels)
+    if question.kind == "multi_choice":
+        return (
+            f"(SELECT string_agg({_case('v', labels)}, ', ' ORDER BY n) "
+            f"FROM jsonb_array_elements_text(a.answers->'{question.key}') "
+            "WITH ORDINALITY AS t(v, n))"
+        )
+    if question.kind == "date":
+        return text
+    return neutralized(text)
 
 
 def time_copy(shortlist_id: int) -> tuple[float, int]:
@@ -249,6 +334,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="timing runs (best is kept)")
     parser.add_argument("--child", nargs=2, metavar=("FORMAT", "SHORTLIST"), help=argparse.SUPPRESS)
     parser.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--questions", type=int, default=0, help="questions of the round, answered by all"
+    )
     arguments = parser.parse_args()
 
     if arguments.child:
@@ -259,11 +347,14 @@ def main() -> None:
 
     ensure_database(arguments.database_url)
     setup_django(arguments.database_url)
-    shortlists = prepare(arguments.applications, arguments.fresh)
+    shortlists = prepare(arguments.applications, arguments.fresh, arguments.questions)
     small, large = shortlists[SMALL], shortlists[arguments.applications]
     rows = large.entries.count()
     url = arguments.database_url
-    print(f"\nShortlist export, {rows} rows (PostgreSQL, best of {arguments.repeat})")
+    print(
+        f"\nShortlist export, {rows} rows, {arguments.questions} questions "
+        f"(PostgreSQL, best of {arguments.repeat})"
+    )
 
     # COPY and the export alternate in this process (both on a warm connection), so a burst of
     # load on the shared machine hits both; best of each, and the median of the paired ratios.

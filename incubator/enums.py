@@ -51,3 +51,16 @@ class Currency(models.TextChoices):
     HKD = "HKD", _("Hong Kong dollar (HKD)")
     MOP = "MOP", _("Macanese pataca (MOP)")
     USD = "USD", _("US dollar (USD)")
+
+
+class QuestionKind(models.TextChoices):
+    """The kinds of a round's own questions (DESIGN.md §11)."""
+
+    TEXT = "text", _("Short text")
+    LONG_TEXT = "long_text", _("Long text")
+    NUMBER = "number", _("Number")
+    CHOICE = "choice", _("One choice")
+    MULTI_CHOICE = "multi_choice", _("Several choices")
+    BOOLEAN = "boolean", _("Yes or no")
+    URL = "url", _("Web address")
+    DATE = "date", _("Date")

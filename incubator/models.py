@@ -13,7 +13,13 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework.authtoken.models import TokenProxy
 
-from .enums import ServiceKind
+from .enums import QuestionKind, ServiceKind
+from .questions import (
+    CHOICE_KINDS,
+    definition_errors,
+    effective_max_length,
+    localized,
+)
 from .text import text_errors
 
 DEFAULT_PROGRAMME_NAME = "Greater Bay Area Blockchain Blue Chip Project Joint Incubator Plan"
@@ -135,6 +141,106 @@ class Criterion(models.Model):
             for key, text in self.levels.items()
             if isinstance(key, str) and key.isascii() and key.isdigit()
         )
+
+
+class Question(models.Model):
+    """One of a round's own questions (DESIGN.md §11): the start-ups answer it beside the fixed
+    fields. Texts are `{"en", "zh-hans", "zh-hant"}`, English required."""
+
+    round = models.ForeignKey(
+        Round, on_delete=models.CASCADE, related_name="questions", verbose_name=_("round")
+    )
+    key = models.SlugField(
+        _("key"),
+        max_length=50,
+        help_text=_("The answer's name in the API and exports, such as “chain”."),
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=QuestionKind.choices)
+    label = models.JSONField(_("label"), default=dict)
+    help = models.JSONField(_("help text"), default=dict, blank=True)
+    required = models.BooleanField(_("required"), default=False)
+    # [{"value": "ethereum", "label": {"en": "Ethereum", …}}] for the two choice kinds.
+    choices = models.JSONField(_("choices"), default=list, blank=True)
+    min_value = models.DecimalField(
+        _("minimum"), max_digits=28, decimal_places=14, null=True, blank=True
+    )
+    max_value = models.DecimalField(
+        _("maximum"), max_digits=28, decimal_places=14, null=True, blank=True
+    )
+    max_length = models.PositiveIntegerField(_("maximum length"), null=True, blank=True)
+    share_with_providers = models.BooleanField(
+        _("share with providers"),
+        default=False,
+        help_text=_(
+            "Whether the answer travels to the service providers the start-up shares with."
+        ),
+    )
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["round", "order", "id"]
+        verbose_name = _("question")
+        verbose_name_plural = _("questions")
+        constraints = [
+            models.UniqueConstraint(fields=["round", "key"], name="question_unique_key"),
+            models.CheckConstraint(
+                condition=Q(kind__in=QuestionKind.values), name="question_kind_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(min_value__isnull=True)
+                | Q(max_value__isnull=True)
+                | Q(min_value__lte=F("max_value")),
+                name="question_min_not_above_max",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+    def clean(self) -> None:
+        errors = definition_errors(self.definition())
+        if errors:
+            fields = {"min": "min_value", "max": "max_value"}
+            raise ValidationError(
+                {fields.get(name, name): problems for name, problems in errors.items()}
+            )
+
+    def definition(self) -> dict:
+        """The question as the API shows it (and as `definition_errors` checks it)."""
+        return {
+            "key": self.key,
+            "kind": self.kind,
+            "label": self.label,
+            "help": self.help or {},
+            "required": self.required,
+            "choices": self.choices or [],
+            "min": self.min_value,
+            "max": self.max_value,
+            "max_length": self.max_length,
+            "share_with_providers": self.share_with_providers,
+        }
+
+    @property
+    def text(self) -> str:
+        """The label in the active language (English when it has none)."""
+        return localized(self.label)
+
+    @property
+    def help_text(self) -> str:
+        return localized(self.help)
+
+    @property
+    def limit(self) -> int | None:
+        """The most characters an answer may hold (text kinds)."""
+        return effective_max_length(self.kind, self.max_length)
+
+    @property
+    def has_choices(self) -> bool:
+        return self.kind in CHOICE_KINDS
+
+    def choice_options(self) -> list[tuple[str, str]]:
+        """(value, label in the active language) of each choice."""
+        return [(c["value"], localized(c.get("label"))) for c in self.choices or []]
 
 
 LEVEL_TEXT_MAX_LENGTH = 500

@@ -14,11 +14,19 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from audit.services import record
+from audit.services import canonical_json, content_hash, record
 
 from .exceptions import WorkflowError
-from .models import DEFAULT_PROGRAMME_NAME, Criterion, Programme, Round, level_problems
+from .models import (
+    DEFAULT_PROGRAMME_NAME,
+    Criterion,
+    Programme,
+    Question,
+    Round,
+    level_problems,
+)
 from .permissions import can_manage_account, is_coordinator
+from .questions import MAX_QUESTIONS, as_decimal, definition_errors
 from .text import text_errors
 
 ROUND_FIELDS = ("name", "opens_at", "closes_at", "review_deadline", "reviews_per_application")
@@ -48,6 +56,36 @@ def scored_criteria(round_: Round) -> set[int]:
     for source in _scored_criteria_sources:
         scored |= source(round_)
     return scored
+
+
+class QuestionsFrozen(WorkflowError):
+    """The round has a submission: its questions may no longer change."""
+
+
+# Answers live in the applications above this layer. It names, at start-up
+# (ApplicationsConfig.ready), whether a round has had a submission (the questions freeze then) and
+# what to do with the drafts' answers when the questions change before that.
+RoundSubmitted = Callable[[Round], bool]
+QuestionsChanged = Callable[..., None]
+_round_submitted_sources: list[RoundSubmitted] = []
+_questions_changed_handlers: list[QuestionsChanged] = []
+
+
+def provide_round_submitted(source: RoundSubmitted) -> None:
+    if source not in _round_submitted_sources:
+        _round_submitted_sources.append(source)
+
+
+def on_questions_changed(handler: QuestionsChanged) -> None:
+    """`handler(round_=…, questions=[Question], removed=[{"key", "label"}], actor=…)` runs in
+    the transaction that changed the round's questions."""
+    if handler not in _questions_changed_handlers:
+        _questions_changed_handlers.append(handler)
+
+
+def round_has_submission(round_: Round) -> bool:
+    """Whether any application of the round has been submitted (its questions are frozen)."""
+    return any(source(round_) for source in _round_submitted_sources)
 
 
 def _ensure_coordinator(actor: AbstractBaseUser) -> None:
@@ -207,6 +245,151 @@ def record_round_change(
     )
 
 
+QUESTION_DEFAULTS = {
+    "help": {},
+    "required": False,
+    "choices": [],
+    "min": None,
+    "max": None,
+    "max_length": None,
+    "share_with_providers": False,
+}
+
+
+def _number_text(value: object) -> str | None:
+    number = as_decimal(value)
+    return None if number is None else format(number.normalize(), "f")
+
+
+def question_fingerprint(definitions: list[dict]) -> list[dict]:
+    """The definitions in a canonical form (limits as decimal strings), in order: what the
+    freeze compares and the audit trail hashes."""
+    return [
+        {
+            "key": item["key"],
+            "kind": item["kind"],
+            "label": dict(item.get("label") or {}),
+            "help": dict(item.get("help") or {}),
+            "required": bool(item.get("required")),
+            "choices": list(item.get("choices") or []),
+            "min": _number_text(item.get("min")),
+            "max": _number_text(item.get("max")),
+            "max_length": item.get("max_length"),
+            "share_with_providers": bool(item.get("share_with_providers")),
+        }
+        for item in definitions
+    ]
+
+
+def check_questions(questions: list[dict]) -> list[dict]:
+    """Check a round's question list (as the API and the admin give it); answer it in order,
+    with defaults filled in. Errors name `questions[i].field` (i from 0)."""
+    if len(questions) > MAX_QUESTIONS:
+        raise ValidationError(
+            {
+                "questions": [
+                    _("A round has at most %(max)d questions; this list has %(count)d.")
+                    % {"max": MAX_QUESTIONS, "count": len(questions)}
+                ]
+            }
+        )
+    errors: dict[str, list[str]] = {}
+    keys: dict[str, int] = {}
+    items = []
+    for index, given in enumerate(questions):
+        if not isinstance(given, dict):
+            errors[f"questions[{index}]"] = [_("Give each question as an object.")]
+            continue
+        item = {**QUESTION_DEFAULTS, **{k: v for k, v in given.items() if v is not None}}
+        item.setdefault("help", {})
+        for field, problems in definition_errors(item).items():
+            errors[f"questions[{index}].{field}"] = problems
+        key = item.get("key")
+        if isinstance(key, str):
+            if key in keys:
+                errors.setdefault(f"questions[{index}].key", []).append(
+                    _("Two questions of a round cannot have the same key “%(key)s”.") % {"key": key}
+                )
+            keys[key] = index
+        order = item.get("order")
+        if isinstance(order, bool) or not isinstance(order, int):
+            order = index
+        items.append((order, index, item))
+    if errors:
+        raise ValidationError(errors)
+    return [item for _order, _index, item in sorted(items, key=lambda t: (t[0], t[1]))]
+
+
+def _write_questions(*, round_: Round, questions: list[dict], actor: AbstractBaseUser) -> None:
+    """Make the round's questions equal to `questions` (matched by key): refused once the round
+    has a submission, unless nothing changes."""
+    items = check_questions(questions)
+    existing = list(
+        Question.objects.select_for_update().filter(round=round_).order_by("order", "id")
+    )
+    before = question_fingerprint([q.definition() for q in existing])
+    after = question_fingerprint(items)
+    if before == after:
+        return
+    if round_has_submission(round_):
+        raise QuestionsFrozen(
+            _(
+                "The round “%(round)s” already has a submitted application: its questions can no "
+                "longer change, so that the answers given keep their meaning."
+            )
+            % {"round": round_.name}
+        )
+    by_key = {q.key: q for q in existing}
+    kept = {item["key"] for item in items}
+    removed = [{"key": q.key, "label": q.label} for q in existing if q.key not in kept]
+    Question.objects.filter(round=round_).exclude(key__in=kept).delete()
+    saved = []
+    for order, item in enumerate(items):
+        values = {
+            "kind": item["kind"],
+            "label": item["label"],
+            "help": item.get("help") or {},
+            "required": bool(item.get("required")),
+            "choices": list(item.get("choices") or []),
+            "min_value": as_decimal(item.get("min")),
+            "max_value": as_decimal(item.get("max")),
+            "max_length": item.get("max_length"),
+            "share_with_providers": bool(item.get("share_with_providers")),
+            "order": order,
+        }
+        question = by_key.get(item["key"])
+        if question is None:
+            question = Question.objects.create(round=round_, key=item["key"], **values)
+        else:
+            for field, value in values.items():
+                setattr(question, field, value)
+            question.save(update_fields=list(values))
+        saved.append(question)
+    for handler in _questions_changed_handlers:
+        handler(round_=round_, questions=saved, removed=removed, actor=actor)
+    record(
+        action="round.changed",
+        object_type="round",
+        object_id=round_.pk,
+        actor=actor,
+        data={
+            "questions": [item["key"] for item in items],
+            "questions_hash": content_hash(canonical_json(after)),
+        },
+    )
+
+
+def set_round_questions(
+    *, actor: AbstractBaseUser, round: Round, questions: Iterable[dict]
+) -> Round:
+    """Replace a round's questions (the admin's inline; the API goes through update_round)."""
+    _ensure_coordinator(actor)
+    with transaction.atomic():
+        locked = Round.objects.select_for_update().get(pk=round.pk)
+        _write_questions(round_=locked, questions=list(questions), actor=actor)
+    return locked
+
+
 def create_round(
     *,
     actor: AbstractBaseUser,
@@ -217,8 +400,9 @@ def create_round(
     reviews_per_application: int = 3,
     programme: Programme | None = None,
     criteria: Iterable[dict] = (),
+    questions: Iterable[dict] = (),
 ) -> Round:
-    """A new round with its rubric; `programme` defaults to the plan's own."""
+    """A new round with its rubric and questions; `programme` defaults to the plan's own."""
     _ensure_coordinator(actor)
     with transaction.atomic():
         if programme is None:
@@ -246,6 +430,7 @@ def create_round(
             created=True,
             fields=(*ROUND_FIELDS, "programme"),
         )
+        _write_questions(round_=round_, questions=list(questions), actor=actor)
     return round_
 
 
@@ -254,9 +439,11 @@ def update_round(
     actor: AbstractBaseUser,
     round: Round,
     criteria: Iterable[dict] | None = None,
+    questions: Iterable[dict] | None = None,
     **fields: object,
 ) -> Round:
-    """Change a round's dates or settings, and its rubric when `criteria` is given."""
+    """Change a round's dates or settings, its rubric when `criteria` is given and its
+    questions when `questions` is (refused once the round has a submission)."""
     _ensure_coordinator(actor)
     with transaction.atomic():
         locked = Round.objects.select_for_update().get(pk=round.pk)
@@ -280,6 +467,8 @@ def update_round(
                 fields=changed,
                 rubric=criteria is not None,
             )
+        if questions is not None:
+            _write_questions(round_=locked, questions=list(questions), actor=actor)
     return locked
 
 

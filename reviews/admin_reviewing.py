@@ -33,6 +33,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from applications.answers import answered_questions, round_questions
 from applications.enums import ApplicationStatus, AttachmentKind
 from applications.models import FINAL_STATUSES, PDF_CONTENT_TYPE, Application, Attachment
 from incubator.display import person_name, score_text
@@ -655,6 +656,8 @@ class ReviewAdmin(admin.ModelAdmin):
             "application": application,
             "startup": application.startup,
             "needs": [ServiceKind(kind).label for kind in application.needs],
+            # Under the fixed fields, labels in the reader's language.
+            "answers": answered_questions(application),
             "attachments": [
                 {
                     "kind": a.get_kind_display(),
@@ -842,6 +845,7 @@ class ReviewAdmin(admin.ModelAdmin):
                     actor=request.user,
                     round_id=current.pk,
                     via="admin",
+                    questions=round_questions(current),
                 )
             if export_format:
                 raise Http404(_("Export as csv or xlsx."))

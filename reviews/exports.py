@@ -31,10 +31,13 @@ from django.utils import timezone, translation
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 
+from applications.answers import round_questions
 from applications.enums import ApplicationStatus
 from audit.services import record
 from incubator.display import round_score
-from incubator.enums import Region, ServiceKind, Stage, Track
+from incubator.enums import QuestionKind, Region, ServiceKind, Stage, Track
+from incubator.models import Question
+from incubator.questions import localized
 
 from .models import Shortlist, ShortlistEntry
 
@@ -49,7 +52,15 @@ ROWS_PER_CHUNK = 1000
 ITERATOR_CHUNK_SIZE = 2000
 
 # TEXT is what people typed (neutralised); LABEL is our own English labels (never a formula).
-TEXT, LABEL, INTEGER, DECIMAL, SCORE = "text", "label", "integer", "decimal", "score"
+# NUMBER is an answer to a number question: a numeric cell in its general format.
+TEXT, LABEL, INTEGER, DECIMAL, SCORE, NUMBER = (
+    "text",
+    "label",
+    "integer",
+    "decimal",
+    "score",
+    "number",
+)
 
 
 @dataclass(frozen=True)
@@ -82,9 +93,77 @@ COLUMNS = [
 KINDS = [column.kind for column in COLUMNS]
 
 
-def headers(language: str | None = None) -> list[str]:
-    with translation.override(language or "en"):
-        return [str(column.header) for column in COLUMNS]
+def question_columns(questions: list[Question]) -> list[Column]:
+    """One column per question of the round, after the fixed ones (DESIGN.md §11): the header is
+    the question's label in the export's language."""
+    return [
+        Column(q.label, NUMBER if q.kind == QuestionKind.NUMBER else TEXT, 24) for q in questions
+    ]
+
+
+def headers(language: str | None = None, questions: list[Question] = ()) -> list[str]:
+    language = language or "en"
+    with translation.override(language):
+        fixed = [str(column.header) for column in COLUMNS]
+    return fixed + [localized(q.label, language) for q in questions]
+
+
+def neutralize_text(text: str) -> str:
+    """The CSV's neutralising of typed text (the same as the database's `_neutralized`), for
+    the answers, which are read from JSON: an apostrophe before a formula character that starts
+    the cell or follows a `;` or `,`."""
+    if not text:
+        return text
+    if ";" in text or "," in text:
+        for separator in CELL_SEPARATORS:
+            for prefix in FORMULA_PREFIXES:
+                text = text.replace(separator + prefix, f"{separator}'{prefix}")
+    if text.startswith(FORMULA_PREFIXES):
+        text = "'" + text
+    return text
+
+
+def _answer_reader(questions: list[Question], *, neutralize: bool):
+    """A function from a row's answers (JSON) to its cells in the questions' order: numbers as
+    numbers, choices by their English labels (as the fixed columns' labels are), several joined
+    with ", ", yes/no as "Yes"/"No", text as typed (neutralised for a CSV)."""
+    with translation.override("en"):
+        yes_no = {True: str(_("Yes")), False: str(_("No"))}
+    plan = []
+    for q in questions:
+        labels = {c["value"]: localized(c.get("label"), "en") for c in q.choices or []}
+        plan.append((q.key, q.kind, labels))
+
+    def cells(answers: dict | None) -> tuple:
+        answers = answers or {}
+        row = []
+        for key, kind, labels in plan:
+            value = answers.get(key)
+            if value is None:
+                row.append(None)
+                continue
+            if kind == QuestionKind.NUMBER:
+                row.append(value if isinstance(value, (int, float)) else None)
+                continue
+            if kind == QuestionKind.BOOLEAN:
+                text = yes_no.get(value, "")
+            elif kind == QuestionKind.CHOICE:
+                text = labels.get(value, str(value))
+            elif kind == QuestionKind.MULTI_CHOICE:
+                text = ", ".join(labels.get(v, str(v)) for v in value)
+            else:
+                text = str(value)
+            row.append(neutralize_text(text) if neutralize else text)
+        return tuple(row)
+
+    return cells
+
+
+def _with_answers(rows, questions: list[Question], *, neutralize: bool):
+    """Rows whose last field is the answers (JSON), with that field turned into the cells."""
+    cells = _answer_reader(questions, neutralize=neutralize)
+    for row in rows:
+        yield row[:-1] + cells(row[-1])
 
 
 def _neutralized(field: str) -> Case:
@@ -172,40 +251,56 @@ def _values(prefix: str, application_id: str) -> list[str]:
     ]
 
 
-def entry_rows(shortlist: Shortlist, *, neutralize: bool = True) -> Iterator[tuple[Any, ...]]:
-    """One tuple per entry in rank order, in the columns' order, ready to write.
+def entry_rows(
+    shortlist: Shortlist, *, neutralize: bool = True, questions: list[Question] | None = None
+) -> Iterator[tuple[Any, ...]]:
+    """One tuple per entry in rank order, in the columns' order, ready to write: the fixed
+    columns, then one per question of the round (`questions`, the round's by default).
 
     Python only hands rows on: numbers stay int, Decimal and float (None when missing).
     """
+    if questions is None:
+        questions = round_questions(shortlist.round)
     prefix = "application__"
-    return (
+    fields = _values(prefix, "application_id")
+    if questions:
+        fields.append(f"{prefix}answers")
+    rows = (
         ShortlistEntry.objects.filter(shortlist=shortlist)
         .order_by("rank", "id")
         .annotate(**_label_columns(prefix, neutralize=neutralize))
-        .values_list(*_values(prefix, "application_id"))
+        .values_list(*fields)
         .iterator(chunk_size=ITERATOR_CHUNK_SIZE)
     )
+    return _with_answers(rows, questions, neutralize=neutralize) if questions else rows
 
 
-def ranking_rows(ranking: QuerySet, *, neutralize: bool = True) -> Iterator[tuple[Any, ...]]:
+def ranking_rows(
+    ranking: QuerySet, *, neutralize: bool = True, questions: list[Question] = ()
+) -> Iterator[tuple[Any, ...]]:
     """The same columns for a round's ranking (reviews.selectors.round_ranking), in the order
     the queryset has: the ranking as the coordinator sees it."""
+    fields = _values("", "pk")
+    if questions:
+        fields.append("answers")
     # One plain fetch, not a server-side cursor: the ranking's window and CTE query is many
     # times slower under a "first rows" plan (reviews/shortlists.py).
-    return iter(
-        list(
-            ranking.annotate(**_label_columns("", neutralize=neutralize)).values_list(
-                *_values("", "pk")
-            )
-        )
+    rows = iter(
+        list(ranking.annotate(**_label_columns("", neutralize=neutralize)).values_list(*fields))
     )
+    return _with_answers(rows, list(questions), neutralize=neutralize) if questions else rows
 
 
 def _rounded(row: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Scores with two decimals (incubator.display): 80.67, not 80.66666666666667."""
-    return tuple(
-        round_score(value) if kind == SCORE else value
-        for value, kind in zip(row, KINDS, strict=True)
+    """Scores with two decimals (incubator.display): 80.67, not 80.66666666666667. The
+    answers' columns come after the fixed ones and are left as they are."""
+    fixed = len(KINDS)
+    return (
+        tuple(
+            round_score(value) if kind == SCORE else value
+            for value, kind in zip(row[:fixed], KINDS, strict=True)
+        )
+        + row[fixed:]
     )
 
 
@@ -218,11 +313,17 @@ class _Line:
 
 def iter_csv(shortlist: Shortlist, *, language: str | None = None) -> Iterator[bytes]:
     """The shortlist's CSV file in chunks of bytes (iter_csv_rows)."""
-    return iter_csv_rows(entry_rows(shortlist), language=language)
+    questions = round_questions(shortlist.round)
+    return iter_csv_rows(
+        entry_rows(shortlist, questions=questions), language=language, questions=questions
+    )
 
 
 def iter_csv_rows(
-    rows: Iterator[tuple[Any, ...]], *, language: str | None = None
+    rows: Iterator[tuple[Any, ...]],
+    *,
+    language: str | None = None,
+    questions: list[Question] = (),
 ) -> Iterator[bytes]:
     """The CSV file in chunks of bytes: a byte-order mark, the header row, one row per entry.
 
@@ -231,7 +332,7 @@ def iter_csv_rows(
     the same number); rows are written a chunk at a time.
     """
     line = csv.writer(_Line(), quoting=csv.QUOTE_ALL)
-    yield (BOM + line.writerow(headers(language))).encode()
+    yield (BOM + line.writerow(headers(language, questions))).encode()
     buffer = io.StringIO()
     writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
     while chunk := list(itertools.islice(rows, ROWS_PER_CHUNK)):
@@ -250,9 +351,11 @@ def write_xlsx(
     shortlist: Shortlist, output: str | IO[bytes], *, language: str | None = None
 ) -> None:
     """Write the shortlist's XLSX to a path or a seekable binary file (write_xlsx_rows)."""
+    questions = round_questions(shortlist.round)
     write_xlsx_rows(
-        entry_rows(shortlist, neutralize=False),
+        entry_rows(shortlist, neutralize=False, questions=questions),
         output,
+        questions=questions,
         title=f"{shortlist.round.name} — {shortlist.name}",
         subject="Shortlist",
         sheet_name=shortlist.name,
@@ -270,6 +373,7 @@ def write_xlsx_rows(
     sheet_name: str,
     created,
     language: str | None = None,
+    questions: list[Question] = (),
 ) -> None:
     """Write the XLSX row by row (constant memory)."""
     workbook = xlsxwriter.Workbook(
@@ -297,14 +401,16 @@ def write_xlsx_rows(
         INTEGER: workbook.add_format({"num_format": "0"}),
         DECIMAL: workbook.add_format({"num_format": "#,##0.00"}),
         SCORE: workbook.add_format({"num_format": "0.00"}),
+        NUMBER: None,
     }
+    columns = COLUMNS + question_columns(list(questions))
     sheet = workbook.add_worksheet(_sheet_name(sheet_name))
-    for index, column in enumerate(COLUMNS):
+    for index, column in enumerate(columns):
         sheet.set_column(index, index, column.width, formats[column.kind])
     sheet.freeze_panes(1, 0)
-    for index, header in enumerate(headers(language)):
+    for index, header in enumerate(headers(language, questions)):
         sheet.write_string(0, index, header, bold)
-    kinds = KINDS
+    kinds = [column.kind for column in columns]
     row_number = 0
     # Text as typed: a string cell is never run as a formula (strings_to_formulas is off).
     for row_number, row in enumerate(rows, start=1):
@@ -316,7 +422,7 @@ def write_xlsx_rows(
             else:
                 number = float(value) if isinstance(value, Decimal) else value
                 sheet.write_number(row_number, index, number, formats[kinds[index]])
-    sheet.autofilter(0, 0, max(row_number, 1), len(COLUMNS) - 1)
+    sheet.autofilter(0, 0, max(row_number, 1), len(columns) - 1)
     workbook.close()
 
 
@@ -417,14 +523,21 @@ def ranking_export_response(
     actor: Any = None,
     round_id: int | None = None,
     via: str = "",
+    questions: list[Question] = (),
 ) -> HttpResponseBase:
-    """The ranking as shown (filters and order applied by the caller), as CSV or XLSX."""
+    """The ranking as shown (filters and order applied by the caller), as CSV or XLSX, with one
+    column per question of the round (`questions`)."""
     if export_format in {"csv", "xlsx"}:
         record_export(actor=actor, export_format=export_format, round_id=round_id, via=via)
     filename = _safe_filename(f"{round_name} - ranking", extension=export_format)
     if export_format == "csv":
         response = StreamingHttpResponse(
-            iter_csv_rows(ranking_rows(ranking), language=language), content_type=CSV_CONTENT_TYPE
+            iter_csv_rows(
+                ranking_rows(ranking, questions=questions),
+                language=language,
+                questions=questions,
+            ),
+            content_type=CSV_CONTENT_TYPE,
         )
         response["Content-Disposition"] = content_disposition_header(
             as_attachment=True, filename=filename
@@ -433,8 +546,9 @@ def ranking_export_response(
     if export_format == "xlsx":
         file = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it once sent)
         write_xlsx_rows(
-            ranking_rows(ranking, neutralize=False),
+            ranking_rows(ranking, neutralize=False, questions=questions),
             file,
+            questions=questions,
             title=f"{round_name} — ranking",
             subject="Ranking",
             sheet_name="Ranking",

@@ -147,6 +147,7 @@ def shortlist_published(*, shortlist: Shortlist) -> None:
     shortlist = Shortlist.objects.select_related("round__programme").get(pk=shortlist.pk)
     entries = list(
         shortlist.entries.select_related("application__startup", "application__round__programme")
+        .prefetch_related("application__round__questions")
         .order_by("rank", "pk")
         .all()
     )
@@ -233,6 +234,7 @@ def send_provider_digests(*, now: datetime | None = None) -> int:
             status=ApplicationStatus.ACCEPTED, decided_at__gte=since, decided_at__lt=now
         )
         .select_related("startup", "round__programme")
+        .prefetch_related("round__questions")
         .order_by("decided_at", "pk")
     )
     rows = []

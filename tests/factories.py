@@ -16,6 +16,7 @@ from incubator.models import (
     Criterion,
     PartnerAccount,
     Programme,
+    Question,
     Round,
     ServiceProvider,
 )
@@ -102,6 +103,19 @@ class CriterionFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Criterion {n}")
     weight = Decimal("1.00")
     max_score = 10
+    order = factory.Sequence(lambda n: n)
+
+
+class QuestionFactory(factory.django.DjangoModelFactory):
+    """A round's own question: short text unless told otherwise."""
+
+    class Meta:
+        model = Question
+
+    round = factory.SubFactory(RoundFactory)
+    key = factory.Sequence(lambda n: f"question_{n}")
+    kind = "text"
+    label = factory.LazyAttribute(lambda q: {"en": q.key.replace("_", " ").capitalize()})
     order = factory.Sequence(lambda n: n)
 
 

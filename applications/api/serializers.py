@@ -32,7 +32,31 @@ class AttachmentSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(path) if request else path
 
 
+ANSWER_SCHEMA = {
+    "oneOf": [
+        {"type": "string"},
+        {"type": "number"},
+        {"type": "boolean"},
+        {"type": "array", "items": {"type": "string"}},
+    ]
+}
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "additionalProperties": ANSWER_SCHEMA,
+        "description": "Answers to the round's own questions, {key: value}: text, a number, "
+        "true or false, a choice's value, a list of choices' values, a URL, or a date as "
+        "YYYY-MM-DD (DESIGN.md §11).",
+    }
+)
+class AnswersField(serializers.JSONField):
+    """The round's questions' answers; checked by the service (applications.answers)."""
+
+
 class ApplicationSerializer(serializers.ModelSerializer):
+    answers = AnswersField(read_only=True)
     startup_name = serializers.CharField(source="startup.name", read_only=True)
     needs = serializers.ListField(
         child=serializers.ChoiceField(choices=ServiceKind.choices), read_only=True
@@ -57,6 +81,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "funding_amount",
             "funding_currency",
             "needs",
+            "answers",
             "status",
             "submitted_at",
             "decided_at",
@@ -84,6 +109,13 @@ class ApplicationFieldsSerializer(serializers.Serializer):
         child=serializers.ChoiceField(choices=ServiceKind.choices),
         required=False,
         max_length=len(ServiceKind.values),
+    )
+    answers = AnswersField(
+        required=False,
+        help_text="The whole set of answers: a key left out is no answer. Numbers may be JSON "
+        "numbers or decimal strings and are stored as numbers; a wrong type, an unknown key, a "
+        "value outside the choices, min/max or max_length answers 400 naming `answers.<key>`; "
+        "the whole object is capped at 200 KB.",
     )
 
 

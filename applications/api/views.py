@@ -162,7 +162,8 @@ class ApplicationViewSet(
     @extend_schema(
         summary="Submit a draft",
         description="Needs the round open now, track, stage, summary, funding amount and "
-        "currency, at least one need and a pitch deck; a 409 names everything missing.",
+        "currency, at least one need, an answer to every required question of the round and a "
+        "pitch deck; a 409 names everything missing (answers as `answers.<key>`).",
         request=None,
         responses={200: ApplicationSerializer, **error_responses(401, 403, 404, 409)},
     )

@@ -16,7 +16,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from incubator import lockout, services, twofactor
-from incubator.models import Criterion, Round
+from incubator.models import Criterion, Question, Round
 from incubator.views import page_not_found
 
 from .permissions import ReadAnyoneWriteCoordinator
@@ -127,6 +127,39 @@ class TokenView(APIView):
         return Response({"token": token.key})
 
 
+def _flatten(prefix: str, detail: object, into: dict) -> None:
+    if isinstance(detail, dict):
+        for name, inner in detail.items():
+            _flatten(
+                f"{prefix}[{name}]" if isinstance(name, int) else f"{prefix}.{name}", inner, into
+            )
+    elif isinstance(detail, list) and detail and all(isinstance(i, (dict, list)) for i in detail):
+        for index, inner in enumerate(detail):
+            _flatten(f"{prefix}[{index}]", inner, into)
+    elif detail:
+        into[prefix] = detail if isinstance(detail, list) else [detail]
+
+
+def _validate(serializer: RoundWriteSerializer) -> None:
+    """Validate a round's body; a question's error names `questions[i].field`, as the
+    service's own checks of the questions do."""
+    if serializer.is_valid():
+        return
+    errors = dict(serializer.errors)
+    questions = errors.pop("questions", None)
+    if isinstance(questions, dict) and questions and all(isinstance(k, int) for k in questions):
+        # DRF gives a nested list's errors by index.
+        for index, inner in questions.items():
+            _flatten(f"questions[{index}]", inner, errors)
+    elif isinstance(questions, list) and any(isinstance(item, dict) for item in questions):
+        _flatten("questions", questions, errors)
+    elif isinstance(questions, dict):
+        errors["questions"] = [message for messages in questions.values() for message in messages]
+    elif questions is not None:
+        errors["questions"] = questions
+    raise ValidationError(errors)
+
+
 @extend_schema_view(
     list=extend_schema(
         summary="Rounds with their rubric",
@@ -145,7 +178,10 @@ class TokenView(APIView):
         summary="Change a round and its rubric (coordinators)",
         description="`criteria` replaces the rubric: items with an `id` are kept and changed, "
         "items without are added, criteria left out are removed. Once reviewers have scored, "
-        "only names and descriptions may change (409 otherwise).",
+        "only names and descriptions may change (409 otherwise). `questions` replaces the "
+        "round's questions, matched by `key`; removing one drops its answers from drafts. Once "
+        "the round has a submitted application, any change to them answers 409. A question's "
+        "error names `questions[i].field` (i from 0).",
         request=RoundWriteSerializer(partial=True),
         responses={200: RoundSerializer, **error_responses(400, 401, 403, 404, 409, 415)},
     ),
@@ -158,7 +194,8 @@ class RoundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     def get_queryset(self):
         return Round.objects.prefetch_related(
-            Prefetch("criteria", queryset=Criterion.objects.order_by("order", "id"))
+            Prefetch("criteria", queryset=Criterion.objects.order_by("order", "id")),
+            Prefetch("questions", queryset=Question.objects.order_by("order", "id")),
         ).order_by("-opens_at", "-id")
 
     def _answer(self, round_: Round, code: int = status.HTTP_200_OK) -> Response:
@@ -166,14 +203,14 @@ class RoundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     def create(self, request: Request) -> Response:
         serializer = RoundWriteSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        _validate(serializer)
         round_ = services.create_round(actor=request.user, **serializer.validated_data)
         return self._answer(round_, status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, pk: str) -> Response:
         round_ = self.get_object()
         serializer = RoundWriteSerializer(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
+        _validate(serializer)
         round_ = services.update_round(
             actor=request.user, round=round_, **serializer.validated_data
         )

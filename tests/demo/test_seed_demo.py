@@ -18,7 +18,7 @@ from applications.enums import ApplicationStatus, MembershipRole
 from applications.models import Application, Membership
 from applications.services import missing_requirements
 from demo.management.commands.webhook_receiver import make_server
-from incubator.models import ServiceProvider, new_webhook_secret
+from incubator.models import Question, ServiceProvider, new_webhook_secret
 from notifications.sending import deliver_notification
 from notifications.services import create_provider, send_test_webhook
 from reviews.models import Review
@@ -226,3 +226,25 @@ def test_demo_seed_prints_only_the_logins_under_the_demo_environment(tmp_path):
     assert lines[0] == "Demonstration data is ready. Logins:"
     assert len(lines) == 7
     assert Application.objects.count() == 40
+
+
+def test_seed_demo_round_asks_four_questions_answered_by_the_applications():
+    call_command("seed_demo")
+    questions = list(Question.objects.order_by("order"))
+    assert [(q.key, q.kind) for q in questions] == [
+        ("chain", "choice"),
+        ("issues_token", "boolean"),
+        ("licences", "multi_choice"),
+        ("pilot_partner", "text"),
+    ]
+    assert all(q.label.keys() == {"en", "zh-hans", "zh-hant"} for q in questions)
+    applications = list(Application.objects.all())
+    assert all("chain" in a.answers and "issues_token" in a.answers for a in applications)
+    assert any(a.answers.get("licences") for a in applications)
+    assert any(a.answers.get("pilot_partner") for a in applications)
+    first = Question.objects.count(), sorted(str(a.answers) for a in applications)
+    call_command("seed_demo")
+    assert (
+        Question.objects.count(),
+        sorted(str(a.answers) for a in Application.objects.all()),
+    ) == first

@@ -9,7 +9,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from applications.enums import ApplicationStatus
+from applications.models import Application
 from incubator.enums import ServiceKind, Track
+from incubator.models import Question
 from notifications.delivery import render_email
 from notifications.enums import NotificationStatus
 from notifications.models import Notification
@@ -108,10 +110,32 @@ def test_shortlist_published_sends_the_startup_shape_of_design_section_8():
                 "raw_score": 80.5,
                 "normalized_score": 0.75,
                 "contact_email": "ceo@acme.example",
+                "answers": {},
             }
         ],
     }
     assert payload["programme"] == entry.shortlist.round.programme.name
+
+
+def test_shortlist_published_carries_only_the_shared_answers():
+    entry = ShortlistEntryFactory(application__needs_fund=True)
+    round_ = entry.application.round
+    Question.objects.create(
+        round=round_, key="chain", kind="text", label={"en": "Chain"}, share_with_providers=True
+    )
+    Question.objects.create(round=round_, key="burn", kind="number", label={"en": "Burn rate"})
+    Question.objects.create(
+        round=round_, key="token", kind="boolean", label={"en": "Token"}, share_with_providers=True
+    )
+    Application.objects.filter(pk=entry.application_id).update(
+        answers={"chain": "FISCO BCOS", "burn": 12000, "token": False}
+    )
+    ServiceProviderFactory(kind=ServiceKind.FUND)
+
+    publish(entry.shortlist)
+
+    startup = Notification.objects.get(event="shortlist.published").payload["data"]["startups"][0]
+    assert startup["answers"] == {"chain": "FISCO BCOS", "token": False}
 
 
 def test_shortlist_published_provider_tracks_empty_means_every_track():

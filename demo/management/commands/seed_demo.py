@@ -29,6 +29,7 @@ from incubator.models import (
     DEFAULT_PROGRAMME_NAME,
     Criterion,
     Programme,
+    Question,
     Round,
     ServiceProvider,
 )
@@ -51,6 +52,125 @@ DEMO_RECOVERY_DEVICE = "Demonstration recovery code"
 # In the catalogues: e-mails show a round's name in the recipient's language where it is there.
 ROUND_NAME = gettext_noop("2026 Autumn intake")
 DEMO_SHORTLIST = "Panel shortlist (draft)"
+
+# The demo round's own questions (DESIGN.md §11), in the three languages.
+QUESTIONS = [
+    {
+        "key": "chain",
+        "kind": "choice",
+        "label": {
+            "en": "Which chain or platform do you build on?",
+            "zh-hans": "你的项目基于哪条链或哪个平台？",
+            "zh-hant": "你的項目基於哪條鏈或哪個平台？",
+        },
+        "help": {
+            "en": "The main one, if there are several.",
+            "zh-hans": "如有多个，请选主要的一个。",
+            "zh-hant": "如有多個，請選主要的一個。",
+        },
+        "required": True,
+        "share_with_providers": True,
+        "choices": [
+            {
+                "value": "ethereum",
+                "label": {"en": "Ethereum", "zh-hans": "以太坊", "zh-hant": "以太坊"},
+            },
+            {"value": "fisco-bcos", "label": {"en": "FISCO BCOS"}},
+            {"value": "hyperledger-fabric", "label": {"en": "Hyperledger Fabric"}},
+            {
+                "value": "conflux",
+                "label": {"en": "Conflux", "zh-hans": "树图链", "zh-hant": "樹圖鏈"},
+            },
+            {"value": "other", "label": {"en": "Other", "zh-hans": "其他", "zh-hant": "其他"}},
+        ],
+    },
+    {
+        "key": "issues_token",
+        "kind": "boolean",
+        "label": {
+            "en": "Does the project issue a token?",
+            "zh-hans": "项目是否发行代币？",
+            "zh-hant": "項目是否發行代幣？",
+        },
+        "required": True,
+        "share_with_providers": True,
+    },
+    {
+        "key": "licences",
+        "kind": "multi_choice",
+        "label": {
+            "en": "Licences held",
+            "zh-hans": "已持有的牌照",
+            "zh-hant": "已持有的牌照",
+        },
+        "share_with_providers": True,
+        "choices": [
+            {
+                "value": "sfc-type-1",
+                "label": {
+                    "en": "Hong Kong SFC Type 1 (dealing in securities)",
+                    "zh-hans": "香港证监会第1类（证券交易）",
+                    "zh-hant": "香港證監會第1類（證券交易）",
+                },
+            },
+            {
+                "value": "sfc-type-4",
+                "label": {
+                    "en": "Hong Kong SFC Type 4 (advising on securities)",
+                    "zh-hans": "香港证监会第4类（就证券提供意见）",
+                    "zh-hant": "香港證監會第4類（就證券提供意見）",
+                },
+            },
+            {
+                "value": "sfc-type-9",
+                "label": {
+                    "en": "Hong Kong SFC Type 9 (asset management)",
+                    "zh-hans": "香港证监会第9类（提供资产管理）",
+                    "zh-hant": "香港證監會第9類（提供資產管理）",
+                },
+            },
+            {
+                "value": "vasp",
+                "label": {
+                    "en": "Hong Kong VASP licence",
+                    "zh-hans": "香港虚拟资产交易平台牌照",
+                    "zh-hant": "香港虛擬資產交易平台牌照",
+                },
+            },
+            {
+                "value": "macau-amcm",
+                "label": {
+                    "en": "Macau AMCM authorisation",
+                    "zh-hans": "澳门金融管理局许可",
+                    "zh-hant": "澳門金融管理局許可",
+                },
+            },
+        ],
+    },
+    {
+        "key": "pilot_partner",
+        "kind": "text",
+        "label": {
+            "en": "Pilot partner",
+            "zh-hans": "试点合作伙伴",
+            "zh-hant": "試點合作夥伴",
+        },
+        "help": {
+            "en": "The organisation you pilot with, if any.",
+            "zh-hans": "与你开展试点的机构（如有）。",
+            "zh-hant": "與你開展試點的機構（如有）。",
+        },
+        "max_length": 200,
+    },
+]
+PILOT_PARTNERS = [
+    "Bank of China (Hong Kong)",
+    "Macau Trade and Investment Promotion Institute",
+    "Shenzhen Qianhai Authority",
+    "Hong Kong Science and Technology Parks",
+    "Guangzhou Port Group",
+    "",
+]
 
 RUBRIC = [
     (
@@ -371,6 +491,13 @@ class Command(BaseCommand):
                 "reviews_per_application": 3,
             },
         )
+        if not round_.questions.exists() and not round_.applications.exists():
+            for order, question in enumerate(QUESTIONS):
+                Question.objects.create(
+                    round=round_,
+                    order=order,
+                    **{"help": {}, "required": False, "choices": [], **question},
+                )
         if created:
             for order, (name, description, weight, max_score) in enumerate(RUBRIC):
                 Criterion.objects.create(
@@ -435,6 +562,7 @@ class Command(BaseCommand):
                 "needs_fund": needs["fund"],
                 "needs_training": needs["training"],
                 "needs_testing": needs["testing"],
+                "answers": self._answers(round_, rng),
             },
         )
         if not created:
@@ -454,6 +582,20 @@ class Command(BaseCommand):
                 actor=founder if by_startup else coordinator,
                 note="" if by_startup else "Decided at the panel meeting.",
             )
+
+    def _answers(self, round_, rng) -> dict:
+        """Realistic answers to the demo round's questions (those it has)."""
+        keys = set(round_.questions.values_list("key", flat=True))
+        licences = ["sfc-type-1", "sfc-type-4", "sfc-type-9", "vasp", "macau-amcm"]
+        answers = {
+            "chain": rng.choice(
+                ["ethereum", "fisco-bcos", "hyperledger-fabric", "conflux", "other"]
+            ),
+            "issues_token": rng.random() < 0.3,
+            "licences": sorted(rng.sample(licences, rng.randint(0, 2)), key=licences.index),
+            "pilot_partner": rng.choice(PILOT_PARTNERS),
+        }
+        return {k: v for k, v in answers.items() if k in keys and v not in ("", [])}
 
     def _pitch_deck(self, application):
         attachment = Attachment(
