@@ -13,7 +13,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework.authtoken.models import TokenProxy
 
-from .enums import ServiceKind
+from .enums import PanelRule, ServiceKind
 from .text import text_errors
 
 DEFAULT_PROGRAMME_NAME = "Greater Bay Area Blockchain Blue Chip Project Joint Incubator Plan"
@@ -54,6 +54,10 @@ class Round(models.Model):
     review_deadline = models.DateTimeField(_("review deadline"))
     reviews_per_application = models.PositiveSmallIntegerField(
         _("reviews per application"), default=3
+    )
+    # Which jurisdictions an application's reviewers come from (automatic assignment).
+    panel_rule = models.CharField(
+        _("panel rule"), max_length=16, choices=PanelRule.choices, default=PanelRule.NONE
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 

@@ -9,6 +9,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import Application, Startup
+from incubator.enums import Jurisdiction
 from incubator.models import Criterion, Round
 
 from .enums import RankingMethod, Recommendation, ReviewStatus, ShortlistChangeKind
@@ -28,6 +29,11 @@ class ReviewerProfile(models.Model):
     )
     language = models.CharField(
         _("language of e-mails"), max_length=10, choices=settings.LANGUAGES, default="en"
+    )
+    # Required for new reviewers; empty (unknown) for those made before jurisdictions existed,
+    # who take no application of a round with a panel rule until a coordinator sets it.
+    jurisdiction = models.CharField(
+        _("jurisdiction"), max_length=16, choices=Jurisdiction.choices, blank=True, default=""
     )
 
     class Meta:
