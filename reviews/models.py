@@ -246,6 +246,9 @@ class Shortlist(models.Model):
     min_score = models.FloatField(_("minimum score"), null=True, blank=True)
     # The ranking filters it was made with: track, region, needs, min_reviews, status.
     filters = models.JSONField(_("filters"), default=dict, blank=True)
+    # Least entries per jurisdiction ({"hong_kong": 3}), and how many each fell short by.
+    quotas = models.JSONField(_("quotas"), default=dict, blank=True)
+    unmet_quotas = models.JSONField(_("unmet quotas"), default=dict, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

@@ -127,7 +127,7 @@ def make(rule, target, reviewers, applications, conflicts, earlier):
 @settings(max_examples=400, deadline=None)
 @given(problem=problems())
 def test_plan_with_a_panel_rule_is_a_maximum_flow_and_keeps_the_rule(problem):
-    rule, target, reviewers, applications, conflicts, earlier = problem
+    rule, target = problem[:2]
     slots, needs = make(*problem)
     jurisdiction_of = {slot.pk: slot.jurisdiction for slot in slots}
     room = {slot.pk: slot.max_load - slot.load for slot in slots}
@@ -253,7 +253,9 @@ def test_outside_rule_reports_no_eligible_reviewer_from_another_jurisdiction():
     round_ = RoundFactory(reviews_per_application=1, panel_rule=PanelRule.OUTSIDE)
     profile(ReviewerFactory(), Jurisdiction.MACAU)
     application = ApplicationFactory(
-        round=round_, startup=StartupFactory(region=Region.MACAU), status=ApplicationStatus.SUBMITTED
+        round=round_,
+        startup=StartupFactory(region=Region.MACAU),
+        status=ApplicationStatus.SUBMITTED,
     )
     result = assign_reviewers(round=round_, actor=None)
     assert result.created == 0
