@@ -35,6 +35,10 @@ PROVIDER_DIGEST = "provider.digest"
 PROVIDER_TEST = "provider.test"
 # To the coordinators, when a provider's webhook endpoint answered 410 Gone and was removed.
 PROVIDER_WEBHOOK_GONE = "provider.webhook_gone"
+# To an application's panel: new comments in its discussion, one e-mail per batch.
+COMMENTS_POSTED = "comments.posted"
+# To a reviewer whose submitted review a coordinator reopened for revision.
+REVIEW_REOPENED = "review.reopened"
 EVENTS = [
     APPLICATION_SUBMITTED,
     ASSIGNMENT_CREATED,
@@ -48,6 +52,8 @@ EVENTS = [
     PROVIDER_TEST,
     PROVIDER_WEBHOOK_GONE,
     REVIEW_OVERDUE,
+    COMMENTS_POSTED,
+    REVIEW_REOPENED,
 ]
 # What people read for each event (the admin's lists and filters); the code stays the API's.
 EVENT_LABELS = {
@@ -63,6 +69,8 @@ EVENT_LABELS = {
     PROVIDER_DIGEST: _("Weekly digest for a provider"),
     PROVIDER_TEST: _("Test webhook"),
     PROVIDER_WEBHOOK_GONE: _("Provider's webhook removed"),
+    COMMENTS_POSTED: _("New comments in a discussion"),
+    REVIEW_REOPENED: _("Review reopened for revision"),
 }
 
 

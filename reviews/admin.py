@@ -515,4 +515,4 @@ class ShortlistChangeAdmin(admin.ModelAdmin):
 
 
 # Assignments, conflicts and reviews: the reviewers' workplace and the coordinators' pages.
-from . import admin_accounts, admin_reviewing  # noqa: E402, F401 (register their ModelAdmins)
+from . import admin_accounts, admin_discussion, admin_reviewing  # noqa: E402, F401 (register their ModelAdmins)
