@@ -45,6 +45,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from applications.enums import ApplicationStatus, SystemNote
 from applications.models import FINAL_STATUSES, Application, Startup
@@ -616,7 +617,9 @@ def _short_reason(need: Need, slots: dict[int, ReviewerSlot]) -> str:
             )
     if not free:
         parts.append(_("no other reviewer may take it"))
-    return "; ".join(parts) + "."
+    return pgettext("between parts of a reason", "; ").join(parts) + pgettext(
+        "end of a reason", "."
+    )
 
 
 @dataclass

@@ -165,7 +165,7 @@ def test_plan_with_a_panel_rule_is_a_maximum_flow_and_keeps_the_rule(problem):
             if len(panel) == target and earlier_ok:
                 assert len(set(panel)) >= 2
     # Nobody above their maximum.
-    assert all(taken[pk] <= room[pk] for pk in room)
+    assert all(taken[pk] <= max(0, room[pk]) for pk in room)
 
     # As many as a maximum flow with the rule's constraints finds.
     graph: dict = defaultdict(dict)
@@ -257,7 +257,8 @@ def test_outside_rule_reports_no_eligible_reviewer_from_another_jurisdiction():
         startup=StartupFactory(region=Region.MACAU),
         status=ApplicationStatus.SUBMITTED,
     )
-    result = assign_reviewers(round=round_, actor=None)
+    with translation.override("en"):
+        result = assign_reviewers(round=round_, actor=None)
     assert result.created == 0
     assert result.short == [
         {
@@ -307,4 +308,5 @@ def test_mixed_rule_short_when_only_one_jurisdiction_has_room():
     assert result.created == 1
     assert [row["missing"] for row in result.short] == [1]
     assert result.short[0]["application"] == application.pk
-    assert "沒有其他法域的合資格評審員" in result.short[0]["reason"]
+    assert "；沒有其他法域的合資格評審員；" in result.short[0]["reason"]
+    assert result.short[0]["reason"].endswith("。")
