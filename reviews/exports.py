@@ -347,7 +347,10 @@ def write_xlsx_rows(
     sheet.autofilter(0, 0, max(row_number, 1), len(COLUMNS) - 1)
     if settings is not None:
         name, lines = settings
-        second = workbook.add_worksheet(_sheet_name(name))
+        name = _sheet_name(name)
+        if name.casefold() == sheet.get_name().casefold():  # a shortlist called "Settings"
+            name = _sheet_name(f"{name} 2")
+        second = workbook.add_worksheet(name)
         second.set_column(0, 0, 22)
         second.set_column(1, 1, 40)
         for line_number, line in enumerate(lines):

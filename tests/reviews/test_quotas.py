@@ -9,6 +9,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from incubator.enums import Region
+from reviews.exports import write_xlsx
 from reviews.models import Shortlist
 from reviews.shortlists import apply_quotas, create_shortlist
 from tests.factories import ReviewerFactory, RoundFactory, StartupFactory
@@ -182,3 +183,11 @@ def test_xlsx_export_has_a_settings_sheet_in_the_requested_language(
     settings_sheet = workbook.worksheets[1]
     assert settings_sheet.title == "設定"
     assert settings_sheet["A5"].value == "配額"
+
+
+@pytest.mark.django_db
+def test_xlsx_of_a_shortlist_named_settings_keeps_both_sheets(round_, ranked, coordinator):
+    shortlist = create_shortlist(round=round_, name="Settings", actor=coordinator, size=1)
+    output = io.BytesIO()
+    write_xlsx(shortlist, output)
+    assert load_workbook(io.BytesIO(output.getvalue())).sheetnames == ["Settings", "Settings 2"]
