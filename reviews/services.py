@@ -29,6 +29,15 @@ Automatic assignment (`assign_reviewers`) is a balancing greedy with a repair pa
    applications, loads then differ by at most one.
 
 Assignments made before (by hand or an earlier run) are never moved; a re-run only fills gaps.
+
+Panel rules (DESIGN.md §14) are constraints of the same flow network, source → application →
+(application, jurisdiction) → reviewer → sink: `outside` drops the edges from reviewers of the
+application's own jurisdiction, `mixed` caps each (application, jurisdiction) node at k − 1 for
+k ≥ 2 reviews per application (so a full panel spans two jurisdictions); a reviewer whose
+jurisdiction is unknown takes nothing under a rule. Levels are bucketed by jurisdiction too, the
+augmenting paths search that network (a path may swap an application's reviewer for one of
+another jurisdiction that still has room), and the levelling pass respects the caps. Without a
+rule every reviewer is in one bucket and nothing changes.
 """
 
 from __future__ import annotations

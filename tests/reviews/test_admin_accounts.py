@@ -277,3 +277,15 @@ def test_reviewer_profile_admin_is_read_only(client, grace, mei):
     assert response.status_code == 403
     profile.refresh_from_db()
     assert (profile.user, profile.max_load) == (mei, 4)
+
+
+def test_change_page_sets_a_missing_jurisdiction_and_leaves_it_when_empty(client, grace, mei):
+    ReviewerProfile.objects.filter(user=mei).update(jurisdiction="")
+    url = f"{LIST}{mei.pk}/change/"
+    base = change_form()
+    assert client.post(url, {**base, "jurisdiction": ""}).status_code == 302
+    assert ReviewerProfile.objects.get(user=mei).jurisdiction == ""
+    assert client.post(url, {**base, "jurisdiction": "hong_kong"}).status_code == 302
+    assert ReviewerProfile.objects.get(user=mei).jurisdiction == "hong_kong"
+    assert client.post(url, {**base, "jurisdiction": ""}).status_code == 302
+    assert ReviewerProfile.objects.get(user=mei).jurisdiction == "hong_kong"
