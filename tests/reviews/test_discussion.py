@@ -10,7 +10,9 @@ from audit.models import AuditEvent
 from audit.services import personal
 from incubator.models import PartnerAccount
 from incubator.permissions import PARTNERS_GROUP
+from notifications.emails import render_row
 from notifications.models import Notification
+from reviews import tasks
 from reviews.discussion import notify_new_comments, post_comment
 from reviews.enums import ReviewStatus
 from reviews.models import (
@@ -343,3 +345,35 @@ def test_admin_reopen_for_coordinators_only(client, panel, coordinator):
     alice_review.refresh_from_db()
     assert alice_review.status == ReviewStatus.DRAFT
     assert ReviewVersion.objects.get().reason == "Recheck the scores."
+
+
+def test_discussion_and_reopen_emails_render_in_the_recipients_language(api, panel, coordinator):
+    alice, bob, _carol = panel["reviewers"]
+    for user in (alice, bob):
+        user.email = f"{user.username}@example.org"
+        user.save()
+    ReviewerProfile.objects.filter(user=bob).update(language="zh-hant")
+    ReviewerProfile.objects.filter(user=alice).update(language="zh-hans")
+    post_comment(application=panel["application"], author=alice, body="市场太小。")
+    notify_new_comments()
+    subject, text, html = render_row(
+        Notification.objects.get(event="comments.posted", recipient="bob@example.org")
+    ).parts()
+    assert subject == f"「{panel['application'].project_name}」有 1 則新留言"
+    assert "評審員 1" in text
+    assert "市场太小。" in html
+    api.force_authenticate(coordinator)
+    api.post(reopen_url(panel["reviews"][0]), {"reason": "请重新评分。"}, format="json")
+    subject, text, _html = render_row(Notification.objects.get(event="review.reopened")).parts()
+    assert subject == f"您对“{panel['application'].project_name}”的评审已重新开启"
+    assert "请重新评分。" in text
+
+
+def test_beat_gathers_comments_every_minute_on_the_notifications_queue(settings, panel):
+    entry = settings.CELERY_BEAT_SCHEDULE["reviews-discussion-batches"]
+    assert (entry["task"], entry["schedule"]) == ("reviews.notify_new_comments", 60.0)
+    assert entry["options"] == {"queue": settings.NOTIFICATIONS_QUEUE}
+    post_comment(application=panel["application"], author=panel["reviewers"][0], body="Hm.")
+    # The task is the service: bob's e-mail and the coordinator's, then nothing left to tell.
+    assert tasks.notify_new_comments() == 2
+    assert tasks.notify_new_comments() == 0
