@@ -57,6 +57,8 @@ def discussed_application(request, pk: int) -> Application:
 class ApplicationComments(generics.GenericAPIView):
     permission_classes = [permissions.IsAuthenticated]
     serializer_class = CommentSerializer
+    # For the schema's path parameter only: the view reads through discussed_application().
+    queryset = Application.objects.none()
 
     @extend_schema(
         operation_id="applications_comments_list",
