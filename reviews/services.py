@@ -445,10 +445,13 @@ def plan_assignments(
                 break
             give(need, reviewer)
 
-    # Augmenting paths for the short ones, while anyone has room at all.
+    # Augmenting paths for the short ones, while anyone has room at all. A search that fails
+    # leaves behind nodes that cannot reach a reviewer with room; later augmentations never make
+    # them able to (their paths avoid those nodes), so no later search enters them again.
+    dead: set[tuple] = set()
     for need in order:
         while need.missing > 0 and levels.has_room():
-            if not _augment(need, slots, by_pk, new_by_reviewer, levels):
+            if not _augment(need, slots, by_pk, new_by_reviewer, levels, dead):
                 break
 
     _level_loads(slots, by_pk, new_by_reviewer, levels)
@@ -471,7 +474,7 @@ def plan_assignments(
     return AssignmentPlan(new_pairs=new_pairs, short=short)
 
 
-def _augment(need, slots, by_pk, new_by_reviewer, levels) -> bool:
+def _augment(need, slots, by_pk, new_by_reviewer, levels, dead: set[tuple]) -> bool:
     """One augmenting path of the flow network source → application → (application,
     jurisdiction) → reviewer → sink, found breadth first from the short application `need`.
 
@@ -482,12 +485,15 @@ def _augment(need, slots, by_pk, new_by_reviewer, levels) -> bool:
     """
     rule = levels.rule
     start = ("a", need.pk)
+    if start in dead:
+        return False
     parent: dict[tuple, tuple | None] = {start: None}
     # Each reviewer enters the search once: the work is bounded by the assignments looked at
     # times the reviewers not yet reached, which shrinks as the search spreads.
     unreached: dict[str, set[int]] = defaultdict(set)
     for pk, slot in slots.items():
-        unreached[_bucket(slot, rule)].add(pk)
+        if ("r", pk) not in dead:
+            unreached[_bucket(slot, rule)].add(pk)
     queue = deque([start])
     while queue:
         node = queue.popleft()
@@ -497,6 +503,7 @@ def _augment(need, slots, by_pk, new_by_reviewer, levels) -> bool:
                 step = ("j", application.pk, bucket)
                 if (
                     step not in parent
+                    and step not in dead
                     and _rule_allows(application, bucket)
                     and _room_in(application, bucket)
                 ):
@@ -511,7 +518,11 @@ def _augment(need, slots, by_pk, new_by_reviewer, levels) -> bool:
                 pool.discard(candidate)
             # The application may instead drop this run's reviewer of the bucket for another.
             back = ("a", application.pk)
-            if back not in parent and application.new_by_jurisdiction[bucket] > 0:
+            if (
+                back not in parent
+                and back not in dead
+                and application.new_by_jurisdiction[bucket] > 0
+            ):
                 parent[back] = node
                 queue.append(back)
         else:
@@ -522,9 +533,10 @@ def _augment(need, slots, by_pk, new_by_reviewer, levels) -> bool:
             bucket = _bucket(slot, rule)
             for application in new_by_reviewer[slot.pk]:
                 step = ("j", application, bucket)
-                if step not in parent:
+                if step not in parent and step not in dead:
                     parent[step] = node
                     queue.append(step)
+    dead.update(parent)
     return False
 
 
