@@ -8,6 +8,10 @@ a third of the start-ups have a conflict with one random reviewer. Every run hap
 transaction that is rolled back, so the data stays reusable. Reported per size: loading the
 problem from the database, the algorithm alone (plan_assignments), writing the assignments,
 reviews and status changes, and the whole service call; then the growth factors between sizes.
+
+`--panel-rule mixed` (or `outside`) runs every size under that rule (DESIGN.md §14): inside
+the rolled-back transaction the round takes the rule and the reviewers a jurisdiction each
+(half mainland, three tenths Hong Kong, a fifth Macau, by their order).
 """
 
 import argparse
@@ -22,9 +26,10 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import transaction  # noqa: E402
 
 from bench.generator import generate  # noqa: E402
+from incubator.enums import Jurisdiction, PanelRule  # noqa: E402
 from incubator.models import Round  # noqa: E402
 from incubator.permissions import REVIEWERS_GROUP  # noqa: E402
-from reviews.models import ConflictOfInterest  # noqa: E402
+from reviews.models import ConflictOfInterest, ReviewerProfile  # noqa: E402
 from reviews.services import (  # noqa: E402
     _create_assignments,
     assign_reviewers,
@@ -72,13 +77,32 @@ def only_own_reviewers(round_: Round, reviewer_ids: list[int]) -> None:
     ).update(is_active=False)
 
 
-def measure(round_: Round, reviewer_ids: list[int]) -> dict:
+# Jurisdictions given to the reviewers by their order, out of ten: 5 mainland, 3 HK, 2 Macau.
+JURISDICTION_CYCLE = (
+    [Jurisdiction.MAINLAND] * 5 + [Jurisdiction.HONG_KONG] * 3 + [Jurisdiction.MACAU] * 2
+)
+
+
+def with_panel_rule(round_: Round, reviewer_ids: list[int], rule: str) -> None:
+    """Inside the rolled-back transaction: the round's rule and the reviewers' jurisdictions."""
+    Round.objects.filter(pk=round_.pk).update(panel_rule=rule)
+    round_.panel_rule = rule
+    for index, pk in enumerate(sorted(reviewer_ids)):
+        ReviewerProfile.objects.filter(user_id=pk).update(
+            jurisdiction=JURISDICTION_CYCLE[index % len(JURISDICTION_CYCLE)]
+        )
+
+
+def measure(round_: Round, reviewer_ids: list[int], rule: str = PanelRule.NONE) -> dict:
     figures: dict = {}
     try:
         with transaction.atomic():
             only_own_reviewers(round_, reviewer_ids)
+            with_panel_rule(round_, reviewer_ids, rule)
             (slots, needs), figures["load"] = timed(lambda: load_assignment_problem(round_))
-            plan, figures["plan"] = timed(lambda: plan_assignments(reviewers=slots, needs=needs))
+            plan, figures["plan"] = timed(
+                lambda: plan_assignments(reviewers=slots, needs=needs, panel_rule=rule)
+            )
             _, figures["write"] = timed(
                 lambda: _create_assignments(pairs=plan.new_pairs, round_=round_, actor=None)
             )
@@ -90,6 +114,7 @@ def measure(round_: Round, reviewer_ids: list[int]) -> dict:
     try:
         with transaction.atomic():
             only_own_reviewers(round_, reviewer_ids)
+            with_panel_rule(round_, reviewer_ids, rule)
             result, figures["service"] = timed(lambda: assign_reviewers(round=round_, actor=None))
             again, figures["rerun"] = timed(lambda: assign_reviewers(round=round_, actor=None))
             figures["rerun_created"] = again.created
@@ -105,6 +130,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 2000, 5000, 10000])
     parser.add_argument("--reviewers", type=int, default=200)
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--panel-rule", choices=PanelRule.values, default=PanelRule.NONE)
     args = parser.parse_args()
     rows = []
     for size in args.sizes:
@@ -113,8 +139,11 @@ def main() -> None:
         reviewer_ids = list(
             get_user_model().objects.filter(username__startswith=tag).values_list("pk", flat=True)
         )
-        rows.append((size, measure(round_, reviewer_ids)))
-    print(f"{args.reviewers} reviewers, 3 reviews per application, ~1/3 start-ups conflicted")
+        rows.append((size, measure(round_, reviewer_ids, args.panel_rule)))
+    print(
+        f"{args.reviewers} reviewers, 3 reviews per application, ~1/3 start-ups conflicted, "
+        f"panel rule {args.panel_rule}"
+    )
     print(
         f"{'applications':>12} {'created':>8} {'short':>6} {'load':>8} {'plan':>8} "
         f"{'write':>8} {'service':>9} {'re-run':>8}"

@@ -64,3 +64,29 @@ class QuestionKind(models.TextChoices):
     BOOLEAN = "boolean", _("Yes or no")
     URL = "url", _("Web address")
     DATE = "date", _("Date")
+
+
+class Jurisdiction(models.TextChoices):
+    """The alliance's three legal systems (DESIGN.md §14)."""
+
+    MAINLAND = "mainland", _("Mainland")
+    HONG_KONG = "hong_kong", _("Hong Kong")
+    MACAU = "macau", _("Macau")
+
+
+def jurisdiction_of_region(region: str) -> str:
+    """A start-up's jurisdiction: Hong Kong and Macau their own, every other region (the nine
+    Guangdong cities and outside the Greater Bay Area) the mainland."""
+    if region == Region.HONG_KONG:
+        return Jurisdiction.HONG_KONG
+    if region == Region.MACAU:
+        return Jurisdiction.MACAU
+    return Jurisdiction.MAINLAND
+
+
+class PanelRule(models.TextChoices):
+    """Which jurisdictions an application's reviewers come from (DESIGN.md §14)."""
+
+    NONE = "none", _("No rule")
+    MIXED = "mixed", _("Mixed: at least two jurisdictions")
+    OUTSIDE = "outside", _("Outside: none from the application's own jurisdiction")

@@ -13,7 +13,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework.authtoken.models import TokenProxy
 
-from .enums import QuestionKind, ServiceKind
+from .enums import PanelRule, QuestionKind, ServiceKind
 from .questions import (
     CHOICE_KINDS,
     definition_errors,
@@ -60,6 +60,10 @@ class Round(models.Model):
     review_deadline = models.DateTimeField(_("review deadline"))
     reviews_per_application = models.PositiveSmallIntegerField(
         _("reviews per application"), default=3
+    )
+    # Which jurisdictions an application's reviewers come from (automatic assignment).
+    panel_rule = models.CharField(
+        _("panel rule"), max_length=16, choices=PanelRule.choices, default=PanelRule.NONE
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 

@@ -14,8 +14,10 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from audit import services as audit
 from audit.services import canonical_json, content_hash, record
 
+from .enums import PanelRule
 from .exceptions import WorkflowError
 from .models import (
     DEFAULT_PROGRAMME_NAME,
@@ -29,7 +31,14 @@ from .permissions import can_manage_account, is_coordinator
 from .questions import MAX_QUESTIONS, as_decimal, definition_errors
 from .text import text_errors
 
-ROUND_FIELDS = ("name", "opens_at", "closes_at", "review_deadline", "reviews_per_application")
+ROUND_FIELDS = (
+    "name",
+    "opens_at",
+    "closes_at",
+    "review_deadline",
+    "reviews_per_application",
+    "panel_rule",
+)
 # Changing these on a criterion that has scores would change what the scores mean.
 SCORED_CRITERION_FIELDS = ("weight", "max_score")
 
@@ -398,6 +407,7 @@ def create_round(
     closes_at: datetime,
     review_deadline: datetime,
     reviews_per_application: int = 3,
+    panel_rule: str = PanelRule.NONE,
     programme: Programme | None = None,
     criteria: Iterable[dict] = (),
     questions: Iterable[dict] = (),
@@ -414,6 +424,7 @@ def create_round(
             closes_at=closes_at,
             review_deadline=review_deadline,
             reviews_per_application=reviews_per_application,
+            panel_rule=panel_rule,
         )
         _check_round(round_)
         try:
@@ -447,6 +458,7 @@ def update_round(
     _ensure_coordinator(actor)
     with transaction.atomic():
         locked = Round.objects.select_for_update().get(pk=round.pk)
+        panel_rule_before = locked.panel_rule
         changed = []
         for field in (*ROUND_FIELDS, "programme"):
             if field in fields:
@@ -457,6 +469,14 @@ def update_round(
         _check_round(locked)
         if changed:
             locked.save(update_fields=changed)
+        if locked.panel_rule != panel_rule_before:
+            audit.record(
+                actor=actor,
+                action="round.changed",
+                object_type="round",
+                object_id=locked.pk,
+                data={"panel_rule": {"from": panel_rule_before, "to": locked.panel_rule}},
+            )
         if criteria is not None:
             _write_criteria(round_=locked, criteria=list(criteria))
         if changed or criteria is not None:

@@ -400,6 +400,12 @@ CELERY_BEAT_SCHEDULE.update(
             "schedule": crontab(minute=0, hour=9),
             "options": {"queue": NOTIFICATIONS_QUEUE},
         },
+        # Comments in a discussion are e-mailed in batches: what a minute gathered, at most.
+        "reviews-discussion-batches": {
+            "task": "reviews.notify_new_comments",
+            "schedule": 60.0,
+            "options": {"queue": NOTIFICATIONS_QUEUE},
+        },
         "reviews-weekly-provider-digest": {
             "task": "reviews.send_provider_digests",
             "schedule": crontab(minute=0, hour=9, day_of_week="mon"),

@@ -39,6 +39,10 @@ PROVIDER_WEBHOOK_GONE = "provider.webhook_gone"
 AUDIT_CHECKPOINT = "audit.checkpoint"
 # To a person invited to a start-up's team or a provider's users (one-time link, 7 days).
 INVITATION_SENT = "invitation.sent"
+# To an application's panel: new comments in its discussion, one e-mail per batch.
+COMMENTS_POSTED = "comments.posted"
+# To a reviewer whose submitted review a coordinator reopened for revision.
+REVIEW_REOPENED = "review.reopened"
 EVENTS = [
     APPLICATION_SUBMITTED,
     ASSIGNMENT_CREATED,
@@ -54,6 +58,8 @@ EVENTS = [
     REVIEW_OVERDUE,
     AUDIT_CHECKPOINT,
     INVITATION_SENT,
+    COMMENTS_POSTED,
+    REVIEW_REOPENED,
 ]
 # What people read for each event (the admin's lists and filters); the code stays the API's.
 EVENT_LABELS = {
@@ -71,6 +77,8 @@ EVENT_LABELS = {
     PROVIDER_WEBHOOK_GONE: _("Provider's webhook removed"),
     AUDIT_CHECKPOINT: _("Audit checkpoint"),
     INVITATION_SENT: _("Invitation to join"),
+    COMMENTS_POSTED: _("New comments in a discussion"),
+    REVIEW_REOPENED: _("Review reopened for revision"),
 }
 
 

@@ -32,6 +32,7 @@ from .shortlists import (
     add_to_shortlist,
     create_shortlist,
     publish_shortlist,
+    quotas_in_words,
     remove_from_shortlist,
 )
 
@@ -162,6 +163,8 @@ class ShortlistAdmin(admin.ModelAdmin):
         "size",
         "min_score",
         "ranking_filters",
+        "quotas_in_words",
+        "unmet_quotas_in_words",
         "created_by",
         "created_at",
         "published_at",
@@ -198,6 +201,16 @@ class ShortlistAdmin(admin.ModelAdmin):
     @admin.display(description=_("filters"))
     def ranking_filters(self, shortlist: Shortlist) -> str:
         return filters_in_words(shortlist)
+
+    @admin.display(description=_("quotas"))
+    def quotas_in_words(self, shortlist: Shortlist) -> str:
+        return quotas_in_words(shortlist.quotas) or "–"
+
+    @admin.display(description=_("unmet quotas"))
+    def unmet_quotas_in_words(self, shortlist: Shortlist) -> str:
+        if not shortlist.quotas:
+            return "–"
+        return quotas_in_words(shortlist.unmet_quotas) or _("All met")
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         # Nothing on the page is edited by hand: the tools above the form change a shortlist.
@@ -514,4 +527,4 @@ class ShortlistChangeAdmin(admin.ModelAdmin):
 
 
 # Assignments, conflicts and reviews: the reviewers' workplace and the coordinators' pages.
-from . import admin_accounts, admin_reviewing  # noqa: E402, F401 (register their ModelAdmins)
+from . import admin_accounts, admin_discussion, admin_reviewing  # noqa: E402, F401 (register their ModelAdmins)

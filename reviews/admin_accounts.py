@@ -15,14 +15,14 @@ from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
 from incubator.admin_accounts import DelegatedAccountAdmin
-from incubator.enums import Track
+from incubator.enums import Jurisdiction, Track
 from incubator.permissions import REVIEWERS_GROUP
 from incubator.services import new_account_errors
 
 from .models import ReviewerAccount, ReviewerProfile
 from .services import DEFAULT_MAX_LOAD, create_reviewer, update_reviewer
 
-PROFILE_FIELDS = ("expertise", "max_load", "language")
+PROFILE_FIELDS = ("jurisdiction", "expertise", "max_load", "language")
 
 
 class ReviewerProfileFields(forms.Form):
@@ -41,12 +41,24 @@ class ReviewerProfileFields(forms.Form):
     language = forms.ChoiceField(
         label=_("language of e-mails"), choices=settings.LANGUAGES, initial="en"
     )
+    jurisdiction = forms.ChoiceField(
+        label=_("jurisdiction"),
+        choices=Jurisdiction.choices,
+        help_text=_("Where the reviewer works: the round's panel rule uses it."),
+    )
 
 
 class ReviewerAccountChangeForm(forms.ModelForm):
     expertise = ReviewerProfileFields.base_fields["expertise"]
     max_load = ReviewerProfileFields.base_fields["max_load"]
     language = ReviewerProfileFields.base_fields["language"]
+    # Reviewers made before jurisdictions existed have none yet: left empty, it stays unknown.
+    jurisdiction = forms.ChoiceField(
+        label=_("jurisdiction"),
+        choices=[("", "–"), *Jurisdiction.choices],
+        required=False,
+        help_text=ReviewerProfileFields.base_fields["jurisdiction"].help_text,
+    )
 
     class Meta:
         model = ReviewerAccount
@@ -76,6 +88,7 @@ class ReviewerAccountAddForm(forms.ModelForm):
     expertise = ReviewerProfileFields.base_fields["expertise"]
     max_load = ReviewerProfileFields.base_fields["max_load"]
     language = ReviewerProfileFields.base_fields["language"]
+    jurisdiction = ReviewerProfileFields.base_fields["jurisdiction"]
 
     class Meta:
         model = ReviewerAccount
@@ -108,7 +121,7 @@ class ReviewerAccountAdmin(DelegatedAccountAdmin):
     role = REVIEWERS_GROUP
     form = ReviewerAccountChangeForm
     add_form = ReviewerAccountAddForm
-    list_display = [*DelegatedAccountAdmin.list_display, "max_load"]
+    list_display = [*DelegatedAccountAdmin.list_display, "max_load", "jurisdiction"]
     list_select_related = ["reviewer_profile"]
     fieldsets = (
         (None, {"fields": ("username", "password_link")}),
@@ -127,6 +140,13 @@ class ReviewerAccountAdmin(DelegatedAccountAdmin):
         profile = getattr(account, "reviewer_profile", None)
         return profile.max_load if profile else "–"
 
+    @admin.display(description=_("jurisdiction"))
+    def jurisdiction(self, account: ReviewerAccount) -> str:
+        profile = getattr(account, "reviewer_profile", None)
+        if profile is None or not profile.jurisdiction:
+            return "–"
+        return profile.get_jurisdiction_display()
+
     def create_account(self, request, form):
         data = form.cleaned_data
         return create_reviewer(
@@ -139,9 +159,12 @@ class ReviewerAccountAdmin(DelegatedAccountAdmin):
             expertise=data.get("expertise") or [],
             max_load=data["max_load"],
             language=data["language"],
+            jurisdiction=data["jurisdiction"],
         )
 
     def change_account(self, request, account, form) -> None:
         changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        if not changes.get("jurisdiction", True):
+            del changes["jurisdiction"]
         if changes:
             update_reviewer(actor=request.user, reviewer=account, **changes)

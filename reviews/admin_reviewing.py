@@ -43,11 +43,13 @@ from incubator.models import Criterion, Round
 from incubator.permissions import REVIEWERS_GROUP, is_coordinator, is_reviewer
 
 from . import permissions as rules
+from .admin_discussion import discussion_context
 from .dashboard import round_counts
 from .enums import RankingMethod, ReviewStatus
 from .exports import ranking_export_response
 from .forms import ReviewForm, criterion_field_name
 from .models import Assignment, ConflictOfInterest, Review
+from .permissions import DISCUSSION_OPEN, discussion_access
 from .selectors import (
     assignments_with_reviews,
     other_reviews,
@@ -690,6 +692,12 @@ class ReviewAdmin(admin.ModelAdmin):
                 else None
             ),
         }
+        context["discussion"] = (
+            discussion_context(request, application)
+            if discussion_access(request.user, application) == DISCUSSION_OPEN
+            else None
+        )
+        context["can_reopen"] = coordinator and review.status == ReviewStatus.SUBMITTED
         return TemplateResponse(request, "admin/reviews/review/workplace.html", context)
 
     def declare_conflict_view(self, request, review_pk: int):

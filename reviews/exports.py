@@ -39,7 +39,9 @@ from incubator.enums import QuestionKind, Region, ServiceKind, Stage, Track
 from incubator.models import Question
 from incubator.questions import localized
 
+from .enums import RankingMethod
 from .models import Shortlist, ShortlistEntry
+from .shortlists import quotas_in_words
 
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -347,10 +349,34 @@ def write_csv(shortlist: Shortlist, output: IO[bytes], *, language: str | None =
         output.write(chunk)
 
 
+def shortlist_settings(shortlist: Shortlist, language: str | None = None) -> list[list[str]]:
+    """How the shortlist was made, label and value, for the XLSX's second sheet: method, size,
+    minimum score, quotas and unmet quotas, in `language`."""
+    with translation.override(language or "en"):
+        if not shortlist.quotas:
+            unmet = "–"
+        else:
+            unmet = quotas_in_words(shortlist.unmet_quotas) or str(_("All met"))
+        return [
+            [str(_("Setting")), str(_("Value"))],
+            [str(_("Ranking method")), str(RankingMethod(shortlist.method).label)],
+            [str(_("Size")), "–" if shortlist.size is None else str(shortlist.size)],
+            [
+                str(_("Minimum score")),
+                "–" if shortlist.min_score is None else str(round_score(shortlist.min_score)),
+            ],
+            [str(_("Quotas")), quotas_in_words(shortlist.quotas) or "–"],
+            [str(_("Unmet quotas")), unmet],
+        ]
+
+
 def write_xlsx(
     shortlist: Shortlist, output: str | IO[bytes], *, language: str | None = None
 ) -> None:
-    """Write the shortlist's XLSX to a path or a seekable binary file (write_xlsx_rows)."""
+    """Write the shortlist's XLSX to a path or a seekable binary file (write_xlsx_rows), with
+    a second sheet, "Settings", saying how it was made."""
+    with translation.override(language or "en"):
+        settings_name = str(_("Settings"))
     questions = round_questions(shortlist.round)
     write_xlsx_rows(
         entry_rows(shortlist, neutralize=False, questions=questions),
@@ -361,6 +387,7 @@ def write_xlsx(
         sheet_name=shortlist.name,
         created=shortlist.created_at,
         language=language,
+        settings=(settings_name, shortlist_settings(shortlist, language)),
     )
 
 
@@ -374,8 +401,10 @@ def write_xlsx_rows(
     created,
     language: str | None = None,
     questions: list[Question] = (),
+    settings: tuple[str, list[list[str]]] | None = None,
 ) -> None:
-    """Write the XLSX row by row (constant memory)."""
+    """Write the XLSX row by row (constant memory); `settings`, a sheet name and its rows of
+    text, becomes a second sheet."""
     workbook = xlsxwriter.Workbook(
         output,
         {
@@ -423,6 +452,17 @@ def write_xlsx_rows(
                 number = float(value) if isinstance(value, Decimal) else value
                 sheet.write_number(row_number, index, number, formats[kinds[index]])
     sheet.autofilter(0, 0, max(row_number, 1), len(columns) - 1)
+    if settings is not None:
+        name, lines = settings
+        name = _sheet_name(name)
+        if name.casefold() == sheet.get_name().casefold():  # a shortlist called "Settings"
+            name = _sheet_name(f"{name} 2")
+        second = workbook.add_worksheet(name)
+        second.set_column(0, 0, 22)
+        second.set_column(1, 1, 40)
+        for line_number, line in enumerate(lines):
+            for index, text in enumerate(line):
+                second.write_string(line_number, index, text, bold if line_number == 0 else None)
     workbook.close()
 
 

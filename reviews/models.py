@@ -9,6 +9,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import Application, Startup
+from incubator.enums import Jurisdiction
 from incubator.models import Criterion, Round
 
 from .enums import RankingMethod, Recommendation, ReviewStatus, ShortlistChangeKind
@@ -28,6 +29,11 @@ class ReviewerProfile(models.Model):
     )
     language = models.CharField(
         _("language of e-mails"), max_length=10, choices=settings.LANGUAGES, default="en"
+    )
+    # Required for new reviewers; empty (unknown) for those made before jurisdictions existed,
+    # who take no application of a round with a panel rule until a coordinator sets it.
+    jurisdiction = models.CharField(
+        _("jurisdiction"), max_length=16, choices=Jurisdiction.choices, blank=True, default=""
     )
 
     class Meta:
@@ -240,6 +246,9 @@ class Shortlist(models.Model):
     min_score = models.FloatField(_("minimum score"), null=True, blank=True)
     # The ranking filters it was made with: track, region, needs, min_reviews, status.
     filters = models.JSONField(_("filters"), default=dict, blank=True)
+    # Least entries per jurisdiction ({"hong_kong": 3}), and how many each fell short by.
+    quotas = models.JSONField(_("quotas"), default=dict, blank=True)
+    unmet_quotas = models.JSONField(_("unmet quotas"), default=dict, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -334,3 +343,80 @@ class ShortlistChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.application} ({self.reason})"
+
+
+COMMENT_MAX_LENGTH = 10_000
+
+
+class Comment(models.Model):
+    """A message in an application's discussion (DESIGN.md §14): read by coordinators and by
+    the assigned reviewers who submitted their own review."""
+
+    application = models.ForeignKey(
+        Application,
+        on_delete=models.CASCADE,
+        related_name="comments",
+        verbose_name=_("application"),
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="review_comments",
+        verbose_name=_("author"),
+    )
+    body = models.TextField(_("comment"), max_length=COMMENT_MAX_LENGTH)
+    created_at = models.DateTimeField(_("written at"), auto_now_add=True)
+    # Set when the panel was e-mailed about it (reviews.discussion.notify_new_comments).
+    notified_at = models.DateTimeField(_("panel told at"), null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("discussion comment")
+        verbose_name_plural = _("discussion")
+        indexes = [
+            models.Index(
+                fields=["notified_at"],
+                name="comment_not_yet_notified",
+                condition=Q(notified_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return gettext("Comment on %(application)s") % {"application": self.application}
+
+
+class ReviewVersion(models.Model):
+    """A submitted review as it was before a coordinator reopened it for revision."""
+
+    review = models.ForeignKey(
+        Review, on_delete=models.CASCADE, related_name="versions", verbose_name=_("review")
+    )
+    # {criterion id (text): score}, and the fields of the review as submitted.
+    scores = models.JSONField(_("scores"), default=dict)
+    total = models.DecimalField(_("total"), max_digits=6, decimal_places=2, null=True, blank=True)
+    recommendation = models.CharField(
+        _("recommendation"), max_length=16, choices=Recommendation.choices, blank=True
+    )
+    confidence = models.PositiveSmallIntegerField(_("confidence"), null=True, blank=True)
+    comment = models.TextField(_("comments"), blank=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    reopened_at = models.DateTimeField(_("reopened at"), auto_now_add=True)
+    reopened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("reopened by"),
+    )
+    reason = models.TextField(_("reason for reopening"))
+
+    class Meta:
+        ordering = ["review", "reopened_at", "id"]
+        verbose_name = _("earlier version of a review")
+        verbose_name_plural = _("earlier versions of reviews")
+
+    def __str__(self) -> str:
+        return gettext("%(review)s as submitted on %(date)s") % {
+            "review": self.review,
+            "date": self.submitted_at.date() if self.submitted_at else "–",
+        }

@@ -97,3 +97,27 @@ def can_assign(user: User) -> bool:
 
 def can_read_ranking(user: User) -> bool:
     return is_coordinator(user)
+
+
+# What a user may do with an application's discussion (DESIGN.md §6, §14).
+DISCUSSION_OPEN = "open"  # read and write
+DISCUSSION_NOT_YET = "not_yet"  # an assigned reviewer before submitting their own review: 403
+DISCUSSION_HIDDEN = "hidden"  # anyone else: the application stays invisible, 404
+
+
+def discussion_access(user: User, application: Application) -> str:
+    """Coordinators: open. Reviewers assigned (not withdrawn, not conflicted): open once their
+    own review is submitted, not yet before. Everyone else: hidden."""
+    if is_coordinator(user):
+        return DISCUSSION_OPEN
+    if not is_reviewer(user):
+        return DISCUSSION_HIDDEN
+    status = (
+        assignments_visible_to(user)
+        .filter(application=application)
+        .values_list("review__status", flat=True)
+        .first()
+    )
+    if status is None:
+        return DISCUSSION_HIDDEN
+    return DISCUSSION_OPEN if status == ReviewStatus.SUBMITTED else DISCUSSION_NOT_YET

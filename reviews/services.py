@@ -29,11 +29,20 @@ Automatic assignment (`assign_reviewers`) is a balancing greedy with a repair pa
    applications, loads then differ by at most one.
 
 Assignments made before (by hand or an earlier run) are never moved; a re-run only fills gaps.
+
+Panel rules (DESIGN.md §14) are constraints of the same flow network, source → application →
+(application, jurisdiction) → reviewer → sink: `outside` drops the edges from reviewers of the
+application's own jurisdiction, `mixed` caps each (application, jurisdiction) node at k − 1 for
+k ≥ 2 reviews per application (so a full panel spans two jurisdictions); a reviewer whose
+jurisdiction is unknown takes nothing under a rule. Levels are bucketed by jurisdiction too, the
+augmenting paths search that network (a path may swap an application's reviewer for one of
+another jurisdiction that still has room), and the levelling pass respects the caps. Without a
+rule every reviewer is in one bucket and nothing changes.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -45,12 +54,13 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from applications.enums import ApplicationStatus, SystemNote
 from applications.models import FINAL_STATUSES, Application, Startup
 from applications.services import transition_applications
 from audit.services import Event, personal, record, record_many
-from incubator.enums import Track
+from incubator.enums import Jurisdiction, PanelRule, Track, jurisdiction_of_region
 from incubator.exceptions import WorkflowError
 from incubator.models import Criterion, Round
 from incubator.permissions import (
@@ -295,6 +305,7 @@ class ReviewerSlot:
     expertise: frozenset[str]
     max_load: int
     load: int
+    jurisdiction: str = ""  # "" = unknown: takes nothing in a round with a panel rule
 
 
 @dataclass
@@ -306,6 +317,13 @@ class Need:
     missing: int
     assigned: set[int]
     blocked: set[int]  # conflicted reviewers
+    jurisdiction: str = ""  # the application's (its start-up's region)
+    # The panel rule's data (module docstring): reviews the application should have, and its
+    # active reviewers by jurisdiction, made before this run and by it.
+    target: int = 0
+    fixed_by_jurisdiction: Counter = field(default_factory=Counter)
+    new_by_jurisdiction: Counter = field(default_factory=Counter)
+    rule: str = PanelRule.NONE
 
 
 @dataclass
@@ -316,22 +334,73 @@ class AssignmentPlan:
     short: list[dict]
 
 
+ANY_JURISDICTION = "*"
+# The rules as plain strings: compared on every pick, faster than the enum's members.
+NO_RULE, MIXED, OUTSIDE = (str(rule.value) for rule in PanelRule)
+
+
+def _bucket(slot: ReviewerSlot, rule: str) -> str:
+    """The jurisdiction a reviewer counts under: one bucket for all when the round has no rule."""
+    return ANY_JURISDICTION if rule == NO_RULE else slot.jurisdiction
+
+
+def _rule_allows(need: Need, jurisdiction: str) -> bool:
+    """Whether the rule lets a reviewer of `jurisdiction` (a bucket) review `need` at all."""
+    rule = need.rule
+    if rule == NO_RULE:
+        return True
+    if not jurisdiction:
+        return False
+    if rule == OUTSIDE:
+        return jurisdiction != need.jurisdiction
+    return True
+
+
+def _room_in(need: Need, jurisdiction: str) -> bool:
+    """`mixed`: an application of k ≥ 2 reviewers takes at most k − 1 from one jurisdiction, so
+    a full panel always spans two."""
+    if need.rule != MIXED or need.target < 2:
+        return True
+    taken = need.fixed_by_jurisdiction[jurisdiction] + need.new_by_jurisdiction[jurisdiction]
+    return taken < need.target - 1
+
+
+def _eligible(need: Need, slot: ReviewerSlot) -> bool:
+    """May review `need` (conflicts, earlier pairs, the rule), whatever the panel holds now."""
+    return (
+        slot.pk not in need.assigned
+        and slot.pk not in need.blocked
+        and _rule_allows(need, _bucket(slot, need.rule))
+    )
+
+
+def _may_take(need: Need, slot: ReviewerSlot) -> bool:
+    return _eligible(need, slot) and _room_in(need, _bucket(slot, need.rule))
+
+
 class _LoadLevels:
-    """Reviewers with room, bucketed by current load, experts indexed by track.
+    """Reviewers with room, bucketed by current load and jurisdiction, experts indexed by track.
 
     Loads sit within a few units of each other, so walking the levels from the lowest
     non-empty one up touches a handful of buckets: a pick costs O(1) amortised.
     """
 
-    def __init__(self, reviewers: Iterable[ReviewerSlot]) -> None:
+    def __init__(self, reviewers: Iterable[ReviewerSlot], rule: str) -> None:
+        self.rule = str(rule)
         self.levels: dict[int, dict[int, None]] = defaultdict(dict)
-        self.experts: dict[tuple[int, str], dict[int, None]] = defaultdict(dict)
+        self.by_jurisdiction: dict[tuple[int, str], dict[int, None]] = defaultdict(dict)
+        self.experts: dict[tuple[int, str, str], dict[int, None]] = defaultdict(dict)
         self.slots: dict[int, ReviewerSlot] = {}
+        self.jurisdictions: list[str] = []
         self.lowest = 0
         self.highest = 0
         for slot in reviewers:
             self.slots[slot.pk] = slot
+            bucket = _bucket(slot, rule)
+            if bucket not in self.jurisdictions:
+                self.jurisdictions.append(bucket)
             self._add(slot)
+        self.jurisdictions.sort()
         loads = [slot.load for slot in self.slots.values()]
         self.lowest = min(loads, default=0)
         self.highest = max(loads, default=0)
@@ -339,16 +408,20 @@ class _LoadLevels:
     def _add(self, slot: ReviewerSlot) -> None:
         if slot.load >= slot.max_load:
             return
+        bucket = _bucket(slot, self.rule)
         self.levels[slot.load][slot.pk] = None
+        self.by_jurisdiction[(slot.load, bucket)][slot.pk] = None
         for track in slot.expertise:
-            self.experts[(slot.load, track)][slot.pk] = None
+            self.experts[(slot.load, bucket, track)][slot.pk] = None
         self.lowest = min(self.lowest, slot.load)
         self.highest = max(self.highest, slot.load)
 
     def _remove(self, slot: ReviewerSlot) -> None:
+        bucket = _bucket(slot, self.rule)
         self.levels.get(slot.load, {}).pop(slot.pk, None)
+        self.by_jurisdiction.get((slot.load, bucket), {}).pop(slot.pk, None)
         for track in slot.expertise:
-            self.experts.get((slot.load, track), {}).pop(slot.pk, None)
+            self.experts.get((slot.load, bucket, track), {}).pop(slot.pk, None)
 
     def bump(self, pk: int, by: int = 1) -> None:
         slot = self.slots[pk]
@@ -363,14 +436,23 @@ class _LoadLevels:
         """The least loaded reviewer with room who may take `need`, experts first."""
         while self.lowest < self.highest and not self.levels.get(self.lowest):
             self.lowest += 1
+        if self.rule == NO_RULE:
+            open_buckets = self.jurisdictions
+        else:
+            open_buckets = [
+                bucket
+                for bucket in self.jurisdictions
+                if _rule_allows(need, bucket) and _room_in(need, bucket)
+            ]
         for load in range(self.lowest, self.highest + 1):
-            members = self.levels.get(load)
-            if not members:
+            if not self.levels.get(load):
                 continue
-            for pool in (self.experts.get((load, need.track), {}), members):
-                for pk in pool:
-                    if pk not in need.assigned and pk not in need.blocked:
-                        return pk
+            for pools in (self.experts, self.by_jurisdiction):
+                for bucket in open_buckets:
+                    key = (load, bucket, need.track) if pools is self.experts else (load, bucket)
+                    for pk in pools.get(key, {}):
+                        if pk not in need.assigned and pk not in need.blocked:
+                            return pk
         return None
 
 
@@ -378,15 +460,23 @@ def plan_assignments(
     *,
     reviewers: list[ReviewerSlot],
     needs: list[Need],
+    panel_rule: str = PanelRule.NONE,
 ) -> AssignmentPlan:
     """Decide the new (application, reviewer) pairs: pure, no database (module docstring)."""
-    levels = _LoadLevels(reviewers)
+    panel_rule = str(PanelRule(panel_rule).value)
+    for need in needs:
+        need.rule = panel_rule
+    levels = _LoadLevels(reviewers, panel_rule)
     slots = levels.slots
-    reviewer_count = len(slots)
+    per_bucket = Counter(_bucket(slot, panel_rule) for slot in slots.values())
+
+    def candidates(need: Need) -> int:
+        allowed = sum(n for bucket, n in per_bucket.items() if _rule_allows(need, bucket))
+        return allowed - len(need.blocked | need.assigned)
+
     # Most constrained first: fewest reviewers who may still take it, then the oldest.
     order = sorted(
-        (need for need in needs if need.missing > 0),
-        key=lambda n: (reviewer_count - len(n.blocked | n.assigned), n.pk),
+        (need for need in needs if need.missing > 0), key=lambda n: (candidates(n), n.pk)
     )
     new_by_reviewer: dict[int, set[int]] = defaultdict(set)
     by_pk = {need.pk: need for need in needs}
@@ -394,6 +484,7 @@ def plan_assignments(
     def give(need: Need, reviewer: int) -> None:
         need.assigned.add(reviewer)
         need.missing -= 1
+        need.new_by_jurisdiction[_bucket(slots[reviewer], panel_rule)] += 1
         new_by_reviewer[reviewer].add(need.pk)
         levels.bump(reviewer)
 
@@ -404,10 +495,13 @@ def plan_assignments(
                 break
             give(need, reviewer)
 
-    # Augmenting paths for the short ones, while anyone has room at all.
+    # Augmenting paths for the short ones, while anyone has room at all. A search that fails
+    # leaves behind nodes that cannot reach a reviewer with room; later augmentations never make
+    # them able to (their paths avoid those nodes), so no later search enters them again.
+    dead: set[tuple] = set()
     for need in order:
         while need.missing > 0 and levels.has_room():
-            if not _augment(need, slots, by_pk, new_by_reviewer, levels):
+            if not _augment(need, slots, by_pk, new_by_reviewer, levels, dead):
                 break
 
     _level_loads(slots, by_pk, new_by_reviewer, levels)
@@ -430,58 +524,99 @@ def plan_assignments(
     return AssignmentPlan(new_pairs=new_pairs, short=short)
 
 
-def _may_take(need: Need, slot: ReviewerSlot) -> bool:
-    return slot.pk not in need.assigned and slot.pk not in need.blocked
+def _augment(need, slots, by_pk, new_by_reviewer, levels, dead: set[tuple]) -> bool:
+    """One augmenting path of the flow network source → application → (application,
+    jurisdiction) → reviewer → sink, found breadth first from the short application `need`.
 
-
-def _augment(need, slots, by_pk, new_by_reviewer, levels) -> bool:
-    """One augmenting path: need ← r0, app1: r0 → r1, app2: r1 → r2, …, r_k has room."""
-    start = [pk for pk, slot in slots.items() if _may_take(need, slot)]
-    parent: dict[int, tuple[int | None, int | None]] = dict.fromkeys(start, (None, None))
+    Along it a full reviewer gives one of this run's applications to another reviewer who may
+    take it, possibly of another jurisdiction where the application has room for one (through the
+    application's own node), until a reviewer with room ends it. Without a panel rule there is a
+    single jurisdiction bucket and this is the plain bipartite path.
+    """
+    rule = levels.rule
+    start = ("a", need.pk)
+    if start in dead:
+        return False
+    parent: dict[tuple, tuple | None] = {start: None}
     # Each reviewer enters the search once: the work is bounded by the assignments looked at
     # times the reviewers not yet reached, which shrinks as the search spreads.
-    unreached = set(slots) - parent.keys()
-    queue = deque(start)
+    unreached: dict[str, set[int]] = defaultdict(set)
+    for pk, slot in slots.items():
+        if ("r", pk) not in dead:
+            unreached[_bucket(slot, rule)].add(pk)
+    queue = deque([start])
     while queue:
-        reviewer = queue.popleft()
-        slot = slots[reviewer]
-        if slot.load < slot.max_load:
-            _apply_path(need, reviewer, parent, by_pk, new_by_reviewer, levels)
-            return True
-        for application in list(new_by_reviewer[reviewer]):
-            if not unreached:
-                break
-            other = by_pk[application]
-            for candidate in [pk for pk in unreached if _may_take(other, slots[pk])]:
-                parent[candidate] = (reviewer, application)
-                queue.append(candidate)
-                unreached.discard(candidate)
+        node = queue.popleft()
+        if node[0] == "a":
+            application = by_pk[node[1]]
+            for bucket in levels.jurisdictions:
+                step = ("j", application.pk, bucket)
+                if (
+                    step not in parent
+                    and step not in dead
+                    and _rule_allows(application, bucket)
+                    and _room_in(application, bucket)
+                ):
+                    parent[step] = node
+                    queue.append(step)
+        elif node[0] == "j":
+            application, bucket = by_pk[node[1]], node[2]
+            pool = unreached[bucket]
+            for candidate in [pk for pk in pool if _eligible(application, slots[pk])]:
+                parent[("r", candidate)] = node
+                queue.append(("r", candidate))
+                pool.discard(candidate)
+            # The application may instead drop this run's reviewer of the bucket for another.
+            back = ("a", application.pk)
+            if (
+                back not in parent
+                and back not in dead
+                and application.new_by_jurisdiction[bucket] > 0
+            ):
+                parent[back] = node
+                queue.append(back)
+        else:
+            slot = slots[node[1]]
+            if slot.load < slot.max_load:
+                _apply_path(need, node, parent, slots, by_pk, new_by_reviewer, levels)
+                return True
+            bucket = _bucket(slot, rule)
+            for application in new_by_reviewer[slot.pk]:
+                step = ("j", application, bucket)
+                if step not in parent and step not in dead:
+                    parent[step] = node
+                    queue.append(step)
+    dead.update(parent)
     return False
 
 
-def _apply_path(need, end, parent, by_pk, new_by_reviewer, levels) -> None:
-    levels.bump(end)
-    reviewer = end
-    while True:
-        previous, application = parent[reviewer]
-        if previous is None:
-            need.assigned.add(reviewer)
-            need.missing -= 1
-            new_by_reviewer[reviewer].add(need.pk)
-            return
-        # `application` moves from `previous` to `reviewer`; `previous` keeps its load.
-        moved = by_pk[application]
-        moved.assigned.discard(previous)
-        moved.assigned.add(reviewer)
-        new_by_reviewer[previous].discard(application)
-        new_by_reviewer[reviewer].add(application)
-        reviewer = previous
+def _apply_path(need, end, parent, slots, by_pk, new_by_reviewer, levels) -> None:
+    rule = levels.rule
+    levels.bump(end[1])
+    node = end
+    while parent[node] is not None:
+        previous = parent[node]
+        if node[0] == "r" and previous[0] == "j":
+            # (application, jurisdiction) → reviewer: the reviewer takes the application.
+            application, reviewer = by_pk[previous[1]], node[1]
+            application.assigned.add(reviewer)
+            application.new_by_jurisdiction[_bucket(slots[reviewer], rule)] += 1
+            new_by_reviewer[reviewer].add(application.pk)
+        elif node[0] == "j" and previous[0] == "r":
+            # reviewer → (application, jurisdiction), against the flow: the reviewer gives it up.
+            application, reviewer = by_pk[node[1]], previous[1]
+            application.assigned.discard(reviewer)
+            application.new_by_jurisdiction[_bucket(slots[reviewer], rule)] -= 1
+            new_by_reviewer[reviewer].discard(application.pk)
+        node = previous
+    need.missing -= 1
 
 
 def _level_loads(slots, by_pk, new_by_reviewer, levels) -> None:
     """Move this run's assignments from a reviewer to one with two fewer who may take them."""
     if not slots:
         return
+    rule = levels.rule
     moved = True
     while moved:
         moved = False
@@ -492,6 +627,7 @@ def _level_loads(slots, by_pk, new_by_reviewer, levels) -> None:
         for heavy in sorted(slots.values(), key=lambda s: (-s.load, s.pk)):
             if heavy.load - ascending[0].load <= 1:
                 break
+            heavy_bucket = _bucket(heavy, rule)
             for application in sorted(new_by_reviewer[heavy.pk]):
                 need = by_pk[application]
                 target = next(
@@ -500,7 +636,11 @@ def _level_loads(slots, by_pk, new_by_reviewer, levels) -> None:
                         for light in ascending
                         if light.load <= heavy.load - 2
                         and light.load < light.max_load
-                        and _may_take(need, light)
+                        and _eligible(need, light)
+                        and (
+                            _bucket(light, rule) == heavy_bucket
+                            or _room_in(need, _bucket(light, rule))
+                        )
                     ),
                     None,
                 )
@@ -508,6 +648,8 @@ def _level_loads(slots, by_pk, new_by_reviewer, levels) -> None:
                     continue
                 need.assigned.discard(heavy.pk)
                 need.assigned.add(target.pk)
+                need.new_by_jurisdiction[heavy_bucket] -= 1
+                need.new_by_jurisdiction[_bucket(target, rule)] += 1
                 new_by_reviewer[heavy.pk].discard(application)
                 new_by_reviewer[target.pk].add(application)
                 levels.bump(heavy.pk, -1)
@@ -520,23 +662,42 @@ def _level_loads(slots, by_pk, new_by_reviewer, levels) -> None:
 
 def _short_reason(need: Need, slots: dict[int, ReviewerSlot]) -> str:
     total = len(slots)
+    if total == 0:
+        return _("No reviewers exist: add reviewers (group “Reviewers”) first.")
     conflicted = len(need.blocked & slots.keys())
     already = len(need.assigned)
     free = [s for s in slots.values() if _may_take(need, s)]
     full = sum(1 for s in free if s.load >= s.max_load)
-    parts = [f"{need.missing} more reviewer(s) needed"]
-    if total == 0:
-        return "No reviewers exist: add reviewers (group “Reviewers”) first."
-    parts.append(f"{total} reviewer(s) in all")
+    parts = [_("%(n)d more reviewer(s) needed") % {"n": need.missing}]
+    parts.append(_("%(n)d reviewer(s) in all") % {"n": total})
     if conflicted:
-        parts.append(f"{conflicted} conflicted with this start-up")
+        parts.append(_("%(n)d conflicted with this start-up") % {"n": conflicted})
     if already:
-        parts.append(f"{already} already assigned")
+        parts.append(_("%(n)d already assigned") % {"n": already})
     if full:
-        parts.append(f"{full} other(s) at their maximum load")
+        parts.append(_("%(n)d other(s) at their maximum load") % {"n": full})
+    if need.rule != NO_RULE:
+        # Reviewers with room who are free of conflicts but whom the panel rule keeps out.
+        ruled_out = [
+            s
+            for s in slots.values()
+            if s.load < s.max_load
+            and s.pk not in need.assigned
+            and s.pk not in need.blocked
+            and not _may_take(need, s)
+        ]
+        if ruled_out and not [s for s in free if s.load < s.max_load]:
+            parts.append(_("no eligible reviewer from another jurisdiction"))
+        if ruled_out:
+            parts.append(
+                _("%(n)d other(s) with room kept out by the panel rule “%(rule)s”")
+                % {"n": len(ruled_out), "rule": PanelRule(need.rule).label}
+            )
     if not free:
-        parts.append("no other reviewer may take it")
-    return "; ".join(parts) + "."
+        parts.append(_("no other reviewer may take it"))
+    return pgettext("between parts of a reason", "; ").join(parts) + pgettext(
+        "end of a reason", "."
+    )
 
 
 @dataclass
@@ -574,13 +735,15 @@ def load_assignment_problem(round_: Round) -> tuple[list[ReviewerSlot], list[Nee
                 expertise=frozenset(profile.expertise if profile else ()),
                 max_load=profile.max_load if profile else DEFAULT_MAX_LOAD,
                 load=user.round_load,
+                jurisdiction=profile.jurisdiction if profile else "",
             )
         )
+    jurisdiction_of = {slot.pk: slot.jurisdiction for slot in slots}
     applications = list(
         Application.objects.select_for_update()
         .filter(round=round_, status__in=ASSIGNABLE_STATUSES)
         .order_by("pk")
-        .values("pk", "project_name", "track", "startup_id")
+        .values("pk", "project_name", "track", "startup_id", "startup__region")
     )
     assigned: dict[int, set[int]] = defaultdict(set)
     # A withdrawn pair no longer counts as a reviewer of the application, and is not made again.
@@ -603,6 +766,11 @@ def load_assignment_problem(round_: Round) -> tuple[list[ReviewerSlot], list[Nee
             missing=max(0, round_.reviews_per_application - len(assigned[a["pk"]])),
             assigned=set(assigned[a["pk"]]),
             blocked=conflicts[a["startup_id"]] | withdrawn[a["pk"]],
+            jurisdiction=jurisdiction_of_region(a["startup__region"]),
+            target=round_.reviews_per_application,
+            fixed_by_jurisdiction=Counter(
+                jurisdiction_of.get(reviewer, "") for reviewer in assigned[a["pk"]]
+            ),
         )
         for a in applications
     ]
@@ -615,7 +783,7 @@ def assign_reviewers(*, round: Round, actor: AbstractBaseUser | None) -> Assignm
         # One run per round at a time: the second waits and then only fills what is left.
         round_ = Round.objects.select_for_update().get(pk=round.pk)
         slots, needs = load_assignment_problem(round_)
-        plan = plan_assignments(reviewers=slots, needs=needs)
+        plan = plan_assignments(reviewers=slots, needs=needs, panel_rule=round_.panel_rule)
         created = _create_assignments(pairs=plan.new_pairs, round_=round_, actor=actor)
         total = Assignment.objects.active().filter(application__round=round_).count()
     return AssignmentResult(
@@ -864,9 +1032,17 @@ def _as_int(value) -> int | None:
 
 
 def _profile_errors(
-    *, expertise: list[str] | None, max_load: object, language: str | None
+    *,
+    expertise: list[str] | None,
+    max_load: object,
+    language: str | None,
+    jurisdiction: object = None,
 ) -> dict[str, list]:
     errors: dict[str, list] = {}
+    if jurisdiction is not None and jurisdiction not in Jurisdiction.values:
+        errors["jurisdiction"] = [
+            _("Choose one of: %(choices)s.") % {"choices": ", ".join(Jurisdiction.values)}
+        ]
     if expertise is not None:
         unknown = [t for t in expertise if t not in Track.values]
         if unknown:
@@ -893,8 +1069,9 @@ def create_reviewer(
     expertise: Iterable[str] = (),
     max_load: int = 10,
     language: str = "en",
+    jurisdiction: str | None = None,
 ) -> AbstractBaseUser:
-    """A staff user in the Reviewers group with a reviewer profile."""
+    """A staff user in the Reviewers group with a reviewer profile; `jurisdiction` is required."""
     if not is_coordinator(actor):
         raise PermissionDenied(_("Only coordinators may do this."))
     user_model = get_user_model()
@@ -902,7 +1079,13 @@ def create_reviewer(
     email = (email or "").strip()
     errors = new_account_errors(username=username, email=email, password=password)
     expertise = list(dict.fromkeys(expertise))
-    errors.update(_profile_errors(expertise=expertise, max_load=max_load, language=language))
+    errors.update(
+        _profile_errors(
+            expertise=expertise, max_load=max_load, language=language, jurisdiction=jurisdiction
+        )
+    )
+    if not jurisdiction:
+        errors["jurisdiction"] = [_("A new reviewer needs a jurisdiction.")]
     for name, value in (("first_name", first_name), ("last_name", last_name)):
         if len(value or "") > 150 or "\x00" in (value or ""):
             errors[name] = [_("Enter at most 150 characters, without control characters.")]
@@ -919,7 +1102,11 @@ def create_reviewer(
         )
         user.groups.add(Group.objects.get(name=REVIEWERS_GROUP))
         ReviewerProfile.objects.create(
-            user=user, expertise=expertise, max_load=max_load, language=language
+            user=user,
+            expertise=expertise,
+            max_load=max_load,
+            language=language,
+            jurisdiction=jurisdiction,
         )
         record_role_change(actor=actor, user=user, before=None)
     return user
@@ -932,6 +1119,7 @@ def update_reviewer(
     expertise: Iterable[str] | None = None,
     max_load: int | None = None,
     language: str | None = None,
+    jurisdiction: str | None = None,
     **account_fields: object,
 ) -> AbstractBaseUser:
     """Change a reviewer's account (names, e-mail, active: see `incubator.services.update_account`)
@@ -939,14 +1127,21 @@ def update_reviewer(
     if not can_manage_account(actor, reviewer) or not is_reviewer(reviewer):
         raise PermissionDenied(_("Only a superuser may change this account."))
     expertise = None if expertise is None else list(dict.fromkeys(expertise))
-    errors = _profile_errors(expertise=expertise, max_load=max_load, language=language)
+    errors = _profile_errors(
+        expertise=expertise, max_load=max_load, language=language, jurisdiction=jurisdiction
+    )
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
         account = update_account(actor=actor, account=reviewer, **account_fields)
         profile, _created = ReviewerProfile.objects.select_for_update().get_or_create(user=account)
         changed = []
-        profile_fields = {"expertise": expertise, "max_load": max_load, "language": language}
+        profile_fields = {
+            "expertise": expertise,
+            "max_load": max_load,
+            "language": language,
+            "jurisdiction": jurisdiction,
+        }
         for name, value in profile_fields.items():
             if value is not None:
                 setattr(profile, name, value)

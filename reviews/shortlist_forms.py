@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from applications.enums import ApplicationStatus
 from applications.models import Application
-from incubator.enums import Region, ServiceKind, Track
+from incubator.enums import Jurisdiction, Region, ServiceKind, Track
 from incubator.models import Round
 
 from .enums import RankingMethod
@@ -54,6 +54,23 @@ class ShortlistCreateForm(forms.Form):
         help_text=_("Any: every application that can still be shortlisted."),
     )
 
+    quota_mainland = forms.IntegerField(
+        label=_("Quota: Mainland"), min_value=0, max_value=MAX_SIZE, required=False
+    )
+    quota_hong_kong = forms.IntegerField(
+        label=_("Quota: Hong Kong"), min_value=0, max_value=MAX_SIZE, required=False
+    )
+    quota_macau = forms.IntegerField(
+        label=_("Quota: Macau"),
+        min_value=0,
+        max_value=MAX_SIZE,
+        required=False,
+        help_text=_(
+            "The least entries from each jurisdiction: where a quota is not met by rank, the "
+            "jurisdiction's best-ranked applications take the last places."
+        ),
+    )
+
     def clean(self):
         data = super().clean()
         if {"size", "min_score"} & set(self.errors):
@@ -63,8 +80,14 @@ class ShortlistCreateForm(forms.Form):
         return data
 
     def service_arguments(self) -> dict:
-        data = self.cleaned_data
-        return {key: (value if value != "" else None) for key, value in data.items()}
+        data = dict(self.cleaned_data)
+        quotas = {}
+        for jurisdiction in Jurisdiction.values:
+            value = data.pop(f"quota_{jurisdiction}", None)
+            if value is not None:
+                quotas[jurisdiction] = value
+        arguments = {key: (value if value != "" else None) for key, value in data.items()}
+        return {**arguments, "quotas": quotas}
 
 
 class EntryChangeForm(forms.Form):

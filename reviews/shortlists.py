@@ -4,6 +4,7 @@ Every function here is a service (one transaction, explicit actor); the admin, t
 management commands call them and nothing else writes shortlists.
 """
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +20,7 @@ from applications.enums import SystemNote
 from applications.models import Application
 from applications.services import transition_application
 from audit.services import personal, record
-from incubator.enums import Region, ServiceKind, Track
+from incubator.enums import Jurisdiction, Region, ServiceKind, Track, jurisdiction_of_region
 from incubator.exceptions import WorkflowError
 from incubator.models import Round
 from incubator.permissions import is_coordinator
@@ -87,6 +88,83 @@ def _validate_reason(reason: str) -> str:
     return reason
 
 
+def _validate_quotas(quotas: object, size: int | None) -> dict[str, int]:
+    """`{jurisdiction: least entries}`: known jurisdictions, whole numbers from 0, and together
+    no more than the size."""
+    if quotas in (None, ""):
+        return {}
+    if not isinstance(quotas, dict):
+        raise ValidationError(
+            {"quotas": _('Give the quotas as an object such as {"hong_kong": 3, "macau": 2}.')}
+        )
+    unknown = [str(key) for key in quotas if key not in Jurisdiction.values]
+    if unknown:
+        raise ValidationError(
+            {
+                "quotas": _("Unknown jurisdictions: %(unknown)s (choose from %(choices)s).")
+                % {"unknown": ", ".join(unknown), "choices": ", ".join(Jurisdiction.values)}
+            }
+        )
+    if any(
+        isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SIZE
+        for value in quotas.values()
+    ):
+        raise ValidationError(
+            {
+                "quotas": _("Each quota is a whole number of entries from 0 to %(max)d.")
+                % {"max": MAX_SIZE}
+            }
+        )
+    if size is not None and sum(quotas.values()) > size:
+        raise ValidationError(
+            {
+                "quotas": _(
+                    "The quotas add up to %(sum)d, more than the shortlist's size of %(size)d."
+                )
+                % {"sum": sum(quotas.values()), "size": size}
+            }
+        )
+    return {key: quotas[key] for key in Jurisdiction.values if key in quotas}
+
+
+def apply_quotas(
+    *,
+    candidates: list,
+    size: int | None,
+    quotas: dict[str, int],
+    jurisdiction_of,
+) -> tuple[list, dict[str, int]]:
+    """The entries and the unmet quotas: the first `size` candidates (in rank order), then, for
+    each jurisdiction below its quota, its best-ranked remaining candidates take the last places
+    of jurisdictions that stay at or above their own quota. Pure: rows in, rows out."""
+    chosen = list(candidates if size is None else candidates[:size])
+    rest = [] if size is None else candidates[size:]
+    held = Counter(jurisdiction_of(row) for row in chosen)
+    additions = []
+    for jurisdiction, quota in quotas.items():
+        wanting = quota - held[jurisdiction]
+        if wanting <= 0:
+            continue
+        extra = [row for row in rest if jurisdiction_of(row) == jurisdiction][:wanting]
+        additions.extend(extra)
+        held[jurisdiction] += len(extra)
+    # Free as many places as were added, from the bottom, never below a quota.
+    removed_from: Counter = Counter()
+    removed = set()
+    for row in reversed(chosen):
+        if len(removed) == len(additions):
+            break
+        jurisdiction = jurisdiction_of(row)
+        if held[jurisdiction] - removed_from[jurisdiction] - 1 < quotas.get(jurisdiction, 0):
+            continue
+        removed_from[jurisdiction] += 1
+        removed.add(id(row))
+    final = [row for row in chosen if id(row) not in removed] + additions
+    counts = Counter(jurisdiction_of(row) for row in final)
+    unmet = {j: q - counts[j] for j, q in quotas.items() if counts[j] < q}
+    return final, unmet
+
+
 @dataclass(frozen=True)
 class RankedRow:
     pk: int
@@ -96,6 +174,7 @@ class RankedRow:
     normalized_score: float | None
     spread: float | None
     review_count: int
+    region: str = ""
 
     def score(self, method: str) -> float | None:
         return self.normalized_score if method == RankingMethod.NORMALIZED else self.raw_score
@@ -106,7 +185,14 @@ def _ranked_rows(round_: Round, method: str, filters: dict[str, Any]) -> list[Ra
     # (iterator()) makes the planner pick a "first rows fast" plan that is many times slower
     # for these window and CTE queries (measured: 160 s against 9 s at 50,000 applications).
     rows = round_ranking(round=round_, method=method, **filters).values_list(
-        "pk", "status", "rank", "raw_score", "normalized_score", "spread", "review_count"
+        "pk",
+        "status",
+        "rank",
+        "raw_score",
+        "normalized_score",
+        "spread",
+        "review_count",
+        "startup__region",
     )
     return [RankedRow(*row) for row in rows]
 
@@ -136,8 +222,14 @@ def create_shortlist(
     needs: str | None = None,
     min_reviews: int | None = None,
     status: str | None = None,
+    quotas: dict[str, int] | None = None,
 ) -> Shortlist:
     """Freeze the top of the round's ranking: each entry keeps its rank and scores of today.
+
+    `quotas` ({"hong_kong": 3}) are the least entries per jurisdiction: where one is not met by
+    rank, the jurisdiction's best-ranked applications take the last places (`apply_quotas`);
+    what still falls short is stored in `unmet_quotas`. With `min_score`, those too must score
+    at least that.
 
     `size` keeps the first N, `min_score` those scoring at least that (under `method`); at least
     one of them is needed. Without a `status` filter, only applications under review,
@@ -161,6 +253,7 @@ def create_shortlist(
         errors["size"] = _("The size is a whole number from 1 to %(max)d.") % {"max": MAX_SIZE}
     if errors:
         raise ValidationError(errors)
+    quotas = _validate_quotas(quotas, size)
     filters = _validate_filters(
         {
             "track": track,
@@ -183,15 +276,17 @@ def create_shortlist(
                     size=size,
                     min_score=min_score,
                     filters=filters,
+                    quotas=quotas,
                     created_by=actor,
                 )
         except IntegrityError as error:  # a concurrent request took the name first
             raise ValidationError(
                 {"name": "This round already has a shortlist of that name."}
             ) from error
-        entries = []
+        candidates = []
         for row in _ranked_rows(round, method, filters):
-            if size is not None and len(entries) >= size:
+            # With quotas, the rows past the size may still take a last place.
+            if size is not None and len(candidates) >= size and not quotas:
                 break
             if status is None and row.status not in SHORTLISTABLE | ALREADY_SHORTLISTED:
                 continue
@@ -199,7 +294,18 @@ def create_shortlist(
             if min_score is not None and (score is None or score < min_score):
                 # The ranking is ordered by this score: nothing further down qualifies.
                 break
-            entries.append(_entry_from_row(shortlist, row))
+            candidates.append(row)
+        chosen, unmet = apply_quotas(
+            candidates=candidates,
+            size=size,
+            quotas=quotas,
+            jurisdiction_of=lambda row: jurisdiction_of_region(row.region),
+        )
+        if unmet:
+            shortlist.unmet_quotas = unmet
+            shortlist.save(update_fields=["unmet_quotas"])
+        entries = [_entry_from_row(shortlist, row) for row in chosen]
+        entries.sort(key=lambda entry: entry.rank)
         ShortlistEntry.objects.bulk_create(entries, batch_size=2000)
         record(
             actor=actor,
@@ -371,3 +477,10 @@ def publish_shortlist(*, shortlist: Shortlist, actor: AbstractBaseUser) -> Short
         # Providers and applicants are told in this transaction (the outbox), once.
         notifications.shortlist_published(shortlist=locked)
     return locked
+
+
+def quotas_in_words(quotas: dict[str, int]) -> str:
+    """“Hong Kong: 3, Macau: 2” in the active language; empty for no quotas."""
+    return ", ".join(
+        f"{Jurisdiction(key).label}: {quotas[key]}" for key in Jurisdiction.values if key in quotas
+    )

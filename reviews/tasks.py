@@ -4,7 +4,7 @@ import logging
 
 from celery import shared_task
 
-from . import notifications
+from . import discussion, notifications
 
 logger = logging.getLogger(__name__)
 
@@ -22,4 +22,13 @@ def send_provider_digests() -> int:
     """Weekly (beat): tell each provider of the matching start-ups accepted this week."""
     count = notifications.send_provider_digests()
     logger.info("queued %d provider digests", count)
+    return count
+
+
+@shared_task(name="reviews.notify_new_comments", ignore_result=True)
+def notify_new_comments() -> int:
+    """Every minute (beat): one e-mail per application per panel member for new comments."""
+    count = discussion.notify_new_comments()
+    if count:
+        logger.info("queued %d discussion e-mails", count)
     return count

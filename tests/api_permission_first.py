@@ -166,6 +166,13 @@ CASES = [
     Case("reviews", "POST", "/api/v1/shortlists/{shortlist}/add/", "reviewer", 403),
     Case("reviews", "POST", "/api/v1/shortlists/{shortlist}/remove/", "reviewer", 403),
     Case("reviews", "POST", "/api/v1/shortlists/{shortlist}/publish/", "founder", 403),
+    Case("reviews", "POST", "/api/v1/reviews/{review}/reopen/", "reviewer", 403),
+    Case("reviews", "POST", "/api/v1/reviews/{review}/reopen/", "founder", 403),
+    # The discussion: outside the panel the application stays invisible; its reviewer, whose
+    # review is still a draft, may know it exists.
+    Case("reviews", "POST", "/api/v1/applications/{submitted}/comments/", "founder", 404),
+    Case("reviews", "POST", "/api/v1/applications/{submitted}/comments/", "other_reviewer", 404),
+    Case("reviews", "POST", "/api/v1/applications/{submitted}/comments/", "reviewer", 403),
     # incubator/api
     Case("incubator", "POST", "/api/v1/rounds/", "reviewer", 403),
     Case("incubator", "POST", "/api/v1/rounds/", "founder", 403),

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from incubator.enums import QuestionKind
+from incubator.enums import PanelRule, QuestionKind
 from incubator.models import LEVEL_TEXT_MAX_LENGTH, Criterion, Programme, Question, Round
 from incubator.questions import (
     CHOICE_VALUE_MAX_LENGTH,
@@ -160,6 +160,7 @@ class RoundSerializer(serializers.ModelSerializer):
             "closes_at",
             "review_deadline",
             "reviews_per_application",
+            "panel_rule",
             "is_open",
             "criteria",
             "questions",
@@ -178,6 +179,12 @@ class RoundWriteSerializer(serializers.Serializer):
     closes_at = serializers.DateTimeField()
     review_deadline = serializers.DateTimeField()
     reviews_per_application = serializers.IntegerField(min_value=1, max_value=20, required=False)
+    panel_rule = serializers.ChoiceField(
+        choices=PanelRule.choices,
+        required=False,
+        help_text="Which jurisdictions an application's reviewers come from: none (no rule), "
+        "mixed (at least two), outside (none from the application's own).",
+    )
     criteria = CriterionSerializer(many=True, required=False, max_length=50)
     questions = QuestionSerializer(
         many=True,

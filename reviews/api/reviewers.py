@@ -8,7 +8,7 @@ from rest_framework.response import Response
 
 from incubator.api.permissions import IsCoordinator
 from incubator.api.schema import error_responses
-from incubator.enums import Track
+from incubator.enums import Jurisdiction, Track
 from incubator.permissions import REVIEWERS_GROUP
 
 from .. import services
@@ -17,16 +17,22 @@ from .. import services
 class ReviewerSerializer(serializers.ModelSerializer):
     expertise = serializers.SerializerMethodField()
     max_load = serializers.SerializerMethodField()
+    jurisdiction = serializers.SerializerMethodField()
 
     class Meta:
         model = get_user_model()
-        fields = ["id", "username", "email", "expertise", "max_load"]
+        fields = ["id", "username", "email", "expertise", "max_load", "jurisdiction"]
         read_only_fields = fields
 
     @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(Track.choices)))
     def get_expertise(self, user) -> list[str]:
         profile = getattr(user, "reviewer_profile", None)
         return list(profile.expertise) if profile else []
+
+    @extend_schema_field(serializers.ChoiceField(Jurisdiction.choices, allow_null=True))
+    def get_jurisdiction(self, user) -> str | None:
+        profile = getattr(user, "reviewer_profile", None)
+        return (profile.jurisdiction or None) if profile else None
 
     @extend_schema_field(serializers.IntegerField())
     def get_max_load(self, user) -> int | None:
@@ -44,6 +50,7 @@ class ReviewerCreateSerializer(serializers.Serializer):
         child=serializers.ChoiceField(choices=Track.choices), required=False, max_length=8
     )
     max_load = serializers.IntegerField(min_value=1, max_value=1000, required=False)
+    jurisdiction = serializers.ChoiceField(choices=Jurisdiction.choices)
 
 
 @extend_schema_view(

@@ -9,6 +9,7 @@ from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiResponse,
     extend_schema,
+    extend_schema_field,
 )
 from rest_framework import generics, serializers, status
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -26,7 +27,7 @@ from applications.services import (
 from incubator.api.filters import IdFilter
 from incubator.api.permissions import IsCoordinator
 from incubator.api.schema import error_responses
-from incubator.enums import Region, ServiceKind, Track
+from incubator.enums import Jurisdiction, Region, ServiceKind, Track, jurisdiction_of_region
 from incubator.models import Round
 from reviews.enums import RankingMethod
 from reviews.exports import XLSX_CONTENT_TYPE, export_response
@@ -83,6 +84,7 @@ class ShortlistEntrySerializer(serializers.ModelSerializer):
     status = serializers.ChoiceField(
         source="application.status", choices=ApplicationStatus.choices, read_only=True
     )
+    jurisdiction = serializers.SerializerMethodField()
 
     class Meta:
         model = ShortlistEntry
@@ -91,6 +93,7 @@ class ShortlistEntrySerializer(serializers.ModelSerializer):
             "application",
             "startup_name",
             "project_name",
+            "jurisdiction",
             "raw_score",
             "normalized_score",
             "spread",
@@ -99,8 +102,27 @@ class ShortlistEntrySerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    @extend_schema_field(serializers.ChoiceField(choices=Jurisdiction.choices))
+    def get_jurisdiction(self, entry: ShortlistEntry) -> str:
+        return jurisdiction_of_region(entry.application.startup.region)
+
+
+QUOTAS_HELP = (
+    "Least entries per jurisdiction (mainland, hong_kong, macau), e.g. "
+    '{"hong_kong": 3, "macau": 2}: where one is not met by rank, the best-ranked applications '
+    "of that jurisdiction take the last places."
+)
+
 
 class ShortlistSerializer(serializers.ModelSerializer):
+    quotas = serializers.DictField(
+        child=serializers.IntegerField(), read_only=True, help_text=QUOTAS_HELP
+    )
+    unmet_quotas = serializers.DictField(
+        child=serializers.IntegerField(),
+        read_only=True,
+        help_text="How many entries each quota fell short by; empty when all were met.",
+    )
     entries = ShortlistEntrySerializer(many=True, read_only=True)
     entry_count = serializers.IntegerField(read_only=True)
     created_by = serializers.SlugRelatedField(
@@ -120,6 +142,8 @@ class ShortlistSerializer(serializers.ModelSerializer):
             "size",
             "min_score",
             "filters",
+            "quotas",
+            "unmet_quotas",
             "created_by",
             "created_at",
             "published_at",
@@ -146,6 +170,12 @@ class ShortlistCreateSerializer(serializers.Serializer):
     )
     status = serializers.ChoiceField(
         choices=ApplicationStatus.choices, required=False, allow_null=True
+    )
+    quotas = serializers.DictField(
+        child=serializers.IntegerField(min_value=0, max_value=MAX_SIZE),
+        required=False,
+        allow_empty=True,
+        help_text=QUOTAS_HELP,
     )
 
     def validate(self, attrs):

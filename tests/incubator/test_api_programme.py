@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from applications.models import Startup
+from audit.models import AuditEvent
 from incubator.models import Criterion, Round
 from reviews.models import ReviewerProfile
 from tests.applications.conftest import client_for
@@ -176,6 +177,27 @@ def test_round_create_coordinator_201(coordinator):
     ]
 
 
+def test_round_panel_rule_defaults_to_none_and_is_written_on_create_and_patch(coordinator):
+    client = client_for(coordinator)
+    plain = client.post(ROUNDS, round_body(), format="json").json()
+    assert plain["panel_rule"] == "none"
+    mixed = client.post(ROUNDS, round_body(name="Mixed", panel_rule="mixed"), format="json")
+    assert (mixed.status_code, mixed.json()["panel_rule"]) == (201, "mixed")
+    assert client_for().get(f"{ROUNDS}{plain['id']}/").json()["panel_rule"] == "none"
+    patched = client.patch(f"{ROUNDS}{plain['id']}/", {"panel_rule": "outside"}, format="json")
+    assert (patched.status_code, patched.json()["panel_rule"]) == (200, "outside")
+    event = AuditEvent.objects.get(action="round.changed", object_id=str(plain["id"]))
+    assert event.data == {"panel_rule": {"from": "none", "to": "outside"}}
+    assert event.actor == coordinator.pk
+    refused = client.patch(f"{ROUNDS}{plain['id']}/", {"panel_rule": "nobody"}, format="json")
+    assert refused.status_code == 400
+    assert list(refused.json()) == ["panel_rule"]
+    assert Round.objects.get(pk=plain["id"]).panel_rule == "outside"
+    # A patch that leaves the rule alone records no change of it.
+    client.patch(f"{ROUNDS}{plain['id']}/", {"name": "Renamed"}, format="json")
+    assert AuditEvent.objects.filter(action="round.changed").count() == 1
+
+
 @pytest.mark.parametrize("role", ["anonymous", "founder", "reviewer"])
 def test_round_create_forbidden(request, role):
     user = None if role == "anonymous" else request.getfixturevalue(role)
@@ -194,6 +216,8 @@ def test_round_create_forbidden(request, role):
         ({"criteria": [{"name": "A"}, {"name": "A"}]}, "criteria"),
         ({"criteria": [{"name": "A", "max_score": 0}]}, "criteria"),
         ({"name": ""}, "name"),
+        ({"panel_rule": "balanced"}, "panel_rule"),
+        ({"panel_rule": None}, "panel_rule"),
     ],
 )
 def test_round_create_bad_value_400(coordinator, overrides, field):
@@ -265,6 +289,7 @@ def test_reviewers_create_201(coordinator):
             "password": "Review-Panel-77",
             "expertise": ["finance", "tourism"],
             "max_load": 8,
+            "jurisdiction": "hong_kong",
         },
         format="json",
     )
@@ -276,7 +301,9 @@ def test_reviewers_create_201(coordinator):
         "email": "kelvin@panel.example",
         "expertise": ["finance", "tourism"],
         "max_load": 8,
+        "jurisdiction": "hong_kong",
     }
+    assert ReviewerProfile.objects.get(user=user).jurisdiction == "hong_kong"
     assert user.is_staff
     assert list(user.groups.values_list("name", flat=True)) == ["Reviewers"]
     assert ReviewerProfile.objects.get(user=user).max_load == 8
@@ -284,14 +311,47 @@ def test_reviewers_create_201(coordinator):
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("expertise", ["cooking"]), ("max_load", 0), ("password", "short"), ("email", "x")],
+    [
+        ("expertise", ["cooking"]),
+        ("max_load", 0),
+        ("password", "short"),
+        ("email", "x"),
+        ("jurisdiction", "taiwan"),
+        ("jurisdiction", ""),
+        ("jurisdiction", None),
+    ],
 )
 def test_reviewers_create_bad_value_400(coordinator, field, value):
-    body = {"username": "kelvin", "email": "k@panel.example", "password": "Review-Panel-77"}
+    body = {
+        "username": "kelvin",
+        "email": "k@panel.example",
+        "password": "Review-Panel-77",
+        "jurisdiction": "macau",
+    }
     response = client_for(coordinator).post(REVIEWERS, {**body, field: value}, format="json")
     assert response.status_code == 400
     assert field in response.json()
     assert not User.objects.filter(username="kelvin").exists()
+
+
+def test_reviewers_create_without_jurisdiction_400_naming_it(coordinator):
+    body = {"username": "kelvin", "email": "k@panel.example", "password": "Review-Panel-77"}
+    response = client_for(coordinator).post(REVIEWERS, body, format="json")
+    assert response.status_code == 400
+    assert list(response.json()) == ["jurisdiction"]
+    assert not User.objects.filter(username="kelvin").exists()
+
+
+def test_reviewers_list_shows_jurisdiction_null_when_unknown(coordinator):
+    ReviewerProfile.objects.filter(user=ReviewerFactory(username="old")).update(jurisdiction="")
+    ReviewerProfile.objects.filter(user=ReviewerFactory(username="new")).update(
+        jurisdiction="mainland"
+    )
+    rows = client_for(coordinator).get(REVIEWERS).json()["results"]
+    assert [(row["username"], row["jurisdiction"]) for row in rows] == [
+        ("new", "mainland"),
+        ("old", None),
+    ]
 
 
 def test_reviewers_list_coordinator_only(coordinator, founder, reviewer):

@@ -152,6 +152,7 @@ def test_change_page_offers_no_role_fields(client, grace, mei):
         "is_active",
         "expertise",
         "max_load",
+        "jurisdiction",
         "language",
     }
     assert password_url(mei) in page.content.decode()
@@ -170,6 +171,7 @@ def test_coordinator_adds_a_reviewer(client, grace):
             "expertise": ["supply_chain"],
             "max_load": "5",
             "language": "zh-hans",
+            "jurisdiction": "macau",
             "is_superuser": "on",
             "groups": [Group.objects.get(name=COORDINATORS_GROUP).pk],
         },
@@ -186,10 +188,11 @@ def test_coordinator_adds_a_reviewer(client, grace):
     assert list(lin.groups.values_list("name", flat=True)) == [REVIEWERS_GROUP]
     assert lin.check_password("Harbour-Ledger-2026")
     profile = lin.reviewer_profile
-    assert (profile.expertise, profile.max_load, profile.language) == (
+    assert (profile.expertise, profile.max_load, profile.language, profile.jurisdiction) == (
         ["supply_chain"],
         5,
         "zh-hans",
+        "macau",
     )
 
 
@@ -203,6 +206,7 @@ def test_add_refuses_a_taken_name_and_a_weak_password(client, grace, mei):
             "password2": "123",
             "max_load": "5",
             "language": "en",
+            "jurisdiction": "mainland",
         },
     )
 
@@ -273,3 +277,15 @@ def test_reviewer_profile_admin_is_read_only(client, grace, mei):
     assert response.status_code == 403
     profile.refresh_from_db()
     assert (profile.user, profile.max_load) == (mei, 4)
+
+
+def test_change_page_sets_a_missing_jurisdiction_and_leaves_it_when_empty(client, grace, mei):
+    ReviewerProfile.objects.filter(user=mei).update(jurisdiction="")
+    url = f"{LIST}{mei.pk}/change/"
+    base = change_form()
+    assert client.post(url, {**base, "jurisdiction": ""}).status_code == 302
+    assert ReviewerProfile.objects.get(user=mei).jurisdiction == ""
+    assert client.post(url, {**base, "jurisdiction": "hong_kong"}).status_code == 302
+    assert ReviewerProfile.objects.get(user=mei).jurisdiction == "hong_kong"
+    assert client.post(url, {**base, "jurisdiction": ""}).status_code == 302
+    assert ReviewerProfile.objects.get(user=mei).jurisdiction == "hong_kong"

@@ -4,6 +4,7 @@ from collections import Counter, defaultdict, deque
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import translation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -211,7 +212,8 @@ def test_assign_reviewers_reports_why_an_application_is_short():
     round_ = RoundFactory(reviews_per_application=2)
     reviewer = ReviewerFactory()
     application = ApplicationFactory(round=round_, status=ApplicationStatus.SUBMITTED)
-    result = assign_reviewers(round=round_, actor=None)
+    with translation.override("en"):
+        result = assign_reviewers(round=round_, actor=None)
     assert result.short == [
         {
             "application": application.pk,

@@ -252,7 +252,7 @@ def test_xlsx_sheet_name_follows_excels_rules(name, sheet, coordinator, tmp_path
 
     write_xlsx(shortlist, str(path))
 
-    assert load_workbook(path).sheetnames == [sheet]
+    assert load_workbook(path).sheetnames == [sheet, "Settings"]
 
 
 def test_xlsx_api_export_of_a_name_cut_at_an_apostrophe_answers_200(coordinator):
@@ -268,7 +268,7 @@ def test_xlsx_api_export_of_a_name_cut_at_an_apostrophe_answers_200(coordinator)
 
     assert response.status_code == 200
     workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
-    assert workbook.sheetnames == ["Greater Bay Area finalists, Q4"]
+    assert workbook.sheetnames == ["Greater Bay Area finalists, Q4", "Settings"]
 
 
 def test_export_headers_in_the_admins_language(shortlist):
