@@ -37,6 +37,7 @@ from django.db.models import (
     F,
     FloatField,
     IntegerField,
+    Max,
     OuterRef,
     Prefetch,
     Q,
@@ -199,11 +200,14 @@ def round_ranking(
     min_reviews: int | None = None,
     status: str | None = None,
 ) -> QuerySet[Application]:
-    """The round's applications ranked by raw or normalised score, best first.
+    """The round's applications ranked by raw, normalised or calibrated score, best first.
 
-    Each row is annotated with `raw_score`, `normalized_score`, `spread` (floats, null without
-    a submitted review), `review_count`, `flagged` and `rank` (1-based). Ties are broken by the
-    other method's score, then by the earlier application (id). Filters narrow the rows and
+    Each row is annotated with `raw_score`, `normalized_score`, `calibrated_score`, `spread`
+    (floats, null without a submitted review), `review_count`, `flagged` and `rank` (1-based).
+    Ties are broken by the other method's score (the raw one for calibrated), then by the
+    earlier application (id). `calibrated_score` is the stored fit: callers make sure it is
+    current first with `reviews.scoring.ensure_calibration` (or rank through
+    `reviews.scoring.ranking`). Filters narrow the rows and
     the ranks are those within the filtered list; normalised scores never depend on the
     filters (a reviewer's z-scores use all their submitted reviews of the round). Without
     `status`, drafts and withdrawn applications are left out.
@@ -242,14 +246,16 @@ def round_ranking(
         normalized_score=Avg(_z_score(spreads)),
         spread=spread,
         review_count=Count(spreads.col.review_ref),
+        # Stored by reviews/scoring.py (one row per application, so Max is the value itself).
+        calibrated_score=Max("calibrated__score"),
     )
     if min_reviews:
         ranked = ranked.filter(review_count__gte=int(min_reviews))
-    primary, secondary = (
-        ("raw_score", "normalized_score")
-        if method == RankingMethod.RAW
-        else ("normalized_score", "raw_score")
-    )
+    primary, secondary = {
+        RankingMethod.RAW: ("raw_score", "normalized_score"),
+        RankingMethod.NORMALIZED: ("normalized_score", "raw_score"),
+        RankingMethod.CALIBRATED: ("calibrated_score", "raw_score"),
+    }[method]
     ranked = ranked.annotate(
         flagged=Case(
             When(
@@ -269,6 +275,17 @@ def round_ranking(
         ),
     )
     return with_cte(*ctes, select=ranked).select_related("startup").order_by("rank")
+
+
+def round_review_totals(round_: Round) -> list[tuple[int, int, float]]:
+    """(application id, reviewer id, total) of every counted review of the round: the input
+    of the calibrated model (reviews/calibration.py), read in one query."""
+    totals, _means, _spreads = _review_stage_ctes(round_)
+    return list(
+        with_cte(totals, select=totals.queryset())
+        .order_by()
+        .values_list("application_ref", "reviewer_ref", "total")
+    )
 
 
 def reviewer_statistics(*, round: Round) -> QuerySet[AbstractBaseUser]:

@@ -61,7 +61,7 @@ from incubator.permissions import (
 from incubator.services import new_account_errors, update_account
 from incubator.text import check_text, text_errors
 
-from . import notifications
+from . import notifications, scoring
 from .enums import Recommendation, ReviewStatus
 from .models import Assignment, ConflictOfInterest, Review, ReviewerProfile, Score
 
@@ -716,6 +716,7 @@ def submit_review(*, review: Review, actor: AbstractBaseUser) -> Review:
         locked.status = ReviewStatus.SUBMITTED
         locked.submitted_at = timezone.now()
         locked.save(update_fields=["status", "submitted_at", "updated_at"])
+        scoring.schedule_refit(locked.assignment.application.round_id)
     return locked
 
 
@@ -754,6 +755,7 @@ def withdraw_assignment(
         locked.withdrawn_by = actor
         locked.withdrawal_reason = reason
         locked.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_reason"])
+        scoring.schedule_refit(locked.application.round_id)
     return locked
 
 

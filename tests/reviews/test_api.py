@@ -364,6 +364,8 @@ def test_round_ranking_by_coordinator(api, reviewing_round, roles):
             "project_name": application.project_name,
             "raw_score": pytest.approx(70.0),
             "normalized_score": 0.0,
+            # One application only: the model cannot tell its variances apart, raw mean it is.
+            "calibrated_score": pytest.approx(70.0),
             "spread": pytest.approx(30.0),
             "review_count": 2,
             "flagged": True,
@@ -376,6 +378,7 @@ def test_round_ranking_by_coordinator(api, reviewing_round, roles):
             "project_name": other.project_name,
             "raw_score": None,
             "normalized_score": None,
+            "calibrated_score": None,
             "spread": None,
             "review_count": 0,
             "flagged": False,
