@@ -93,6 +93,7 @@ class ShortlistEntrySerializer(serializers.ModelSerializer):
             "project_name",
             "raw_score",
             "normalized_score",
+            "calibrated_score",
             "spread",
             "review_count",
             "status",
