@@ -121,9 +121,11 @@ def fit(
     totals: np.ndarray | list[float],
     *,
     with_se: bool = True,
+    components: tuple[float, float, float] | None = None,
 ) -> Fit:
     """Fit the model to one round's submitted reviews, given as three parallel sequences
-    (application id, reviewer id, total on 0-100)."""
+    (application id, reviewer id, total on 0-100). `components` (σ²_a, σ²_r, σ²_e) replaces
+    the estimated variances (for tests and benchmarks that know them)."""
     apps = np.asarray(applications, dtype=np.int64)
     revs = np.asarray(reviewers, dtype=np.int64)
     y = np.asarray(totals, dtype=float)
@@ -131,7 +133,8 @@ def fit(
         return Fit(None, None, None, None, fallback=True)
     app_keys, app_codes = _codes(apps)
     rev_keys, rev_codes = _codes(revs)
-    components = variance_components(app_codes, rev_codes, y)
+    if components is None:
+        components = variance_components(app_codes, rev_codes, y)
     if components is None:
         return _raw_fallback(apps, app_codes, app_keys, revs, rev_keys, y)
     sigma_a, sigma_r, sigma_e = components
