@@ -49,6 +49,7 @@ from .forms import ReviewForm, criterion_field_name
 from .models import Assignment, ConflictOfInterest, Review
 from .scoring import ranking, reviewer_statistics_report
 from .selectors import (
+    CountedRanking,
     assignments_with_reviews,
     other_reviews,
     review_detail,
@@ -841,7 +842,9 @@ class ReviewAdmin(admin.ModelAdmin):
                 )
             if export_format:
                 raise Http404(_("Export as csv or xlsx."))
-            page = Paginator(rows, RANKING_PAGE_SIZE).get_page(request.GET.get("page"))
+            # Counted without ranking where it can be (selectors.ranking_count): one ranking.
+            listed = rows if flagged_only else CountedRanking(rows, round=current, **filters)
+            page = Paginator(listed, RANKING_PAGE_SIZE).get_page(request.GET.get("page"))
             counts = round_counts(round=current)
         query = request.GET.copy()
         query.pop("page", None)

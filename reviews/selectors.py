@@ -190,6 +190,88 @@ def _z_score(spreads: CTE):
     )
 
 
+def _ranked_applications(
+    *,
+    round_: Round,
+    track: str | None,
+    region: str | None,
+    needs: str | None,
+    status: str | None,
+) -> QuerySet[Application]:
+    applications = Application.objects.filter(round=round_)
+    if status:
+        applications = applications.filter(status=ApplicationStatus(status))
+    else:
+        applications = applications.submitted()
+    if track:
+        applications = applications.filter(track=Track(track))
+    if region:
+        applications = applications.filter(startup__region=Region(region))
+    if needs:
+        applications = applications.needing(ServiceKind(needs).value)
+    return applications
+
+
+def ranking_count(
+    *,
+    round: Round,
+    method: str = "raw",
+    track: str | None = None,
+    region: str | None = None,
+    needs: str | None = None,
+    min_reviews: int | None = None,
+    status: str | None = None,
+) -> int:
+    """How many rows `round_ranking` gives with these filters, without ranking anything: the
+    filtered applications, and with `min_reviews` only those with that many counted reviews.
+    A page of the ranking then computes the ranking once, not twice (count and page)."""
+    applications = _ranked_applications(
+        round_=round, track=track, region=region, needs=needs, status=status
+    )
+    if min_reviews:
+        counted = (
+            Review.objects.filter(
+                status=ReviewStatus.SUBMITTED,
+                assignment__withdrawn_at__isnull=True,
+                assignment__application=OuterRef("pk"),
+            )
+            .order_by()
+            .values("assignment__application")
+            .annotate(n=Count("id"))
+            .values("n")
+        )
+        applications = applications.annotate(
+            counted=Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+        ).filter(counted__gte=int(min_reviews))
+    return applications.count()
+
+
+class CountedRanking:
+    """A ranking queryset whose count() is `ranking_count`'s (for Django's Paginator): slicing
+    and iterating go to the queryset."""
+
+    ordered = True
+
+    def __init__(self, queryset: QuerySet[Application], count: int | None = None, **filters):
+        self.queryset = queryset
+        self._count = count
+        self._filters = filters
+
+    def count(self) -> int:
+        if self._count is None:
+            self._count = ranking_count(**self._filters)
+        return self._count
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, key):
+        return self.queryset[key]
+
+    def __iter__(self):
+        return iter(self.queryset)
+
+
 def round_ranking(
     *,
     round: Round,
@@ -225,17 +307,9 @@ def round_ranking(
         )
         spread = Sqrt(Avg(deviation * deviation))
 
-    applications = Application.objects.filter(round=round)
-    if status:
-        applications = applications.filter(status=ApplicationStatus(status))
-    else:
-        applications = applications.submitted()
-    if track:
-        applications = applications.filter(track=Track(track))
-    if region:
-        applications = applications.filter(startup__region=Region(region))
-    if needs:
-        applications = applications.needing(ServiceKind(needs).value)
+    applications = _ranked_applications(
+        round_=round, track=track, region=region, needs=needs, status=status
+    )
 
     # The applications are grouped with their reviews' rows here, in the outer query: a join
     # to an already-grouped stage would leave PostgreSQL guessing its size (200 rows) and, at

@@ -23,7 +23,7 @@ from incubator.permissions import REVIEWERS_GROUP, is_coordinator
 from reviews import permissions as rules
 from reviews.models import Assignment, Review
 from reviews.scoring import ranking, reviewer_statistics_report
-from reviews.selectors import other_reviews, review_detail
+from reviews.selectors import CountedRanking, other_reviews, review_detail
 from reviews.services import assign_reviewers, declare_conflict, save_review, submit_review
 
 from .serializers import (
@@ -324,7 +324,10 @@ class RoundRanking(ReviewingView, generics.ListAPIView):
         round_ = get_object_or_404(Round, pk=self.kwargs["pk"])
         query = RankingQuerySerializer(data=self.request.query_params)
         query.is_valid(raise_exception=True)
-        return ranking(round=round_, **query.validated_data)
+        # Counted without ranking (selectors.ranking_count): the ranking is computed once.
+        return CountedRanking(
+            ranking(round=round_, **query.validated_data), round=round_, **query.validated_data
+        )
 
 
 class RoundReviewerStatistics(ReviewingView, APIView):

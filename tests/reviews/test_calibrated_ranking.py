@@ -14,6 +14,7 @@ from reviews.models import (
     Score,
 )
 from reviews.scoring import ensure_calibration, reviews_signature
+from reviews.selectors import CountedRanking, ranking_count, round_ranking
 from reviews.services import submit_review, withdraw_assignment
 from reviews.shortlists import create_shortlist
 from tests.factories import ApplicationFactory, ReviewerFactory, RoundFactory
@@ -64,6 +65,21 @@ def test_calibrated_ranking_in_the_api(api, roles, calibrated_round):
     assert abs(fair["calibrated_score"] - harsh["calibrated_score"]) < raw_gap
     leniency = ReviewerLeniency.objects.get(reviewer=calibrated_round["reviewers"][0])
     assert leniency.leniency < -5
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [{}, {"min_reviews": 3}, {"min_reviews": 4}, {"status": "submitted"}, {"track": "finance"}],
+)
+def test_the_cheap_count_equals_the_rankings_length(calibrated_round, filters):
+    round_ = calibrated_round["round"]
+    ApplicationFactory(round=round_, status="submitted", track="finance")
+    draft = Review.objects.filter(assignment__application__round=round_).first()
+    draft.status = ReviewStatus.DRAFT  # one application down to two counted reviews
+    draft.save()
+    expected = len(list(round_ranking(round=round_, **filters)))
+    assert ranking_count(round=round_, **filters) == expected
+    assert CountedRanking(round_ranking(round=round_), round=round_, **filters).count() == expected
 
 
 def test_unknown_method_is_400(api, roles, calibrated_round):
