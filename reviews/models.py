@@ -360,27 +360,33 @@ class RoundCalibration(models.Model):
         return str(self.round)
 
 
-class CalibratedScore(models.Model):
-    """An application's calibrated score (panel mean + its effect, 0-100) from the last fit."""
+class ApplicationScore(models.Model):
+    """An application's scores from the last fit of its round (reviews/scoring.py): the
+    calibrated score (panel mean + its effect, 0-100) and, read from the same totals, its raw
+    score, spread and count of counted reviews, which the dashboard reads instead of ranking."""
 
     application = models.OneToOneField(
         Application,
         on_delete=models.CASCADE,
         primary_key=True,
-        related_name="calibrated",
+        related_name="stored_scores",
         verbose_name=_("application"),
     )
     round = models.ForeignKey(
         Round, on_delete=models.CASCADE, related_name="+", verbose_name=_("round")
     )
-    score = models.FloatField(_("calibrated score"), null=True, blank=True)
+    calibrated_score = models.FloatField(_("calibrated score"), null=True, blank=True)
+    raw_score = models.FloatField(_("raw score"), null=True, blank=True)
+    spread = models.FloatField(_("spread"), null=True, blank=True)
+    review_count = models.PositiveIntegerField(_("reviews"), default=0)
 
     class Meta:
-        verbose_name = _("calibrated score")
-        verbose_name_plural = _("calibrated scores")
+        verbose_name = _("application score")
+        verbose_name_plural = _("application scores")
+        indexes = [models.Index(fields=["round", "raw_score"], name="application_score_round")]
 
     def __str__(self) -> str:
-        return f"{self.application_id}: {self.score}"
+        return f"{self.application_id}: {self.calibrated_score}"
 
 
 class ReviewerLeniency(models.Model):

@@ -1,7 +1,7 @@
 """Stored calibrated scores: fitting a round's model and keeping the stored rows current.
 
 The model (reviews/calibration.py) is fitted over the round's counted reviews (submitted, on an
-assignment not withdrawn) and its results stored: one CalibratedScore per application, one
+assignment not withdrawn) and its results stored: one ApplicationScore per application, one
 ReviewerLeniency per reviewer, and the RoundCalibration with the variance components, the
 agreement (Krippendorff's alpha) and the `signature` of the reviews it saw — their count, the
 sum of their ids and their latest `updated_at`. Any change to a counted review (a submission, a
@@ -28,7 +28,7 @@ from incubator.models import Round
 
 from . import calibration
 from .enums import ReviewStatus
-from .models import CalibratedScore, Review, ReviewerLeniency, RoundCalibration
+from .models import ApplicationScore, Review, ReviewerLeniency, RoundCalibration
 from .selectors import reviewer_statistics, round_ranking, round_review_totals
 
 BATCH = 2000
@@ -46,6 +46,20 @@ def reviews_signature(round_: Round) -> str:
     return f"{row['n']}:{row['ids'] or 0}:{latest}"
 
 
+def _per_application(apps: np.ndarray, totals: np.ndarray) -> dict[int, tuple[float, float, int]]:
+    """Raw score (mean), spread (population SD) and count of each application's totals."""
+    if len(totals) == 0:
+        return {}
+    keys, codes = np.unique(apps, return_inverse=True)
+    counts = np.bincount(codes)
+    means = np.bincount(codes, weights=totals) / counts
+    spreads = np.sqrt(np.bincount(codes, weights=(totals - means[codes]) ** 2) / counts)
+    return {
+        int(k): (float(m), float(s), int(n))
+        for k, m, s, n in zip(keys, means, spreads, counts, strict=True)
+    }
+
+
 def refit_round(round_: Round, *, signature: str | None = None) -> RoundCalibration:
     """Fit the round's model and store its results, replacing the previous ones."""
     with transaction.atomic():
@@ -56,10 +70,18 @@ def refit_round(round_: Round, *, signature: str | None = None) -> RoundCalibrat
         revs = np.fromiter((r for _a, r, _t in rows), dtype=np.int64, count=len(rows))
         totals = np.fromiter((t for _a, _r, t in rows), dtype=float, count=len(rows))
         result = calibration.fit(apps, revs, totals)
-        CalibratedScore.objects.filter(round=round_).delete()
-        CalibratedScore.objects.bulk_create(
+        ApplicationScore.objects.filter(round=round_).delete()
+        summaries = _per_application(apps, totals)
+        ApplicationScore.objects.bulk_create(
             (
-                CalibratedScore(application_id=pk, round=round_, score=score)
+                ApplicationScore(
+                    application_id=pk,
+                    round=round_,
+                    calibrated_score=score,
+                    raw_score=summaries[pk][0],
+                    spread=summaries[pk][1],
+                    review_count=summaries[pk][2],
+                )
                 for pk, score in result.calibrated.items()
             ),
             batch_size=BATCH,

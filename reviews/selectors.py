@@ -321,7 +321,7 @@ def round_ranking(
         spread=spread,
         review_count=Count(spreads.col.review_ref),
         # Stored by reviews/scoring.py (one row per application, so Max is the value itself).
-        calibrated_score=Max("calibrated__score"),
+        calibrated_score=Max("stored_scores__calibrated_score"),
     )
     if min_reviews:
         ranked = ranked.filter(review_count__gte=int(min_reviews))

@@ -6,8 +6,8 @@ from django.urls import reverse
 from incubator.models import Criterion
 from reviews.enums import ReviewStatus
 from reviews.models import (
+    ApplicationScore,
     Assignment,
-    CalibratedScore,
     Review,
     ReviewerLeniency,
     RoundCalibration,
@@ -53,7 +53,7 @@ def test_calibrated_ranking_in_the_api(api, roles, calibrated_round):
     scores = [row["calibrated_score"] for row in rows]
     assert scores == sorted(scores, reverse=True)
     assert [row["rank"] for row in rows] == list(range(1, len(QUALITY) + 1))
-    stored = dict(CalibratedScore.objects.values_list("application_id", "score"))
+    stored = dict(ApplicationScore.objects.values_list("application_id", "calibrated_score"))
     assert {row["application"]: row["calibrated_score"] for row in rows} == pytest.approx(stored)
     # The harsh reviewer drags raw means down; the calibrated scores undo part of it: the
     # two applications of quality 9 (one with the harsh reviewer) end up closer than raw.
@@ -116,7 +116,7 @@ def test_submitting_refits_after_commit(calibrated_round, django_capture_on_comm
     assert len(callbacks) == 1
     state = RoundCalibration.objects.get(round=round_)
     assert state.signature == reviews_signature(round_)
-    assert CalibratedScore.objects.filter(application=application).exists()
+    assert ApplicationScore.objects.filter(application=application).exists()
 
 
 def test_withdrawing_refits_after_commit(
@@ -142,7 +142,7 @@ def test_shortlist_by_calibrated_score(coordinator, calibrated_round):
     )
     entries = list(shortlist.entries.order_by("rank"))
     assert len(entries) == 4
-    stored = dict(CalibratedScore.objects.values_list("application_id", "score"))
+    stored = dict(ApplicationScore.objects.values_list("application_id", "calibrated_score"))
     assert [e.calibrated_score for e in entries] == [stored[e.application_id] for e in entries]
     assert [e.calibrated_score for e in entries] == sorted(stored.values(), reverse=True)[:4]
 
@@ -291,3 +291,18 @@ def test_admin_statistics_page_is_for_coordinators(client, calibrated_round):
         reverse("admin:reviews_reviewer_statistics"), {"round": calibrated_round["round"].pk}
     )
     assert response.status_code in (302, 403)
+
+
+def test_stored_scores_equal_the_rankings(calibrated_round):
+    round_ = calibrated_round["round"]
+    scored_application(round_, [2, 10], reviewers=calibrated_round["reviewers"][2:4])
+    ensure_calibration(round_)
+    stored = {row.application_id: row for row in ApplicationScore.objects.filter(round=round_)}
+    rows = list(round_ranking(round=round_))
+    assert len(stored) == len(rows)
+    for row in rows:
+        mine = stored[row.pk]
+        assert mine.raw_score == pytest.approx(row.raw_score)
+        assert mine.spread == pytest.approx(row.spread)
+        assert mine.review_count == row.review_count
+        assert mine.calibrated_score == row.calibrated_score
