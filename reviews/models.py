@@ -362,8 +362,9 @@ class RoundCalibration(models.Model):
 
 class ApplicationScore(models.Model):
     """An application's scores from the last fit of its round (reviews/scoring.py): the
-    calibrated score (panel mean + its effect, 0-100) and, read from the same totals, its raw
-    score, spread and count of counted reviews, which the dashboard reads instead of ranking."""
+    calibrated score (panel mean + its effect, 0-100) and, from the same totals by DESIGN.md
+    section 5's formulas, its raw and normalised scores, spread and count of counted reviews:
+    the ranking pages and the dashboard read these instead of ranking the round again."""
 
     application = models.OneToOneField(
         Application,
@@ -377,6 +378,7 @@ class ApplicationScore(models.Model):
     )
     calibrated_score = models.FloatField(_("calibrated score"), null=True, blank=True)
     raw_score = models.FloatField(_("raw score"), null=True, blank=True)
+    normalized_score = models.FloatField(_("normalised score"), null=True, blank=True)
     spread = models.FloatField(_("spread"), null=True, blank=True)
     review_count = models.PositiveIntegerField(_("reviews"), default=0)
 

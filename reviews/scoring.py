@@ -29,7 +29,12 @@ from incubator.models import Round
 from . import calibration
 from .enums import ReviewStatus
 from .models import ApplicationScore, Review, ReviewerLeniency, RoundCalibration
-from .selectors import reviewer_statistics, round_ranking, round_review_totals
+from .selectors import (
+    NO_SPREAD_BELOW,
+    reviewer_statistics,
+    round_review_totals,
+    stored_ranking,
+)
 
 BATCH = 2000
 REFRESH_TASK = "reviews.refresh_calibration"
@@ -46,17 +51,29 @@ def reviews_signature(round_: Round) -> str:
     return f"{row['n']}:{row['ids'] or 0}:{latest}"
 
 
-def _per_application(apps: np.ndarray, totals: np.ndarray) -> dict[int, tuple[float, float, int]]:
-    """Raw score (mean), spread (population SD) and count of each application's totals."""
+def _per_application(
+    apps: np.ndarray, revs: np.ndarray, totals: np.ndarray
+) -> dict[int, tuple[float, float, float, int]]:
+    """Raw score (mean), normalised score (mean z-score within the reviewer, population SD; 0
+    with fewer than two reviews or no spread), spread (population SD) and count of each
+    application's totals: DESIGN.md section 5, as reviews.selectors.round_ranking computes them."""
     if len(totals) == 0:
         return {}
     keys, codes = np.unique(apps, return_inverse=True)
     counts = np.bincount(codes)
     means = np.bincount(codes, weights=totals) / counts
     spreads = np.sqrt(np.bincount(codes, weights=(totals - means[codes]) ** 2) / counts)
+    _reviewers, by_reviewer = np.unique(revs, return_inverse=True)
+    n_r = np.bincount(by_reviewer)
+    mean_r = np.bincount(by_reviewer, weights=totals) / n_r
+    var_r = np.bincount(by_reviewer, weights=(totals - mean_r[by_reviewer]) ** 2) / n_r
+    usable = (n_r[by_reviewer] >= 2) & (var_r[by_reviewer] > NO_SPREAD_BELOW**2)
+    sd = np.sqrt(np.where(usable, var_r[by_reviewer], 1.0))
+    z = np.where(usable, (totals - mean_r[by_reviewer]) / sd, 0.0)
+    normalised = np.bincount(codes, weights=z) / counts
     return {
-        int(k): (float(m), float(s), int(n))
-        for k, m, s, n in zip(keys, means, spreads, counts, strict=True)
+        int(k): (float(m), float(z_mean), float(s), int(n))
+        for k, m, z_mean, s, n in zip(keys, means, normalised, spreads, counts, strict=True)
     }
 
 
@@ -71,7 +88,7 @@ def refit_round(round_: Round, *, signature: str | None = None) -> RoundCalibrat
         totals = np.fromiter((t for _a, _r, t in rows), dtype=float, count=len(rows))
         result = calibration.fit(apps, revs, totals)
         ApplicationScore.objects.filter(round=round_).delete()
-        summaries = _per_application(apps, totals)
+        summaries = _per_application(apps, revs, totals)
         ApplicationScore.objects.bulk_create(
             (
                 ApplicationScore(
@@ -79,8 +96,9 @@ def refit_round(round_: Round, *, signature: str | None = None) -> RoundCalibrat
                     round=round_,
                     calibrated_score=score,
                     raw_score=summaries[pk][0],
-                    spread=summaries[pk][1],
-                    review_count=summaries[pk][2],
+                    normalized_score=summaries[pk][1],
+                    spread=summaries[pk][2],
+                    review_count=summaries[pk][3],
                 )
                 for pk, score in result.calibrated.items()
             ),
@@ -125,9 +143,11 @@ def schedule_refit(round_id: int) -> None:
 
 
 def ranking(*, round: Round, **filters) -> QuerySet[Application]:
-    """`reviews.selectors.round_ranking` over a current fit (see `ensure_calibration`)."""
+    """The round's ranking from the scores stored by a current fit (`ensure_calibration`, then
+    `reviews.selectors.stored_ranking`): the same rows as `round_ranking`, without computing
+    every review's total on each read."""
     ensure_calibration(round)
-    return round_ranking(round=round, **filters)
+    return stored_ranking(round=round, **filters)
 
 
 def reviewer_statistics_report(*, round: Round) -> dict:

@@ -73,6 +73,12 @@ FLAG_MIN_SPREAD = 15.0
 NO_SPREAD_BELOW = 1e-9
 
 RANKING_FILTERS = ("track", "region", "needs", "min_reviews", "status")
+# The score a method ranks by, then the one that breaks its ties (then the earlier id).
+_ORDER = {
+    RankingMethod.RAW: ("raw_score", "normalized_score"),
+    RankingMethod.NORMALIZED: ("normalized_score", "raw_score"),
+    RankingMethod.CALIBRATED: ("calibrated_score", "raw_score"),
+}
 
 
 def _float(expression) -> Cast:
@@ -325,11 +331,7 @@ def round_ranking(
     )
     if min_reviews:
         ranked = ranked.filter(review_count__gte=int(min_reviews))
-    primary, secondary = {
-        RankingMethod.RAW: ("raw_score", "normalized_score"),
-        RankingMethod.NORMALIZED: ("normalized_score", "raw_score"),
-        RankingMethod.CALIBRATED: ("calibrated_score", "raw_score"),
-    }[method]
+    primary, secondary = _ORDER[method]
     ranked = ranked.annotate(
         flagged=Case(
             When(
@@ -349,6 +351,55 @@ def round_ranking(
         ),
     )
     return with_cte(*ctes, select=ranked).select_related("startup").order_by("rank")
+
+
+def stored_ranking(
+    *,
+    round: Round,
+    method: str = "raw",
+    track: str | None = None,
+    region: str | None = None,
+    needs: str | None = None,
+    min_reviews: int | None = None,
+    status: str | None = None,
+) -> QuerySet[Application]:
+    """`round_ranking`'s rows and order read from the scores stored by the round's last fit
+    (reviews.models.ApplicationScore, one row per application with a counted review; see
+    reviews/scoring.py, which makes the fit current before calling this). One query over
+    the applications and their stored row: no review is read."""
+    method = RankingMethod(method)
+    applications = _ranked_applications(
+        round_=round, track=track, region=region, needs=needs, status=status
+    )
+    ranked = applications.annotate(
+        raw_score=F("stored_scores__raw_score"),
+        normalized_score=F("stored_scores__normalized_score"),
+        calibrated_score=F("stored_scores__calibrated_score"),
+        spread=F("stored_scores__spread"),
+        review_count=Coalesce(F("stored_scores__review_count"), Value(0)),
+    )
+    if min_reviews:
+        ranked = ranked.filter(review_count__gte=int(min_reviews))
+    primary, secondary = _ORDER[method]
+    ranked = ranked.annotate(
+        flagged=Case(
+            When(
+                Q(review_count__gte=FLAG_MIN_REVIEWS) & Q(spread__gte=FLAG_MIN_SPREAD),
+                then=Value(True),
+            ),
+            default=Value(False),
+            output_field=BooleanField(),
+        ),
+        rank=Window(
+            RowNumber(),
+            order_by=[
+                F(primary).desc(nulls_last=True),
+                F(secondary).desc(nulls_last=True),
+                F("id").asc(),
+            ],
+        ),
+    )
+    return ranked.select_related("startup").order_by("rank")
 
 
 def round_review_totals(round_: Round) -> list[tuple[int, int, float]]:
