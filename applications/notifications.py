@@ -25,12 +25,13 @@ from .models import Application, Invitation
 # The scores a provider reads beside a start-up are those of its latest shortlist entry, which
 # the reviewing above this app keeps. It names where to find them at start-up
 # (ReviewsConfig.ready); until it does, providers get the start-up without scores.
-ScoreLookup = Callable[[Application], tuple[Decimal | float | None, Decimal | float | None]]
+ScoreLookup = Callable[[Application], tuple[Decimal | float | None, ...]]
 _score_lookups: list[ScoreLookup] = []
 
 
 def provide_shortlist_scores(lookup: ScoreLookup) -> None:
-    """Register the function that gives an application's (raw, normalised) shortlist scores."""
+    """Register the function that gives an application's (raw, normalised, calibrated)
+    shortlist scores."""
     if lookup not in _score_lookups:
         _score_lookups.append(lookup)
 
@@ -38,7 +39,7 @@ def provide_shortlist_scores(lookup: ScoreLookup) -> None:
 def shortlist_scores(application: Application) -> tuple[Decimal | float | None, ...]:
     for lookup in _score_lookups:
         return lookup(application)
-    return None, None
+    return None, None, None
 
 
 def provider_matches(provider: ServiceProvider, application: Application) -> bool:
@@ -59,6 +60,7 @@ def startup_payload(
     *,
     raw_score: float | Decimal | None = None,
     normalized_score: float | Decimal | None = None,
+    calibrated_score: float | Decimal | None = None,
 ) -> dict:
     """The start-up as providers receive it (DESIGN.md §8), with the scores it was ranked by:
     `application` and `startup` are ids, as everywhere in the API; `startup_name` is the name;
@@ -78,6 +80,7 @@ def startup_payload(
         "funding_currency": application.funding_currency,
         "raw_score": _number(raw_score),
         "normalized_score": _number(normalized_score),
+        "calibrated_score": _number(calibrated_score),
         "contact_email": application.startup.contact_email,
         "answers": shared_answers(application),
     }
@@ -144,13 +147,16 @@ def application_decided(*, application: Application, message_to_applicant: str =
     # Only the message meant for the applicant travels; a decision's internal note never does.
     to_applicant = {"message_to_applicant": message_to_applicant}
     if status == ApplicationStatus.ACCEPTED:
-        raw_score, normalized_score = shortlist_scores(application)
+        raw_score, normalized_score, calibrated_score = shortlist_scores(application)
         payload = {
             "template": "application_accepted_provider",
             "programme": application.round.programme.name,
             "data": {
                 "startup": startup_payload(
-                    application, raw_score=raw_score, normalized_score=normalized_score
+                    application,
+                    raw_score=raw_score,
+                    normalized_score=normalized_score,
+                    calibrated_score=calibrated_score,
                 )
             },
         }

@@ -8,6 +8,10 @@ Generates (once per size and seed, then reused) a round of N applications × 3 s
 the median of --repeat runs, each fetching every row. "ORM, models" is what the API and admin
 do (model instances with the startup joined); "ORM, values" fetches the same columns as the
 hand-written query, which isolates the SQL the ORM writes from Python's object building.
+"calibrated" is read as the API reads it (the stored fit's freshness checked, then the ranking
+ordered by the stored calibrated score), held against the hand-written query of the raw
+ranking; the last line times a refit (reviews.scoring.refit_round: read the totals, fit,
+store), what a review's submission costs after commit.
 """
 
 import argparse
@@ -23,7 +27,7 @@ from django.db import connection  # noqa: E402
 
 from bench.generator import generate  # noqa: E402
 from incubator.models import Round  # noqa: E402
-from reviews.selectors import round_ranking  # noqa: E402
+from reviews.scoring import ensure_calibration, ranking, refit_round  # noqa: E402
 
 HAND_WRITTEN = """
 WITH totals AS (
@@ -141,9 +145,12 @@ def main() -> None:
         f"{'method':<11} {'hand SQL':>10} {'ORM values':>11} {'ORM models':>11} "
         f"{'ratio values':>13} {'ratio models':>13}"
     )
-    for method in ("raw", "normalized"):
+    refit = median_seconds(lambda: refit_round(round_), args.repeat)
+    ensure_calibration(round_)
+    for method in ("raw", "normalized", "calibrated"):
+        # The calibrated ranking is held against the hand-written query of the raw one.
         primary, secondary = (
-            ("p.raw", "p.normalized") if method == "raw" else ("p.normalized", "p.raw")
+            ("p.normalized", "p.raw") if method == "normalized" else ("p.raw", "p.normalized")
         )
         sql = HAND_WRITTEN.format(primary=primary, secondary=secondary)
 
@@ -152,14 +159,24 @@ def main() -> None:
                 cursor.execute(sql, {"round": round_.pk})
                 return cursor.fetchall()
 
+        # As the API reads it: the fit's freshness checked (one query), then the ranking.
         def orm_values(method=method):
-            return list(round_ranking(round=round_, method=method).values_list(*VALUES))
+            return list(ranking(round=round_, method=method).values_list(*VALUES))
 
         def orm_models(method=method):
-            return list(round_ranking(round=round_, method=method))
+            return list(ranking(round=round_, method=method))
 
         # Same rows, same order, same numbers (to 1e-9) before anything is timed.
-        check_same(orm_values(), hand_written(), args.applications, 3 if method == "raw" else 4)
+        if method == "calibrated":
+            rows = orm_values()
+            scores = [
+                row[-1]
+                for row in ranking(round=round_, method=method).values_list("calibrated_score")
+            ]
+            if len(rows) != args.applications or scores != sorted(scores, reverse=True):
+                raise SystemExit("the calibrated ranking is not ordered by its scores")
+        else:
+            check_same(orm_values(), hand_written(), args.applications, 3 if method == "raw" else 4)
         hand = median_seconds(hand_written, args.repeat)
         values = median_seconds(orm_values, args.repeat)
         models = median_seconds(orm_models, args.repeat)
@@ -167,6 +184,7 @@ def main() -> None:
             f"{method:<11} {hand * 1000:>8.0f}ms {values * 1000:>9.0f}ms {models * 1000:>9.0f}ms "
             f"{values / hand:>12.2f}× {models / hand:>12.2f}×"
         )
+    print(f"refit after a review changes (fit + store): {refit * 1000:.0f}ms")
     raw_connection.close()
 
 

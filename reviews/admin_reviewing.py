@@ -50,13 +50,14 @@ from .exports import ranking_export_response
 from .forms import ReviewForm, criterion_field_name
 from .models import Assignment, ConflictOfInterest, Review
 from .permissions import DISCUSSION_OPEN, discussion_access
+from .scoring import ranking, reviewer_statistics_report
 from .selectors import (
+    CountedRanking,
     assignments_with_reviews,
     other_reviews,
     review_detail,
     review_queue,
     reviewer_statistics,
-    round_ranking,
 )
 from .services import (
     WITHDRAWAL_REASON_MAX_LENGTH,
@@ -80,6 +81,7 @@ RANKING_ORDERS = {
     "status": ["status"],
     "raw": ["raw_score"],
     "normalised": ["normalized_score"],
+    "calibrated": ["calibrated_score"],
     "spread": ["spread"],
     "reviews": ["review_count"],
 }
@@ -91,6 +93,7 @@ RANKING_COLUMNS = [
     ("status", _("Status"), False),
     ("raw", _("Raw score"), True),
     ("normalised", _("Normalised"), True),
+    ("calibrated", _("Calibrated"), True),
     ("spread", _("Spread"), True),
     ("reviews", _("Reviews"), True),
 ]
@@ -839,7 +842,7 @@ class ReviewAdmin(admin.ModelAdmin):
         flagged_only = request.GET.get("flagged") == "1"
         page = counts = None
         if current is not None:
-            rows = round_ranking(round=current, **filters)
+            rows = ranking(round=current, **filters)
             if flagged_only:
                 rows = rows.filter(flagged=True)
             rows = rows.order_by(*ranking_order(order))
@@ -857,7 +860,9 @@ class ReviewAdmin(admin.ModelAdmin):
                 )
             if export_format:
                 raise Http404(_("Export as csv or xlsx."))
-            page = Paginator(rows, RANKING_PAGE_SIZE).get_page(request.GET.get("page"))
+            # Counted without ranking where it can be (selectors.ranking_count): one ranking.
+            listed = rows if flagged_only else CountedRanking(rows, round=current, **filters)
+            page = Paginator(listed, RANKING_PAGE_SIZE).get_page(request.GET.get("page"))
             counts = round_counts(round=current)
         query = request.GET.copy()
         query.pop("page", None)
@@ -901,14 +906,18 @@ class ReviewAdmin(admin.ModelAdmin):
     def reviewers_view(self, request):
         rounds, current = self._coordinator_round(request)
         rows = []
+        agreement = None
         if current is not None:
+            report = reviewer_statistics_report(round=current)
+            agreement = report["agreement"]
+            model = {row["reviewer"]: row for row in report["reviewers"]}
             for user in reviewer_statistics(round=current):
                 progress = (
                     round(100 * user.submitted_count / user.assignment_count)
                     if user.assignment_count
                     else 0
                 )
-                rows.append({"user": user, "progress": progress})
+                rows.append({"user": user, "progress": progress, "model": model.get(user.pk)})
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -916,6 +925,7 @@ class ReviewAdmin(admin.ModelAdmin):
             "rounds": rounds,
             "current": current,
             "rows": rows,
+            "agreement": agreement,
         }
         return TemplateResponse(request, "admin/reviews/reviewer_statistics.html", context)
 

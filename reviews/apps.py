@@ -13,6 +13,9 @@ class ReviewsConfig(AppConfig):
         from applications.selectors import grant_application_access
         from incubator.services import provide_scored_criteria
 
+        # scoring.schedule_refit publishes its task by name (tasks.py sits above scoring.py),
+        # so the task is registered here, in every process.
+        from . import tasks  # noqa: F401 (imported to register the tasks)
         from .notifications import latest_shortlist_scores
         from .permissions import reviewer_application_access
         from .selectors import scored_criteria

@@ -15,8 +15,9 @@ from incubator.enums import Region, Track
 from incubator.models import Round
 
 from .enums import ReviewStatus
-from .models import Assignment
-from .selectors import round_ranking
+from .models import ApplicationScore, Assignment
+from .scoring import ensure_calibration
+from .selectors import FLAG_MIN_REVIEWS, FLAG_MIN_SPREAD
 
 # The status funnel, in the order an application moves; side exits follow.
 FUNNEL_ORDER = [
@@ -129,12 +130,16 @@ def round_dashboard(*, round: Round) -> RoundDashboard:
         for row in progress
     ]
 
-    # Score bands and the flagged count in one aggregate over the ranking (the database's
-    # numbers, not a loop over applications).
-    ranking = round_ranking(round=round)
+    # Score bands and the flagged count in one aggregate over the scores stored by the round's
+    # last fit (reviews/scoring.py, made current first): no ranking is computed here.
+    ensure_calibration(round)
+    stored = ApplicationScore.objects.filter(
+        round=round, application__in=Application.objects.filter(round=round).submitted()
+    )
+    flagged_rows_only = Q(review_count__gte=FLAG_MIN_REVIEWS) & Q(spread__gte=FLAG_MIN_SPREAD)
     band_counts = {
         f"band_{low}": Count(
-            "id",
+            "pk",
             filter=Q(raw_score__gte=low)
             & (
                 Q(raw_score__lt=low + SCORE_BAND_WIDTH)
@@ -144,19 +149,23 @@ def round_dashboard(*, round: Round) -> RoundDashboard:
         )
         for low, _label in score_band_labels()
     }
-    totals = ranking.aggregate(
-        scored=Count("id", filter=Q(review_count__gt=0)),
-        flagged_count=Count("id", filter=Q(flagged=True)),
+    totals = stored.aggregate(
+        scored=Count("pk", filter=Q(review_count__gt=0)),
+        flagged_count=Count("pk", filter=flagged_rows_only),
         **band_counts,
     )
-    # No LIMIT: on PostgreSQL it turns the ranking's plan into a far slower "first rows" one;
-    # the flagged rows are few, the widest are taken here.
     flagged_rows = list(
-        round_ranking(round=round)
-        .filter(flagged=True)
-        .order_by("-spread", "id")
-        .values_list("id", "project_name", "startup__name", "raw_score", "spread", "review_count")
-    )[:FLAGGED_SHOWN]
+        stored.filter(flagged_rows_only)
+        .order_by("-spread", "application_id")
+        .values_list(
+            "application_id",
+            "application__project_name",
+            "application__startup__name",
+            "raw_score",
+            "spread",
+            "review_count",
+        )[:FLAGGED_SHOWN]
+    )
     return RoundDashboard(
         round=round,
         total=sum(statuses.values()),
@@ -188,7 +197,8 @@ class RoundCounts:
 
 
 def round_counts(*, round: Round) -> RoundCounts:
-    """Three aggregate queries, whatever the size of the round."""
+    """Three aggregate queries (and the fit's freshness check), whatever the size of the round:
+    the scored and flagged counts come from the scores stored by the last fit."""
     applications = Application.objects.filter(round=round).aggregate(
         total=Count("id"),
         handed_in=Count(
@@ -203,10 +213,14 @@ def round_counts(*, round: Round) -> RoundCounts:
             submitted=Count("id", filter=Q(review__status=ReviewStatus.SUBMITTED)),
         )
     )
-    ranking = round_ranking(round=round).aggregate(
-        scored=Count("id", filter=Q(review_count__gt=0)),
-        # Not named "flagged": an aggregate of an annotation's own name would hide it.
-        flagged_count=Count("id", filter=Q(flagged=True)),
+    ensure_calibration(round)
+    ranking = ApplicationScore.objects.filter(
+        round=round, application__in=Application.objects.filter(round=round).submitted()
+    ).aggregate(
+        scored=Count("pk", filter=Q(review_count__gt=0)),
+        flagged_count=Count(
+            "pk", filter=Q(review_count__gte=FLAG_MIN_REVIEWS) & Q(spread__gte=FLAG_MIN_SPREAD)
+        ),
     )
     return RoundCounts(
         applications=applications["total"],

@@ -18,6 +18,7 @@ class ReviewStatus(models.TextChoices):
 class RankingMethod(models.TextChoices):
     RAW = "raw", _("Raw score")
     NORMALIZED = "normalized", _("Normalised score")
+    CALIBRATED = "calibrated", _("Calibrated score")
 
 
 class ShortlistChangeKind(models.TextChoices):

@@ -299,6 +299,7 @@ class ShortlistEntry(models.Model):
     rank = models.PositiveIntegerField(_("rank"))
     raw_score = models.FloatField(_("raw score"), null=True, blank=True)
     normalized_score = models.FloatField(_("normalised score"), null=True, blank=True)
+    calibrated_score = models.FloatField(_("calibrated score"), null=True, blank=True)
     spread = models.FloatField(_("spread"), null=True, blank=True)
     review_count = models.PositiveIntegerField(_("reviews"), default=0)
 
@@ -420,3 +421,85 @@ class ReviewVersion(models.Model):
             "review": self.review,
             "date": self.submitted_at.date() if self.submitted_at else "–",
         }
+
+
+class RoundCalibration(models.Model):
+    """The calibrated model of a round as last fitted (reviews/calibration.py), and which
+    reviews it saw: `signature` changes whenever a counted review does, so a stale fit is
+    noticed on read and refitted (reviews/scoring.py)."""
+
+    round = models.OneToOneField(
+        Round, on_delete=models.CASCADE, related_name="calibration", verbose_name=_("round")
+    )
+    signature = models.CharField(_("signature"), max_length=100, blank=True)
+    fitted_at = models.DateTimeField(_("fitted at"), null=True, blank=True)
+    application_variance = models.FloatField(_("application variance"), null=True, blank=True)
+    reviewer_variance = models.FloatField(_("reviewer variance"), null=True, blank=True)
+    residual_variance = models.FloatField(_("residual variance"), null=True, blank=True)
+    agreement = models.FloatField(_("agreement"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("round calibration")
+        verbose_name_plural = _("round calibrations")
+
+    def __str__(self) -> str:
+        return str(self.round)
+
+
+class ApplicationScore(models.Model):
+    """An application's scores from the last fit of its round (reviews/scoring.py): the
+    calibrated score (panel mean + its effect, 0-100) and, from the same totals by DESIGN.md
+    section 5's formulas, its raw and normalised scores, spread and count of counted reviews:
+    the ranking pages and the dashboard read these instead of ranking the round again."""
+
+    application = models.OneToOneField(
+        Application,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="stored_scores",
+        verbose_name=_("application"),
+    )
+    round = models.ForeignKey(
+        Round, on_delete=models.CASCADE, related_name="+", verbose_name=_("round")
+    )
+    calibrated_score = models.FloatField(_("calibrated score"), null=True, blank=True)
+    raw_score = models.FloatField(_("raw score"), null=True, blank=True)
+    normalized_score = models.FloatField(_("normalised score"), null=True, blank=True)
+    spread = models.FloatField(_("spread"), null=True, blank=True)
+    review_count = models.PositiveIntegerField(_("reviews"), default=0)
+
+    class Meta:
+        verbose_name = _("application score")
+        verbose_name_plural = _("application scores")
+        indexes = [models.Index(fields=["round", "raw_score"], name="application_score_round")]
+
+    def __str__(self) -> str:
+        return f"{self.application_id}: {self.calibrated_score}"
+
+
+class ReviewerLeniency(models.Model):
+    """A reviewer's estimated leniency in a round (points of 0-100, positive = kinder)."""
+
+    round = models.ForeignKey(
+        Round, on_delete=models.CASCADE, related_name="+", verbose_name=_("round")
+    )
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("reviewer"),
+    )
+    leniency = models.FloatField(_("leniency"))
+    leniency_se = models.FloatField(_("standard error"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("reviewer leniency")
+        verbose_name_plural = _("reviewer leniencies")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "reviewer"], name="reviewer_leniency_unique_round"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer_id}: {self.leniency:+.2f}"

@@ -30,17 +30,17 @@ from .models import Assignment, ReviewerProfile, Shortlist, ShortlistEntry
 logger = logging.getLogger(__name__)
 
 
-def latest_shortlist_scores(application: Application) -> tuple[object, object]:
-    """The (raw, normalised) scores of the application's latest shortlist entry, or (None, None):
-    what providers read beside a start-up."""
+def latest_shortlist_scores(application: Application) -> tuple[object, object, object]:
+    """The (raw, normalised, calibrated) scores of the application's latest shortlist entry, or
+    three Nones: what providers read beside a start-up."""
     entry = (
         ShortlistEntry.objects.filter(application=application)
         .order_by("-shortlist__published_at", "-shortlist__created_at", "-id")
         .first()
     )
     if entry is None:
-        return None, None
-    return entry.raw_score, entry.normalized_score
+        return None, None, None
+    return entry.raw_score, entry.normalized_score, entry.calibrated_score
 
 
 def _reviewer_languages(reviewer_ids: Iterable[int]) -> dict[int, str]:
@@ -160,6 +160,7 @@ def shortlist_published(*, shortlist: Shortlist) -> None:
                 entry.application,
                 raw_score=entry.raw_score,
                 normalized_score=entry.normalized_score,
+                calibrated_score=entry.calibrated_score,
             )
             for entry in entries
             if application_notifications.provider_matches(provider, entry.application)
@@ -248,10 +249,13 @@ def send_provider_digests(*, now: datetime | None = None) -> int:
             continue
         startups = []
         for application in matching:
-            raw_score, normalized_score = latest_shortlist_scores(application)
+            raw_score, normalized_score, calibrated_score = latest_shortlist_scores(application)
             startups.append(
                 application_notifications.startup_payload(
-                    application, raw_score=raw_score, normalized_score=normalized_score
+                    application,
+                    raw_score=raw_score,
+                    normalized_score=normalized_score,
+                    calibrated_score=calibrated_score,
                 )
             )
         rows.append(

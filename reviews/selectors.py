@@ -37,6 +37,7 @@ from django.db.models import (
     F,
     FloatField,
     IntegerField,
+    Max,
     OuterRef,
     Prefetch,
     Q,
@@ -72,6 +73,12 @@ FLAG_MIN_SPREAD = 15.0
 NO_SPREAD_BELOW = 1e-9
 
 RANKING_FILTERS = ("track", "region", "needs", "min_reviews", "status")
+# The score a method ranks by, then the one that breaks its ties (then the earlier id).
+_ORDER = {
+    RankingMethod.RAW: ("raw_score", "normalized_score"),
+    RankingMethod.NORMALIZED: ("normalized_score", "raw_score"),
+    RankingMethod.CALIBRATED: ("calibrated_score", "raw_score"),
+}
 
 
 def _float(expression) -> Cast:
@@ -189,6 +196,88 @@ def _z_score(spreads: CTE):
     )
 
 
+def _ranked_applications(
+    *,
+    round_: Round,
+    track: str | None,
+    region: str | None,
+    needs: str | None,
+    status: str | None,
+) -> QuerySet[Application]:
+    applications = Application.objects.filter(round=round_)
+    if status:
+        applications = applications.filter(status=ApplicationStatus(status))
+    else:
+        applications = applications.submitted()
+    if track:
+        applications = applications.filter(track=Track(track))
+    if region:
+        applications = applications.filter(startup__region=Region(region))
+    if needs:
+        applications = applications.needing(ServiceKind(needs).value)
+    return applications
+
+
+def ranking_count(
+    *,
+    round: Round,
+    method: str = "raw",
+    track: str | None = None,
+    region: str | None = None,
+    needs: str | None = None,
+    min_reviews: int | None = None,
+    status: str | None = None,
+) -> int:
+    """How many rows `round_ranking` gives with these filters, without ranking anything: the
+    filtered applications, and with `min_reviews` only those with that many counted reviews.
+    A page of the ranking then computes the ranking once, not twice (count and page)."""
+    applications = _ranked_applications(
+        round_=round, track=track, region=region, needs=needs, status=status
+    )
+    if min_reviews:
+        counted = (
+            Review.objects.filter(
+                status=ReviewStatus.SUBMITTED,
+                assignment__withdrawn_at__isnull=True,
+                assignment__application=OuterRef("pk"),
+            )
+            .order_by()
+            .values("assignment__application")
+            .annotate(n=Count("id"))
+            .values("n")
+        )
+        applications = applications.annotate(
+            counted=Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+        ).filter(counted__gte=int(min_reviews))
+    return applications.count()
+
+
+class CountedRanking:
+    """A ranking queryset whose count() is `ranking_count`'s (for Django's Paginator): slicing
+    and iterating go to the queryset."""
+
+    ordered = True
+
+    def __init__(self, queryset: QuerySet[Application], count: int | None = None, **filters):
+        self.queryset = queryset
+        self._count = count
+        self._filters = filters
+
+    def count(self) -> int:
+        if self._count is None:
+            self._count = ranking_count(**self._filters)
+        return self._count
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, key):
+        return self.queryset[key]
+
+    def __iter__(self):
+        return iter(self.queryset)
+
+
 def round_ranking(
     *,
     round: Round,
@@ -199,11 +288,14 @@ def round_ranking(
     min_reviews: int | None = None,
     status: str | None = None,
 ) -> QuerySet[Application]:
-    """The round's applications ranked by raw or normalised score, best first.
+    """The round's applications ranked by raw, normalised or calibrated score, best first.
 
-    Each row is annotated with `raw_score`, `normalized_score`, `spread` (floats, null without
-    a submitted review), `review_count`, `flagged` and `rank` (1-based). Ties are broken by the
-    other method's score, then by the earlier application (id). Filters narrow the rows and
+    Each row is annotated with `raw_score`, `normalized_score`, `calibrated_score`, `spread`
+    (floats, null without a submitted review), `review_count`, `flagged` and `rank` (1-based).
+    Ties are broken by the other method's score (the raw one for calibrated), then by the
+    earlier application (id). `calibrated_score` is the stored fit: callers make sure it is
+    current first with `reviews.scoring.ensure_calibration` (or rank through
+    `reviews.scoring.ranking`). Filters narrow the rows and
     the ranks are those within the filtered list; normalised scores never depend on the
     filters (a reviewer's z-scores use all their submitted reviews of the round). Without
     `status`, drafts and withdrawn applications are left out.
@@ -221,17 +313,9 @@ def round_ranking(
         )
         spread = Sqrt(Avg(deviation * deviation))
 
-    applications = Application.objects.filter(round=round)
-    if status:
-        applications = applications.filter(status=ApplicationStatus(status))
-    else:
-        applications = applications.submitted()
-    if track:
-        applications = applications.filter(track=Track(track))
-    if region:
-        applications = applications.filter(startup__region=Region(region))
-    if needs:
-        applications = applications.needing(ServiceKind(needs).value)
+    applications = _ranked_applications(
+        round_=round, track=track, region=region, needs=needs, status=status
+    )
 
     # The applications are grouped with their reviews' rows here, in the outer query: a join
     # to an already-grouped stage would leave PostgreSQL guessing its size (200 rows) and, at
@@ -242,14 +326,12 @@ def round_ranking(
         normalized_score=Avg(_z_score(spreads)),
         spread=spread,
         review_count=Count(spreads.col.review_ref),
+        # Stored by reviews/scoring.py (one row per application, so Max is the value itself).
+        calibrated_score=Max("stored_scores__calibrated_score"),
     )
     if min_reviews:
         ranked = ranked.filter(review_count__gte=int(min_reviews))
-    primary, secondary = (
-        ("raw_score", "normalized_score")
-        if method == RankingMethod.RAW
-        else ("normalized_score", "raw_score")
-    )
+    primary, secondary = _ORDER[method]
     ranked = ranked.annotate(
         flagged=Case(
             When(
@@ -269,6 +351,66 @@ def round_ranking(
         ),
     )
     return with_cte(*ctes, select=ranked).select_related("startup").order_by("rank")
+
+
+def stored_ranking(
+    *,
+    round: Round,
+    method: str = "raw",
+    track: str | None = None,
+    region: str | None = None,
+    needs: str | None = None,
+    min_reviews: int | None = None,
+    status: str | None = None,
+) -> QuerySet[Application]:
+    """`round_ranking`'s rows and order read from the scores stored by the round's last fit
+    (reviews.models.ApplicationScore, one row per application with a counted review; see
+    reviews/scoring.py, which makes the fit current before calling this). One query over
+    the applications and their stored row: no review is read."""
+    method = RankingMethod(method)
+    applications = _ranked_applications(
+        round_=round, track=track, region=region, needs=needs, status=status
+    )
+    ranked = applications.annotate(
+        raw_score=F("stored_scores__raw_score"),
+        normalized_score=F("stored_scores__normalized_score"),
+        calibrated_score=F("stored_scores__calibrated_score"),
+        spread=F("stored_scores__spread"),
+        review_count=Coalesce(F("stored_scores__review_count"), Value(0)),
+    )
+    if min_reviews:
+        ranked = ranked.filter(review_count__gte=int(min_reviews))
+    primary, secondary = _ORDER[method]
+    ranked = ranked.annotate(
+        flagged=Case(
+            When(
+                Q(review_count__gte=FLAG_MIN_REVIEWS) & Q(spread__gte=FLAG_MIN_SPREAD),
+                then=Value(True),
+            ),
+            default=Value(False),
+            output_field=BooleanField(),
+        ),
+        rank=Window(
+            RowNumber(),
+            order_by=[
+                F(primary).desc(nulls_last=True),
+                F(secondary).desc(nulls_last=True),
+                F("id").asc(),
+            ],
+        ),
+    )
+    return ranked.select_related("startup").order_by("rank")
+
+
+def round_review_totals(round_: Round) -> list[tuple[int, int, float]]:
+    """(application id, reviewer id, total) of every counted review of the round: the input
+    of the calibrated model (reviews/calibration.py), read in one query."""
+    totals, _means, _spreads = _review_stage_ctes(round_)
+    return list(
+        with_cte(totals, select=totals.queryset())
+        .order_by()
+        .values_list("application_ref", "reviewer_ref", "total")
+    )
 
 
 def reviewer_statistics(*, round: Round) -> QuerySet[AbstractBaseUser]:

@@ -76,7 +76,7 @@ from incubator.services import (
 )
 from incubator.text import check_text, text_errors
 
-from . import notifications
+from . import notifications, scoring
 from .enums import Recommendation, ReviewStatus
 from .models import Assignment, ConflictOfInterest, Review, ReviewerProfile, Score
 
@@ -966,6 +966,7 @@ def submit_review(*, review: Review, actor: AbstractBaseUser) -> Review:
             object_id=locked.pk,
             data=_review_data(locked),
         )
+        scoring.schedule_refit(locked.assignment.application.round_id)
     return locked
 
 
@@ -1015,6 +1016,7 @@ def withdraw_assignment(
                 "reason": personal(reason),
             },
         )
+        scoring.schedule_refit(locked.application.round_id)
     return locked
 
 

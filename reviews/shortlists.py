@@ -29,7 +29,7 @@ from incubator.text import check_text, text_errors
 from . import notifications
 from .enums import RankingMethod, ShortlistChangeKind
 from .models import Shortlist, ShortlistChange, ShortlistEntry
-from .selectors import round_ranking
+from .scoring import ranking
 
 # Applications a published shortlist can carry: shortlisted on publishing, or already past it.
 SHORTLISTABLE = frozenset({Status.UNDER_REVIEW, Status.SHORTLISTED})
@@ -172,24 +172,30 @@ class RankedRow:
     rank: int
     raw_score: float | None
     normalized_score: float | None
+    calibrated_score: float | None
     spread: float | None
     review_count: int
     region: str = ""
 
     def score(self, method: str) -> float | None:
-        return self.normalized_score if method == RankingMethod.NORMALIZED else self.raw_score
+        if method == RankingMethod.NORMALIZED:
+            return self.normalized_score
+        if method == RankingMethod.CALIBRATED:
+            return self.calibrated_score
+        return self.raw_score
 
 
 def _ranked_rows(round_: Round, method: str, filters: dict[str, Any]) -> list[RankedRow]:
     # The whole ranking in one plain fetch: on PostgreSQL a LIMIT or a server-side cursor
     # (iterator()) makes the planner pick a "first rows fast" plan that is many times slower
     # for these window and CTE queries (measured: 160 s against 9 s at 50,000 applications).
-    rows = round_ranking(round=round_, method=method, **filters).values_list(
+    rows = ranking(round=round_, method=method, **filters).values_list(
         "pk",
         "status",
         "rank",
         "raw_score",
         "normalized_score",
+        "calibrated_score",
         "spread",
         "review_count",
         "startup__region",
@@ -204,6 +210,7 @@ def _entry_from_row(shortlist: Shortlist, row: RankedRow) -> ShortlistEntry:
         rank=row.rank,
         raw_score=row.raw_score,
         normalized_score=row.normalized_score,
+        calibrated_score=row.calibrated_score,
         spread=row.spread,
         review_count=row.review_count or 0,
     )

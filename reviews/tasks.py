@@ -4,7 +4,9 @@ import logging
 
 from celery import shared_task
 
-from . import discussion, notifications
+from incubator.models import Round
+
+from . import discussion, notifications, scoring
 
 logger = logging.getLogger(__name__)
 
@@ -32,3 +34,12 @@ def notify_new_comments() -> int:
     if count:
         logger.info("queued %d discussion e-mails", count)
     return count
+
+
+@shared_task(name=scoring.REFRESH_TASK, ignore_result=True)
+def refresh_calibration(round_id: int) -> str | None:
+    """After a review changed: refit the round's calibrated model unless it is already fresh."""
+    round_ = Round.objects.filter(pk=round_id).first()
+    if round_ is None:
+        return None
+    return scoring.ensure_calibration(round_).signature

@@ -237,6 +237,7 @@ class ShortlistEntryFactory(factory.django.DjangoModelFactory):
     rank = factory.Sequence(lambda n: n + 1)
     raw_score = 80.5
     normalized_score = 0.75
+    calibrated_score = 78.25
     spread = 4.0
     review_count = 3
 

@@ -124,6 +124,30 @@ class RankingRowSerializer(serializers.Serializer):
     project_name = serializers.CharField()
     raw_score = serializers.FloatField(allow_null=True)
     normalized_score = serializers.FloatField(allow_null=True)
+    calibrated_score = serializers.FloatField(allow_null=True)
     spread = serializers.FloatField(allow_null=True)
     review_count = serializers.IntegerField()
     flagged = serializers.BooleanField()
+
+
+class ReviewerStatisticsRowSerializer(serializers.Serializer):
+    reviewer = serializers.IntegerField(help_text="The reviewer's user id.")
+    name = serializers.CharField()
+    review_count = serializers.IntegerField(help_text="Submitted reviews that count.")
+    mean_total = serializers.FloatField(allow_null=True)
+    leniency = serializers.FloatField(
+        allow_null=True, help_text="Estimated leniency, points of 0-100 (positive: kinder)."
+    )
+    leniency_se = serializers.FloatField(allow_null=True, help_text="Its standard error.")
+    outlier = serializers.BooleanField(
+        help_text="|leniency| above 2 standard errors and above 5 points."
+    )
+
+
+class ReviewerStatisticsSerializer(serializers.Serializer):
+    agreement = serializers.FloatField(
+        allow_null=True,
+        help_text="Krippendorff's alpha (interval) of the review totals; null without an "
+        "application with two reviews.",
+    )
+    reviewers = ReviewerStatisticsRowSerializer(many=True)

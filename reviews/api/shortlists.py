@@ -96,6 +96,7 @@ class ShortlistEntrySerializer(serializers.ModelSerializer):
             "jurisdiction",
             "raw_score",
             "normalized_score",
+            "calibrated_score",
             "spread",
             "review_count",
             "status",

@@ -19,8 +19,13 @@ urlpatterns = [
         name="application-comments",
     ),
     path("conflicts/", views.ConflictCreate.as_view(), name="conflict-create"),
-    # The rounds resource itself lives in incubator/api; these two actions are reviewing's.
+    # The rounds resource itself lives in incubator/api; these actions are reviewing's.
     path("rounds/<int:pk>/assign/", views.RoundAssign.as_view(), name="round-assign"),
     path("rounds/<int:pk>/ranking/", views.RoundRanking.as_view(), name="round-ranking"),
+    path(
+        "rounds/<int:pk>/reviewer-statistics/",
+        views.RoundReviewerStatistics.as_view(),
+        name="round-reviewer-statistics",
+    ),
     path("", include("reviews.api.shortlists")),
 ]

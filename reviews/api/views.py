@@ -22,7 +22,8 @@ from incubator.models import Round
 from incubator.permissions import REVIEWERS_GROUP, is_coordinator
 from reviews import permissions as rules
 from reviews.models import Assignment, Review
-from reviews.selectors import other_reviews, review_detail, round_ranking
+from reviews.scoring import ranking, reviewer_statistics_report
+from reviews.selectors import CountedRanking, other_reviews, review_detail
 from reviews.services import assign_reviewers, declare_conflict, save_review, submit_review
 
 from .serializers import (
@@ -33,6 +34,7 @@ from .serializers import (
     CoordinatorAssignmentSerializer,
     RankingQuerySerializer,
     RankingRowSerializer,
+    ReviewerStatisticsSerializer,
     ReviewInputSerializer,
     ReviewSerializer,
 )
@@ -305,7 +307,7 @@ class RoundRanking(ReviewingView, generics.ListAPIView):
 
     @extend_schema(
         operation_id="rounds_ranking",
-        summary="The round's ranking (raw or normalised), with filters",
+        summary="The round's ranking (raw, normalised or calibrated), with filters",
         parameters=[RankingQuerySerializer],
         responses={
             200: RankingRowSerializer(many=True),
@@ -322,7 +324,28 @@ class RoundRanking(ReviewingView, generics.ListAPIView):
         round_ = get_object_or_404(Round, pk=self.kwargs["pk"])
         query = RankingQuerySerializer(data=self.request.query_params)
         query.is_valid(raise_exception=True)
-        return round_ranking(round=round_, **query.validated_data)
+        # Counted without ranking (selectors.ranking_count): the ranking is computed once.
+        return CountedRanking(
+            ranking(round=round_, **query.validated_data), round=round_, **query.validated_data
+        )
+
+
+class RoundReviewerStatistics(ReviewingView, APIView):
+    permission_classes = [permissions.IsAuthenticated, IsCoordinator]
+
+    @extend_schema(
+        operation_id="rounds_reviewer_statistics",
+        summary="Reviewers' leniency (calibrated model) and the round's agreement",
+        responses={
+            200: ReviewerStatisticsSerializer,
+            401: ANONYMOUS,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+        },
+    )
+    def get(self, request, pk: int):
+        round_ = get_object_or_404(Round, pk=pk)
+        return Response(ReviewerStatisticsSerializer(reviewer_statistics_report(round=round_)).data)
 
 
 def raise_not_found():

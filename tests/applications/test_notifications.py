@@ -45,6 +45,7 @@ def test_application_decided_accepted_tells_matching_providers_and_applicant():
     webhook = Notification.objects.get(channel=NotificationChannel.WEBHOOK)
     assert webhook.provider == tester
     assert webhook.payload["data"]["startup"]["raw_score"] == entry.raw_score
+    assert webhook.payload["data"]["startup"]["calibrated_score"] == entry.calibrated_score
     assert webhook.payload["data"]["startup"]["needs"] == ["testing"]
 
 
@@ -57,6 +58,7 @@ def test_application_decided_accepted_without_entry_has_null_scores():
     payload = Notification.objects.get(provider__isnull=False).payload
     assert payload["data"]["startup"]["raw_score"] is None
     assert payload["data"]["startup"]["normalized_score"] is None
+    assert payload["data"]["startup"]["calibrated_score"] is None
 
 
 def test_application_decided_accepting_twice_writes_nothing_new():

@@ -23,6 +23,7 @@ from notifications import enums as events
 from notifications.models import Notification
 from reviews import charts
 from reviews.models import Assignment, Review, Shortlist, ShortlistEntry
+from reviews.scoring import ensure_calibration
 from reviews.services import remind_overdue_reviewers
 from tests.factories import (
     ApplicationFactory,
@@ -107,7 +108,8 @@ def test_ranking_downloads_the_rows_as_shown(client, coordinator, round_):
     content = b"".join(response.streaming_content).decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(content)))
     assert rows[0][:4] == ["Rank", "Application ID", "Startup", "Project"]
-    assert [(row[0], row[3], row[11], row[13]) for row in rows[1:]] == [
+    # Rank, project, raw score, spread (after the normalised and calibrated scores).
+    assert [(row[0], row[3], row[11], row[14]) for row in rows[1:]] == [
         ("2", "Alpha", "75.0", "15.0"),
         ("3", "Beta", "50.0", "0.0"),
         ("1", "Gamma", "80.0", "8.16"),
@@ -115,7 +117,7 @@ def test_ranking_downloads_the_rows_as_shown(client, coordinator, round_):
     xlsx = client.get(RANKING, {"round": round_.pk, "export": "xlsx"})
     sheet = load_workbook(io.BytesIO(b"".join(xlsx.streaming_content))).active
     assert [cell.value for cell in sheet[2]][3] == "Gamma"
-    assert [sheet.cell(row=r, column=14).value for r in (2, 3, 4)] == [8.16, 15.0, 0.0]
+    assert [sheet.cell(row=r, column=15).value for r in (2, 3, 4)] == [8.16, 15.0, 0.0]
 
 
 def test_ranking_unknown_export_is_404(client, coordinator, round_):
@@ -137,6 +139,7 @@ def test_ranking_query_count_does_not_grow_with_rows(client, coordinator, round_
     few = count()
     for index in range(6):
         scored_application(round_, [index + 1, 5], project_name=f"More {index}")
+    ensure_calibration(round_)  # what the task does after the reviews' commit
     assert count() == few
 
 

@@ -35,6 +35,7 @@ ENGLISH_HEADERS = [
     "Reviews",
     "Raw score",
     "Normalised score",
+    "Calibrated score",
     "Spread",
     "Status",
     "Contact e-mail",
@@ -102,6 +103,7 @@ def expected_rows(shortlist, *, neutralized=True):
                 entry.review_count,
                 two_places(entry.raw_score),
                 two_places(entry.normalized_score),
+                two_places(entry.calibrated_score),
                 two_places(entry.spread),
                 "Under review",
                 application.startup.contact_email,
@@ -116,9 +118,11 @@ def read_csv(content: bytes):
 
 
 def csv_typed(row):
-    numeric = {0, 1, 8, 10, 11, 12, 13}
+    numeric = {0, 1, 8, 10, 11, 12, 13, 14}
     return [
-        (float(value) if index in {8, 11, 12, 13} else int(value)) if index in numeric else value
+        (float(value) if index in {8, 11, 12, 13, 14} else int(value))
+        if index in numeric
+        else value
         for index, value in enumerate(row)
     ]
 
@@ -166,6 +170,19 @@ def test_xlsx_round_trip_keeps_numbers_numeric(shortlist, tmp_path):
     for row in sheet.iter_rows(min_row=2):
         assert all(cell.data_type != "f" for cell in row)
     assert all(cell.data_type == "n" for cell in sheet["M"][1:])
+
+
+def test_calibrated_score_column_follows_the_normalised_one(shortlist):
+    rows = read_csv(b"".join(iter_csv(shortlist)))
+    place = rows[0].index("Calibrated score")
+    assert rows[0][place - 1] == "Normalised score"
+    entries = shortlist.entries.order_by("rank")
+    # Two reviewers score all eight applications: the model is fitted, not the raw fallback.
+    assert all(entry.calibrated_score is not None for entry in entries)
+    assert [float(row[place]) for row in rows[1:]] == [
+        two_places(entry.calibrated_score) for entry in entries
+    ]
+    assert any(entry.calibrated_score != entry.raw_score for entry in entries)
 
 
 def test_csv_quotes_every_field(shortlist):
@@ -292,7 +309,7 @@ def test_export_shows_the_current_status(shortlist):
     entry.application.status = ApplicationStatus.SHORTLISTED
     entry.application.save(update_fields=["status"])
 
-    assert read_csv(b"".join(iter_csv(shortlist)))[1][14] == "Shortlisted"
+    assert read_csv(b"".join(iter_csv(shortlist)))[1][15] == "Shortlisted"
 
 
 def test_export_filename_is_safe_and_keeps_letters(shortlist):

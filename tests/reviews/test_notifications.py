@@ -109,6 +109,7 @@ def test_shortlist_published_sends_the_startup_shape_of_design_section_8():
                 "funding_currency": "CNY",
                 "raw_score": 80.5,
                 "normalized_score": 0.75,
+                "calibrated_score": 78.25,
                 "contact_email": "ceo@acme.example",
                 "answers": {},
             }

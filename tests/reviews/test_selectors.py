@@ -9,8 +9,10 @@ from hypothesis import strategies as st
 from applications.enums import ApplicationStatus
 from incubator.enums import Region, ServiceKind, Track
 from incubator.models import Criterion
+from reviews import scoring
 from reviews.enums import ReviewStatus
 from reviews.models import Assignment, Review, Score
+from reviews.scoring import ensure_calibration
 from reviews.selectors import (
     other_reviews,
     reviewer_statistics,
@@ -151,6 +153,36 @@ def test_round_ranking_matches_reference_on_random_scores(spec, method):
 @given(spec=random_rounds(), method=st.sampled_from(["raw", "normalized"]))
 def test_round_ranking_matches_reference_on_postgres(spec, method):
     assert_matches_reference(spec, method)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+@HYPOTHESIS
+@given(spec=random_rounds(), method=st.sampled_from(["raw", "normalized", "calibrated"]))
+def test_stored_ranking_equals_the_live_one(spec, method):
+    """The ranking the API and admin read (scores stored by the round's fit) gives the live
+    ranking's rows, numbers and order, up to exact ties."""
+    round_, _apps, _users, _rows = build_round(**spec)
+    ensure_calibration(round_)  # round_ranking reads its calibrated scores too
+    live = list(round_ranking(round=round_, method=method))
+    stored = list(scoring.ranking(round=round_, method=method))
+    assert [row.rank for row in stored] == list(range(1, len(live) + 1))
+    by_pk = {row.pk: row for row in live}
+    assert set(by_pk) == {row.pk for row in stored}
+    for row in stored:
+        theirs = by_pk[row.pk]
+        assert row.review_count == theirs.review_count
+        assert row.flagged == theirs.flagged
+        for field in ("raw_score", "normalized_score", "calibrated_score", "spread"):
+            mine, want = getattr(row, field), getattr(theirs, field)
+            assert (mine is None) == (want is None), field
+            if want is not None:
+                assert mine == pytest.approx(want, abs=TOLERANCE), field
+    primary = {"raw": "raw_score", "normalized": "normalized_score"}.get(method, "calibrated_score")
+    for mine, theirs in zip(stored, live, strict=True):
+        if mine.pk != theirs.pk:
+            a, b = getattr(mine, primary), getattr(theirs, primary)
+            assert a == pytest.approx(b, abs=TOLERANCE)
 
 
 @pytest.mark.django_db

@@ -1,0 +1,176 @@
+"""Stored calibrated scores: fitting a round's model and keeping the stored rows current.
+
+The model (reviews/calibration.py) is fitted over the round's counted reviews (submitted, on an
+assignment not withdrawn) and its results stored: one ApplicationScore per application, one
+ReviewerLeniency per reviewer, and the RoundCalibration with the variance components, the
+agreement (Krippendorff's alpha) and the `signature` of the reviews it saw — their count, the
+sum of their ids and their latest `updated_at`. Any change to a counted review (a submission, a
+withdrawal, a reopened review) changes the signature.
+
+- After commit, a change schedules `reviews.refresh_calibration` (Celery; in-process when tasks
+  run eagerly), so the rows are usually fresh before anyone reads them.
+- On read, `ensure_calibration` compares the signature (one aggregate query) and refits inline
+  when it is stale, so a reader never sees a fit older than the reviews (stale-safe).
+
+Concurrent refits of one round are serialised on the RoundCalibration row.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from celery import current_app
+from django.db import transaction
+from django.db.models import Count, Max, QuerySet, Sum
+from django.utils import timezone
+
+from applications.models import Application
+from incubator.models import Round
+
+from . import calibration
+from .enums import ReviewStatus
+from .models import ApplicationScore, Review, ReviewerLeniency, RoundCalibration
+from .selectors import (
+    NO_SPREAD_BELOW,
+    reviewer_statistics,
+    round_review_totals,
+    stored_ranking,
+)
+
+BATCH = 2000
+REFRESH_TASK = "reviews.refresh_calibration"
+
+
+def reviews_signature(round_: Round) -> str:
+    """What identifies the counted reviews of the round as they are now (one query)."""
+    row = Review.objects.filter(
+        status=ReviewStatus.SUBMITTED,
+        assignment__application__round=round_,
+        assignment__withdrawn_at__isnull=True,
+    ).aggregate(n=Count("id"), ids=Sum("id"), latest=Max("updated_at"))
+    latest = row["latest"].isoformat() if row["latest"] else "-"
+    return f"{row['n']}:{row['ids'] or 0}:{latest}"
+
+
+def _per_application(
+    apps: np.ndarray, revs: np.ndarray, totals: np.ndarray
+) -> dict[int, tuple[float, float, float, int]]:
+    """Raw score (mean), normalised score (mean z-score within the reviewer, population SD; 0
+    with fewer than two reviews or no spread), spread (population SD) and count of each
+    application's totals: DESIGN.md section 5, as reviews.selectors.round_ranking computes them."""
+    if len(totals) == 0:
+        return {}
+    keys, codes = np.unique(apps, return_inverse=True)
+    counts = np.bincount(codes)
+    means = np.bincount(codes, weights=totals) / counts
+    spreads = np.sqrt(np.bincount(codes, weights=(totals - means[codes]) ** 2) / counts)
+    _reviewers, by_reviewer = np.unique(revs, return_inverse=True)
+    n_r = np.bincount(by_reviewer)
+    mean_r = np.bincount(by_reviewer, weights=totals) / n_r
+    var_r = np.bincount(by_reviewer, weights=(totals - mean_r[by_reviewer]) ** 2) / n_r
+    usable = (n_r[by_reviewer] >= 2) & (var_r[by_reviewer] > NO_SPREAD_BELOW**2)
+    sd = np.sqrt(np.where(usable, var_r[by_reviewer], 1.0))
+    z = np.where(usable, (totals - mean_r[by_reviewer]) / sd, 0.0)
+    normalised = np.bincount(codes, weights=z) / counts
+    return {
+        int(k): (float(m), float(z_mean), float(s), int(n))
+        for k, m, z_mean, s, n in zip(keys, means, normalised, spreads, counts, strict=True)
+    }
+
+
+def refit_round(round_: Round, *, signature: str | None = None) -> RoundCalibration:
+    """Fit the round's model and store its results, replacing the previous ones."""
+    with transaction.atomic():
+        state, _created = RoundCalibration.objects.select_for_update().get_or_create(round=round_)
+        signature = signature or reviews_signature(round_)
+        rows = round_review_totals(round_)
+        apps = np.fromiter((a for a, _r, _t in rows), dtype=np.int64, count=len(rows))
+        revs = np.fromiter((r for _a, r, _t in rows), dtype=np.int64, count=len(rows))
+        totals = np.fromiter((t for _a, _r, t in rows), dtype=float, count=len(rows))
+        result = calibration.fit(apps, revs, totals)
+        ApplicationScore.objects.filter(round=round_).delete()
+        summaries = _per_application(apps, revs, totals)
+        ApplicationScore.objects.bulk_create(
+            (
+                ApplicationScore(
+                    application_id=pk,
+                    round=round_,
+                    calibrated_score=score,
+                    raw_score=summaries[pk][0],
+                    normalized_score=summaries[pk][1],
+                    spread=summaries[pk][2],
+                    review_count=summaries[pk][3],
+                )
+                for pk, score in result.calibrated.items()
+            ),
+            batch_size=BATCH,
+        )
+        ReviewerLeniency.objects.filter(round=round_).delete()
+        ReviewerLeniency.objects.bulk_create(
+            (
+                ReviewerLeniency(
+                    round=round_,
+                    reviewer_id=pk,
+                    leniency=value,
+                    leniency_se=result.leniency_se.get(pk),
+                )
+                for pk, value in result.leniency.items()
+            ),
+            batch_size=BATCH,
+        )
+        state.signature = signature
+        state.fitted_at = timezone.now()
+        state.application_variance = result.application_variance
+        state.reviewer_variance = result.reviewer_variance
+        state.residual_variance = result.residual_variance
+        state.agreement = calibration.krippendorff_alpha_interval(apps, totals)
+        state.save()
+    return state
+
+
+def ensure_calibration(round_: Round) -> RoundCalibration:
+    """The round's stored fit, refitted first if the reviews changed since (module docstring)."""
+    signature = reviews_signature(round_)
+    state = RoundCalibration.objects.filter(round=round_).first()
+    if state is not None and state.signature == signature:
+        return state
+    return refit_round(round_, signature=signature)
+
+
+def schedule_refit(round_id: int) -> None:
+    """After the current transaction commits, refresh the round's fit (a Celery task)."""
+    # By name: reviews/tasks.py imports this module, not the other way round.
+    transaction.on_commit(lambda: current_app.tasks[REFRESH_TASK].delay(round_id))
+
+
+def ranking(*, round: Round, **filters) -> QuerySet[Application]:
+    """The round's ranking from the scores stored by a current fit (`ensure_calibration`, then
+    `reviews.selectors.stored_ranking`): the same rows as `round_ranking`, without computing
+    every review's total on each read."""
+    ensure_calibration(round)
+    return stored_ranking(round=round, **filters)
+
+
+def reviewer_statistics_report(*, round: Round) -> dict:
+    """The reviewer statistics of DESIGN.md section 14 over a current fit: the round's
+    agreement and, per reviewer with an assignment in it (by username), their counted reviews,
+    mean total, leniency with its standard error, and whether they are an outlier
+    (reviews/calibration.py: beyond 2 SE and 5 points). Three queries."""
+    state = ensure_calibration(round)
+    leniencies = {row.reviewer_id: row for row in ReviewerLeniency.objects.filter(round=round)}
+    reviewers = []
+    for user in reviewer_statistics(round=round):
+        stored = leniencies.get(user.pk) if user.submitted_count else None
+        leniency = stored.leniency if stored else None
+        se = stored.leniency_se if stored else None
+        reviewers.append(
+            {
+                "reviewer": user.pk,
+                "name": user.get_full_name() or user.get_username(),
+                "review_count": user.submitted_count,
+                "mean_total": user.mean_total,
+                "leniency": leniency,
+                "leniency_se": se,
+                "outlier": calibration.is_outlier(leniency, se),
+            }
+        )
+    return {"agreement": state.agreement, "reviewers": reviewers}

@@ -1,0 +1,167 @@
+"""The calibrated model (reviews/calibration.py) on numbers alone: no database."""
+
+import krippendorff
+import numpy as np
+import pytest
+
+from reviews.calibration import fit, is_outlier, krippendorff_alpha_interval, variance_components
+
+
+def ring_round(seed, *, applications=600, reviewers=40, per=3, sd_a=10.0, sd_r=10.0, sd_e=10.0):
+    rng = np.random.default_rng(seed)
+    apps = np.repeat(np.arange(applications), per)
+    ring = rng.permutation(reviewers)
+    revs = np.array(
+        [ring[(per * i + k) % reviewers] for i in range(applications) for k in range(per)]
+    )
+    quality = rng.normal(0, sd_a, applications)
+    leniency = rng.normal(0, sd_r, reviewers)
+    totals = 50 + quality[apps] + leniency[revs] + rng.normal(0, sd_e, len(apps))
+    return apps, revs, totals, quality, leniency
+
+
+def test_hand_computed_two_by_two():
+    # Both reviewers score both applications; σ²_a = σ²_r = σ²_e, so λ_a = λ_r = 1. The mixed
+    # model equations then give Σâ = Σr̂ = 0, μ = 55 (the grand mean), and
+    # a1: 2μ + 3·a1 + (r1 + r2) = 60 + 70  →  a1 = 20/3;   r1: 2μ + 3·r1 = 60 + 40  →  r1 = −10/3.
+    result = fit([1, 1, 2, 2], [7, 8, 7, 8], [60, 70, 40, 50], components=(1.0, 1.0, 1.0))
+    assert result.mean == pytest.approx(55.0)
+    assert result.calibrated == pytest.approx({1: 55 + 20 / 3, 2: 55 - 20 / 3})
+    assert result.leniency == pytest.approx({7: -10 / 3, 8: 10 / 3})
+
+
+def dense_reference(apps, revs, totals, components):
+    """Henderson's mixed model equations written out whole and inverted densely."""
+    sigma_a, sigma_r, sigma_e = components
+    app_keys, app_codes = np.unique(apps, return_inverse=True)
+    rev_keys, rev_codes = np.unique(revs, return_inverse=True)
+    n, q_a, q_r = len(totals), len(app_keys), len(rev_keys)
+    design = np.zeros((n, 1 + q_a + q_r))
+    design[:, 0] = 1
+    design[np.arange(n), 1 + app_codes] = 1
+    design[np.arange(n), 1 + q_a + rev_codes] = 1
+    penalty = np.diag([0.0] + [sigma_e / sigma_a] * q_a + [sigma_e / sigma_r] * q_r)
+    coefficients = design.T @ design + penalty
+    solution = np.linalg.solve(coefficients, design.T @ totals)
+    inverse = np.linalg.inv(coefficients)
+    se = np.sqrt(np.diag(inverse)[1 + q_a :] * sigma_e)
+    return solution, se, app_keys, rev_keys
+
+
+def test_sparse_solve_matches_the_dense_equations_with_standard_errors():
+    apps, revs, totals, _q, _r = ring_round(3, applications=60, reviewers=12)
+    components = (80.0, 50.0, 120.0)
+    result = fit(apps, revs, totals, components=components)
+    solution, se, app_keys, rev_keys = dense_reference(apps, revs, totals, components)
+    assert result.mean == pytest.approx(solution[0])
+    for index, key in enumerate(app_keys):
+        assert result.calibrated[int(key)] == pytest.approx(solution[0] + solution[1 + index])
+    for index, key in enumerate(rev_keys):
+        assert result.leniency[int(key)] == pytest.approx(solution[1 + len(app_keys) + index])
+        assert result.leniency_se[int(key)] == pytest.approx(se[index])
+
+
+def test_recovers_leniencies_and_variances_from_the_data_alone():
+    apps, revs, totals, quality, leniency = ring_round(11, applications=3000, reviewers=150)
+    sigma_a, sigma_r, sigma_e = variance_components(
+        np.unique(apps, return_inverse=True)[1], np.unique(revs, return_inverse=True)[1], totals
+    )
+    # True values: 100 each.
+    assert sigma_a == pytest.approx(100, rel=0.2)
+    assert sigma_r == pytest.approx(100, rel=0.35)
+    assert sigma_e == pytest.approx(100, rel=0.2)
+    result = fit(apps, revs, totals)
+    estimated = np.array([result.leniency[j] for j in range(150)])
+    assert np.corrcoef(estimated, leniency)[0, 1] > 0.95
+    calibrated = np.array([result.calibrated[i] for i in range(3000)])
+    raw = np.bincount(apps, weights=totals) / 3
+    # Calibrated scores track the true quality better than raw means.
+    assert np.corrcoef(calibrated, quality)[0, 1] > np.corrcoef(raw, quality)[0, 1] + 0.03
+
+
+def test_shrinks_an_application_with_fewer_reviews_more():
+    apps, revs, totals, _q, _r = ring_round(5, applications=200, reviewers=20)
+    # Two extra applications, both 20 points above the panel on every review, by the same
+    # reviewers: one with three reviews, one with a single review.
+    reviewers = [int(revs[0]), int(revs[1]), int(revs[2])]
+    extra_apps = [1000, 1000, 1000, 1001]
+    extra_revs = [*reviewers, reviewers[0]]
+    mean = float(totals.mean())
+    extra_totals = [mean + 20] * 4
+    result = fit(
+        np.concatenate([apps, extra_apps]),
+        np.concatenate([revs, extra_revs]),
+        np.concatenate([totals, extra_totals]),
+    )
+    three, one = result.calibrated[1000] - result.mean, result.calibrated[1001] - result.mean
+    assert 0 < one < three < 20 + 1e-9
+
+
+def test_no_reviews():
+    result = fit([], [], [])
+    assert result.mean is None
+    assert result.calibrated == {}
+    assert result.fallback
+
+
+def test_one_reviewer_falls_back_to_the_raw_mean():
+    result = fit([1, 2, 3], [9, 9, 9], [40, 60, 90])
+    assert result.fallback
+    assert result.calibrated == {1: 40, 2: 60, 3: 90}
+    assert result.leniency == {9: 0.0}
+    assert result.leniency_se == {9: None}
+
+
+def test_single_reviews_fall_back_to_the_raw_mean():
+    # Every application has one review: within-application spread does not exist.
+    result = fit([1, 2, 3, 4], [8, 9, 8, 9], [40, 60, 90, 70])
+    assert result.fallback
+    assert result.calibrated == {1: 40, 2: 60, 3: 90, 4: 70}
+
+
+def test_no_spread_falls_back_to_the_raw_mean():
+    result = fit([1, 1, 2, 2], [8, 9, 8, 9], [70, 70, 70, 70])
+    assert result.fallback
+    assert result.calibrated == {1: 70, 2: 70}
+
+
+def test_no_reviewer_effect_keeps_the_raw_order():
+    # Reviewers agree exactly apart from noise-free quality: σ²_r estimates 0.
+    apps = [1, 1, 2, 2, 3, 3]
+    revs = [7, 8, 8, 9, 9, 7]
+    totals = [80, 80, 60, 60, 40, 40]
+    result = fit(apps, revs, totals)
+    assert not result.fallback
+    assert result.reviewer_variance == 0
+    assert set(result.leniency.values()) == {0.0}
+    assert result.calibrated[1] > result.calibrated[2] > result.calibrated[3]
+
+
+def test_outlier_needs_both_thresholds():
+    assert is_outlier(12.0, 3.0)
+    assert not is_outlier(12.0, 7.0)  # within 2 standard errors
+    assert not is_outlier(4.0, 0.5)  # beyond 2 SE but under 5 points
+    assert not is_outlier(None, None)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_alpha_matches_the_krippendorff_package_with_missing_values(seed):
+    rng = np.random.default_rng(seed)
+    coders, units = 6, 30
+    data = rng.normal(50, 15, (coders, units)) + rng.normal(0, 15, units)
+    data[rng.random((coders, units)) < 0.5] = np.nan
+    apps, values = [], []
+    for coder in range(coders):
+        for unit in range(units):
+            if not np.isnan(data[coder, unit]):
+                apps.append(unit)
+                values.append(data[coder, unit])
+    expected = krippendorff.alpha(reliability_data=data, level_of_measurement="interval")
+    assert krippendorff_alpha_interval(apps, values) == pytest.approx(expected, abs=1e-9)
+
+
+def test_alpha_is_null_without_two_reviews_of_an_application():
+    assert krippendorff_alpha_interval([1, 2, 3], [40, 50, 60]) is None
+    assert krippendorff_alpha_interval([], []) is None
+    # Pairable values without any spread: no expected disagreement.
+    assert krippendorff_alpha_interval([1, 1, 2], [50, 50, 70]) is None
