@@ -42,6 +42,7 @@ from notifications import enums as events
 from notifications.models import Notification
 from notifications.outbox import email_row, write_outbox
 
+from . import scoring
 from .enums import ReviewStatus
 from .models import (
     COMMENT_MAX_LENGTH,
@@ -344,6 +345,8 @@ def reopen_review(*, review: Review, actor: AbstractBaseUser, reason: str) -> Re
             },
         )
         _tell_reviewer_of_reopening(review=locked, version=version)
+        # The review leaves the ranking until it is submitted again: refit the round.
+        scoring.schedule_refit(application.round_id)
     return locked
 
 
