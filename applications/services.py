@@ -24,7 +24,7 @@ from incubator.permissions import is_coordinator
 from incubator.services import new_account_errors
 from incubator.text import check_text
 
-from . import notifications
+from . import consent, notifications
 from .enums import ApplicationStatus as Status
 from .enums import AttachmentKind, SystemNote
 from .models import Application, Attachment, Startup, StatusChange
@@ -380,9 +380,12 @@ def create_draft(
         Startup.objects.select_for_update().get(pk=startup.pk)
         ensure_round_open(round)
         _ensure_one_per_round(startup, round)
+        share_with = fields.pop("share_with", None)
         application = Application(round=round, startup=startup)
         _apply_fields(application, {"project_name": project_name, **fields})
         _validate_application(application)
+        if share_with is not None:
+            consent.check_share_with(share_with, needs=application.needs)
         try:
             with transaction.atomic():
                 application.save()
@@ -390,6 +393,8 @@ def create_draft(
             raise ValidationError(
                 {"round": _("One application per start-up per round.")}
             ) from error
+        if share_with:
+            consent.apply_consent(locked=application, share_with=share_with, actor=actor)
     return application
 
 
@@ -401,9 +406,18 @@ def update_draft(
     with transaction.atomic():
         locked = lock_application(application)
         _ensure_draft(locked, "change")
+        share_with = fields.pop("share_with", None)
         changed = _apply_fields(locked, fields)
         _validate_application(locked)
-        if changed:
+        if share_with is not None or "needs" in fields:
+            # Consent stays among the needs: a narrower `needs` than `share_with` is refused.
+            consent.apply_consent(
+                locked=locked,
+                share_with=locked.share_with if share_with is None else share_with,
+                actor=actor,
+                also_save=[*changed, "updated_at"],
+            )
+        elif changed:
             locked.save(update_fields=[*changed, "updated_at"])
     return locked
 

@@ -35,6 +35,13 @@ PROVIDER_DIGEST = "provider.digest"
 PROVIDER_TEST = "provider.test"
 # To the coordinators, when a provider's webhook endpoint answered 410 Gone and was removed.
 PROVIDER_WEBHOOK_GONE = "provider.webhook_gone"
+# To each provider that received a start-up whose consent for its kind was then withdrawn
+# (webhook; `data`: {"application", "startup"} ids only).
+CONSENT_WITHDRAWN = "consent.withdrawn"
+# To a start-up, when a provider marks it interested: an introduction (e-mail).
+PARTNER_INTERESTED = "partner.interested"
+# To a provider's partner users, when the start-up answers its interest (e-mail).
+PARTNER_REPLIED = "partner.replied"
 EVENTS = [
     APPLICATION_SUBMITTED,
     ASSIGNMENT_CREATED,
@@ -48,6 +55,9 @@ EVENTS = [
     PROVIDER_TEST,
     PROVIDER_WEBHOOK_GONE,
     REVIEW_OVERDUE,
+    CONSENT_WITHDRAWN,
+    PARTNER_INTERESTED,
+    PARTNER_REPLIED,
 ]
 # What people read for each event (the admin's lists and filters); the code stays the API's.
 EVENT_LABELS = {
@@ -63,6 +73,9 @@ EVENT_LABELS = {
     PROVIDER_DIGEST: _("Weekly digest for a provider"),
     PROVIDER_TEST: _("Test webhook"),
     PROVIDER_WEBHOOK_GONE: _("Provider's webhook removed"),
+    CONSENT_WITHDRAWN: _("Consent withdrawn"),
+    PARTNER_INTERESTED: _("Provider interested"),
+    PARTNER_REPLIED: _("Start-up replied to a provider"),
 }
 
 

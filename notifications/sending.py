@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from . import delivery, services
+from . import delivery, screening, services
 from .enums import NotificationStatus
 from .models import Notification, NotificationAttempt
 
@@ -74,9 +74,12 @@ class _Chunk:
         self.ids = ids
         self.outcomes = dict.fromkeys(ids, "skipped")
         self.in_flight: _InFlight | None = None
+        self.consent: screening.ChunkConsent | None = None
 
     def deliver(self) -> dict[int, str]:
         done = 0
+        # Consent at delivery (screening.py): read once for the chunk.
+        self.consent = screening.screen_chunk(self.ids)
         with _commits_without_waiting_for_the_disk():
             try:
                 for pk in self.ids:
@@ -96,6 +99,9 @@ class _Chunk:
             )
             if row is None:
                 return "skipped"
+            # Consent at delivery (screening.py): only start-ups still consenting are sent.
+            if not screening.screen_row(row, self.consent):
+                return str(row.status)
             self.in_flight = _InFlight(pk, row.attempts, timezone.now(), time.monotonic())
             try:
                 outcome = delivery.send(row)

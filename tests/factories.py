@@ -116,6 +116,11 @@ class ApplicationFactory(factory.django.DjangoModelFactory):
     funding_amount = Decimal("500000.00")
     funding_currency = Currency.CNY
     needs_fund = True
+    # The start-up consents to share with the providers it needs (DESIGN.md §12), so that
+    # provider notifications behave as before consent existed; tests of consent set it.
+    share_fund = factory.LazyAttribute(lambda a: getattr(a, "needs_fund", False))
+    share_training = factory.LazyAttribute(lambda a: getattr(a, "needs_training", False))
+    share_testing = factory.LazyAttribute(lambda a: getattr(a, "needs_testing", False))
     status = ApplicationStatus.DRAFT
 
 
