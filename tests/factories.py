@@ -11,8 +11,15 @@ from django.utils import timezone
 from applications.enums import ApplicationStatus
 from applications.models import Application, Startup
 from incubator.enums import Currency, Region, ServiceKind, Stage, Track
-from incubator.models import DEFAULT_PROGRAMME_NAME, Criterion, Programme, Round, ServiceProvider
-from incubator.permissions import COORDINATORS_GROUP, REVIEWERS_GROUP
+from incubator.models import (
+    DEFAULT_PROGRAMME_NAME,
+    Criterion,
+    PartnerAccount,
+    Programme,
+    Round,
+    ServiceProvider,
+)
+from incubator.permissions import COORDINATORS_GROUP, PARTNERS_GROUP, REVIEWERS_GROUP
 from reviews.models import Assignment, ConflictOfInterest, Review, ReviewerProfile
 
 
@@ -157,6 +164,21 @@ class ServiceProviderFactory(factory.django.DjangoModelFactory):
     kind = ServiceKind.FUND
     email = factory.Sequence(lambda n: f"provider{n}@partner.example")
     tracks = factory.LazyFunction(list)
+
+
+class PartnerFactory(UserFactory):
+    """A partner user (DESIGN.md §12): in the Partners group, acting for one provider (a new
+    fund provider unless `provider=` is given). Not staff: partners reach no admin page."""
+
+    username = factory.Sequence(lambda n: f"partner{n}")
+
+    @factory.post_generation
+    def provider(user, create, extracted, **kwargs):
+        if create:
+            user.groups.add(Group.objects.get(name=PARTNERS_GROUP))
+            PartnerAccount.objects.create(
+                user=user, provider=extracted or ServiceProviderFactory(**kwargs)
+            )
 
 
 # --- Intake (issue 3) -------------------------------------------------------------------------
