@@ -58,6 +58,15 @@ CONSENT_TEXT = [
 ]
 
 
+def text_context() -> dict:
+    """The consent text as the portal's templates show it (applications/_consent_text.html)."""
+    return {
+        "consent_title": CONSENT_TITLE,
+        "consent_text": CONSENT_TEXT,
+        "consent_version": CONSENT_TEXT_VERSION,
+    }
+
+
 class ConsentNotWidenable(WorkflowError):
     """After a decision, consent may be narrowed or withdrawn, never widened."""
 
