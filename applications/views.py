@@ -205,7 +205,8 @@ def application_consent(request: HttpRequest, pk: int) -> HttpResponse:
     any time, widening until a decision."""
     application = _own_application(request, pk)
     form = ConsentForm(
-        request.POST or None,
+        # Unticking every box posts nothing but the token: still a submitted form.
+        request.POST if request.method == "POST" else None,
         needs=application.needs,
         initial={"share_with": application.share_with},
     )
