@@ -12,7 +12,7 @@ from incubator.exceptions import WorkflowError
 from incubator.permissions import is_coordinator
 
 from .enums import ApplicationStatus
-from .models import Application, Attachment, Startup, StatusChange
+from .models import Application, Attachment, ConsentChange, Startup, StatusChange
 from .services import DECISION_NOTE_MAX_LENGTH, decide_application
 
 
@@ -237,4 +237,48 @@ class AttachmentAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         # Files arrive through the upload service, which checks their type and size.
+        return False
+
+
+@admin.register(ConsentChange)
+class ConsentChangeAdmin(admin.ModelAdmin):
+    """Every change of a start-up's consent to share with providers: read-only for coordinators
+    (a consent is changed by the start-up, or imported with `manage.py import_consent`)."""
+
+    list_display = [
+        "application",
+        "share_with_before",
+        "share_with_after",
+        "text_version",
+        "actor",
+        "created_at",
+    ]
+    list_filter = ["text_version"]
+    list_select_related = ["application", "actor"]
+    search_fields = ["application__project_name", "application__startup__name"]
+    date_hierarchy = "created_at"
+    fields = [
+        "application",
+        "share_with_before",
+        "share_with_after",
+        "text_version",
+        "actor",
+        "reason",
+        "created_at",
+    ]
+    readonly_fields = fields
+
+    def has_module_permission(self, request) -> bool:
+        return is_coordinator(request.user)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return is_coordinator(request.user)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False

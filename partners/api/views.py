@@ -80,6 +80,7 @@ class PartnerStartupViewSet(viewsets.GenericViewSet):
         return application
 
     @extend_schema(
+        operation_id="partner_startups_list",
         summary="The provider's start-ups",
         description="The consenting start-ups (share_with includes the provider's kind) that "
         "are shortlisted in a published shortlist or accepted, whose needs include the "
@@ -93,6 +94,7 @@ class PartnerStartupViewSet(viewsets.GenericViewSet):
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(
+        operation_id="partner_startups_retrieve",
         summary="One start-up of the provider's list",
         description="404 for any application not in the list, whatever the id. Recorded as "
         "viewed by the provider.",
