@@ -434,6 +434,10 @@ class Command(BaseCommand):
                 "needs_fund": needs["fund"],
                 "needs_training": needs["training"],
                 "needs_testing": needs["testing"],
+                # The demo's start-ups consent to share with the providers they need (§12).
+                "share_fund": needs["fund"],
+                "share_training": needs["training"],
+                "share_testing": needs["testing"],
             },
         )
         if not created:
