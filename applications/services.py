@@ -410,10 +410,13 @@ def update_draft(
         changed = _apply_fields(locked, fields)
         _validate_application(locked)
         if share_with is not None or "needs" in fields:
-            # Consent stays among the needs: a narrower `needs` than `share_with` is refused.
+            # Consent stays among the needs: a `share_with` given outside them is refused; when
+            # only the needs narrow, the consent narrows with them (recorded as a change).
+            if share_with is None:
+                share_with = [kind for kind in locked.share_with if kind in locked.needs]
             consent.apply_consent(
                 locked=locked,
-                share_with=locked.share_with if share_with is None else share_with,
+                share_with=share_with,
                 actor=actor,
                 also_save=[*changed, "updated_at"],
             )

@@ -2,11 +2,12 @@
 
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from applications.enums import ApplicationStatus
 from applications.models import Application
+from incubator.enums import ServiceKind
 from incubator.models import Round, ServiceProvider
 from reviews.models import Shortlist, ShortlistEntry
 
@@ -80,7 +81,12 @@ def round_engagement(*, round: Round, now: datetime | None = None) -> list[dict]
     """Per provider: how many of the round's start-ups are in its list now (matched), how many
     of those one of its users opened (viewed), and the current interest statuses among them;
     `flagged` when no user of it looked at its list since a shortlist of the round was
-    published more than two weeks ago. One query per provider (tens of providers)."""
+    published more than two weeks ago.
+
+    Six queries whatever the number of providers and applications: the round's start-ups that
+    any provider could see (shortlisted in a published shortlist, or accepted: tens to
+    hundreds) are matched to each provider in Python by the same rule as `matched_applications`.
+    """
     now = now or timezone.now()
     publications = list(
         Shortlist.objects.filter(round=round, published_at__isnull=False).values_list(
@@ -90,25 +96,56 @@ def round_engagement(*, round: Round, now: datetime | None = None) -> list[dict]
     old = [at for at in publications if at <= now - UNSEEN_AFTER]
     last_old_publication = max(old) if old else None
     visits = dict(ListVisit.objects.values_list("provider_id", "last_at"))
+    providers = list(ServiceProvider.objects.order_by("pk"))
+    published = ShortlistEntry.objects.filter(
+        application=OuterRef("pk"), shortlist__published_at__isnull=False
+    )
+    kinds = ServiceKind.values
+    candidates_of_round = Application.objects.filter(round=round).filter(
+        Q(status=ApplicationStatus.ACCEPTED)
+        | Q(Exists(published), status=ApplicationStatus.SHORTLISTED)
+    )
+    candidates = list(
+        candidates_of_round.values_list(
+            "pk",
+            "track",
+            *(f"needs_{kind}" for kind in kinds),
+            *(f"share_{kind}" for kind in kinds),
+        )
+    )
+    # A subquery, not a list of ids: the same two queries when the round has no candidate.
+    of_candidates = {"application__in": candidates_of_round.values("pk")}
+    viewed = set(
+        StartupView.objects.filter(**of_candidates).values_list("provider_id", "application_id")
+    )
+    statuses = {
+        (provider_id, application_id): status
+        for provider_id, application_id, status in Interest.objects.filter(
+            **of_candidates
+        ).values_list("provider_id", "application_id", "status")
+    }
     rows = []
-    for provider in ServiceProvider.objects.order_by("pk"):
-        matched = matched_applications(provider=provider).filter(round=round)
-        viewed = StartupView.objects.filter(provider=provider, application=OuterRef("pk"))
-        interest = Interest.objects.filter(provider=provider, application=OuterRef("pk"))
-        counts = matched.aggregate(
-            matched=_count(Q()),
-            viewed=_count(Q(Exists(viewed))),
-            interested=_count(Q(Exists(interest.filter(status=InterestStatus.INTERESTED)))),
-            engaged=_count(Q(Exists(interest.filter(status=InterestStatus.ENGAGED)))),
-            declined=_count(Q(Exists(interest.filter(status=InterestStatus.DECLINED)))),
-        )
+    for provider in providers:
+        index = kinds.index(provider.kind)
+        matched = [
+            row[0]
+            for row in candidates
+            if row[2 + index]
+            and row[2 + len(kinds) + index]
+            and (not provider.tracks or row[1] in provider.tracks)
+        ]
+        answers = [statuses.get((provider.pk, pk)) for pk in matched]
         last_visit = visits.get(provider.pk)
-        flagged = last_old_publication is not None and (
-            last_visit is None or last_visit < last_old_publication
+        rows.append(
+            {
+                "provider": provider,
+                "matched": len(matched),
+                "viewed": sum((provider.pk, pk) in viewed for pk in matched),
+                "interested": answers.count(InterestStatus.INTERESTED),
+                "engaged": answers.count(InterestStatus.ENGAGED),
+                "declined": answers.count(InterestStatus.DECLINED),
+                "flagged": last_old_publication is not None
+                and (last_visit is None or last_visit < last_old_publication),
+            }
         )
-        rows.append({"provider": provider, **counts, "flagged": flagged})
     return rows
-
-
-def _count(condition: Q) -> Count:
-    return Count("pk", filter=condition)

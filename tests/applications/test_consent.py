@@ -146,15 +146,20 @@ def test_draft_create_and_patch_carry_share_with(founder, open_round):
     assert response.status_code == 201
     assert response.json()["share_with"] == ["fund"]
     pk = response.json()["id"]
-    response = client.patch(f"/api/v1/applications/{pk}/", {"needs": []}, format="json")
+    response = client.patch(
+        f"/api/v1/applications/{pk}/", {"needs": [], "share_with": ["fund"]}, format="json"
+    )
     assert response.status_code == 400
     assert set(response.json()) == {"share_with"}
-    response = client.patch(
-        f"/api/v1/applications/{pk}/", {"needs": [], "share_with": []}, format="json"
-    )
+    # Narrowing the needs alone narrows the consent with them, as a recorded change.
+    response = client.patch(f"/api/v1/applications/{pk}/", {"needs": []}, format="json")
     assert response.status_code == 200
     assert response.json()["share_with"] == []
-    assert ConsentChange.objects.filter(application_id=pk).count() == 2
+    changes = ConsentChange.objects.filter(application_id=pk)
+    assert [(c.share_with_before, c.share_with_after) for c in changes] == [
+        ([], ["fund"]),
+        (["fund"], []),
+    ]
 
 
 def test_draft_create_share_with_outside_needs_400(founder, open_round):

@@ -4,6 +4,8 @@ reply, the consent page, and the coordinators' engagement card (DESIGN.md §12).
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -11,7 +13,7 @@ from applications.models import ConsentChange
 from notifications.models import Notification
 from partners.models import Interest, ListVisit, StartupView
 from partners.selectors import round_engagement
-from tests.factories import ReviewerFactory
+from tests.factories import PartnerFactory, ReviewerFactory, ServiceProviderFactory
 from tests.twofactor import force_login_verified
 
 pytestmark = pytest.mark.django_db
@@ -204,3 +206,22 @@ def test_no_flag_within_two_weeks_of_publication(round_, published, fund_provide
     assert [row["flagged"] for row in rows] == [False]
     rows = round_engagement(round=round_, now=published.published_at + timedelta(days=15))
     assert [row["flagged"] for row in rows] == [True]
+
+
+def test_dashboard_card_queries_constant_in_providers(client, coordinator, round_, shared):
+    force_login_verified(client, coordinator)
+    url = reverse("coordinator-dashboard")
+    with CaptureQueriesContext(connection) as few:
+        client.get(url, {"round": round_.pk})
+    for index in range(6):
+        partner = PartnerFactory(
+            provider=ServiceProviderFactory(kind=["fund", "training"][index % 2])
+        )
+        client.force_login(partner)
+        client.get(LIST)
+        client.get(detail(shared))
+    force_login_verified(client, coordinator)
+    with CaptureQueriesContext(connection) as many:
+        html = client.get(url, {"round": round_.pk}).content.decode()
+    assert html.count("<tr data-provider=") == 6
+    assert len(many.captured_queries) == len(few.captured_queries)
