@@ -20,6 +20,7 @@ from .governance import events_of
 from .models import (
     Application,
     Attachment,
+    ConsentChange,
     Invitation,
     Membership,
     PartnerInvitation,
@@ -449,3 +450,47 @@ class InvitationAdmin(ReadOnlyForCoordinators):
     list_select_related = ["startup", "provider"]
     search_fields = ["email", "startup__name", "provider__name"]
     exclude = ["token_hash"]
+
+
+@admin.register(ConsentChange)
+class ConsentChangeAdmin(admin.ModelAdmin):
+    """Every change of a start-up's consent to share with providers: read-only for coordinators
+    (a consent is changed by the start-up, or imported with `manage.py import_consent`)."""
+
+    list_display = [
+        "application",
+        "share_with_before",
+        "share_with_after",
+        "text_version",
+        "actor",
+        "created_at",
+    ]
+    list_filter = ["text_version"]
+    list_select_related = ["application", "actor"]
+    search_fields = ["application__project_name", "application__startup__name"]
+    date_hierarchy = "created_at"
+    fields = [
+        "application",
+        "share_with_before",
+        "share_with_after",
+        "text_version",
+        "actor",
+        "reason",
+        "created_at",
+    ]
+    readonly_fields = fields
+
+    def has_module_permission(self, request) -> bool:
+        return is_coordinator(request.user)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return is_coordinator(request.user)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

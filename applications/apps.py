@@ -10,8 +10,15 @@ class ApplicationsConfig(AppConfig):
         # The round's questions live below this app; whether they may change and what happens
         # to the drafts' answers when they do is known here (docs/architecture.md "Hooks").
         from incubator.services import on_questions_changed, provide_round_submitted
+        from notifications.screening import Screen, provide_screen
 
+        from .notifications import consenting, keep_startups, payload_applications
         from .services import drop_stale_answers, round_has_submission
 
         provide_round_submitted(round_has_submission)
         on_questions_changed(drop_stale_answers)
+        # The outbox below asks at delivery which start-ups still consent to a provider's kind
+        # (DESIGN.md §12, docs/architecture.md "Hooks"); the applications answer.
+        provide_screen(
+            Screen(subjects=payload_applications, consenting=consenting, keep=keep_startups)
+        )

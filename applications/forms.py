@@ -151,14 +151,24 @@ class ApplicationForm(DescribedErrorsMixin, forms.Form):
         choices=ServiceKind.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text=_("Partners who offer these services will hear about you if you are chosen."),
+        help_text=_(
+            "Partners who offer these services hear about you only if you agree below and you "
+            "are chosen."
+        ),
+    )
+    share_with = forms.MultipleChoiceField(
+        label=_("I agree to share my details with these providers"),
+        choices=ServiceKind.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Only among the services you need. You can withdraw at any time."),
     )
 
     def __init__(self, *args, questions: list[Question] = (), **kwargs):
         super().__init__(*args, **kwargs)
         # Optional for a draft, needed to submit: not labelled "(optional)" (_field.html).
-        for field in self.fields.values():
-            field.needed_to_submit = True
+        for name, field in self.fields.items():
+            field.needed_to_submit = name != "share_with"
         # The round's own questions, in the reader's language, after the fixed fields.
         self.questions = list(questions)
         for question in self.questions:
@@ -185,6 +195,7 @@ class ApplicationForm(DescribedErrorsMixin, forms.Form):
                 if value not in (None, "", []):
                     answers[question.key] = value
             data["answers"] = answers
+        data["share_with"] = list(data.get("share_with") or [])
         return data
 
     def error_aliases(self) -> dict[str, str]:
@@ -205,6 +216,23 @@ def answers_initial(questions: list[Question], answers: dict) -> dict:
             value = str(value)
         initial[answer_field_name(question.key)] = value
     return initial
+
+
+class ConsentForm(DescribedErrorsMixin, forms.Form):
+    """Which provider kinds may receive the application's details: among its needs."""
+
+    share_with = forms.MultipleChoiceField(
+        label=_("I agree to share my details with these providers"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Untick a kind to withdraw your consent for it."),
+    )
+
+    def __init__(self, *args, needs: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["share_with"].choices = [
+            (value, label) for value, label in ServiceKind.choices if value in needs
+        ]
 
 
 class AttachmentForm(DescribedErrorsMixin, forms.Form):

@@ -220,6 +220,12 @@ class Application(models.Model):
     # Questions the coordinators removed (or changed) since the draft's owners last saved it,
     # with the answers dropped then: [{"key", "label": {…}}], shown on the draft's page.
     dropped_answers = models.JSONField(_("answers dropped"), default=list, blank=True)
+    # Consent (DESIGN.md §12): the provider kinds the start-up agrees may receive its details,
+    # each among its needs (a check constraint). False everywhere = no consent recorded = shared
+    # with no one; every change is a ConsentChange with the consent text's version.
+    share_fund = models.BooleanField(_("shared with fund providers"), default=False)
+    share_training = models.BooleanField(_("shared with training providers"), default=False)
+    share_testing = models.BooleanField(_("shared with testing providers"), default=False)
     status = models.CharField(
         _("status"),
         max_length=16,
@@ -254,6 +260,13 @@ class Application(models.Model):
                 condition=Q(funding_amount__isnull=True) | Q(funding_amount__gte=0),
                 name="application_funding_not_negative",
             ),
+            *[
+                models.CheckConstraint(
+                    condition=Q(**{f"share_{kind}": False}) | Q(**{f"needs_{kind}": True}),
+                    name=f"application_shares_{kind}_only_if_needed",
+                )
+                for kind in ServiceKind.values
+            ],
         ]
 
     def __str__(self) -> str:
@@ -262,6 +275,10 @@ class Application(models.Model):
     @property
     def needs(self) -> list[str]:
         return [kind for kind in ServiceKind.values if getattr(self, f"needs_{kind}")]
+
+    @property
+    def share_with(self) -> list[str]:
+        return [kind for kind in ServiceKind.values if getattr(self, f"share_{kind}")]
 
     @property
     def is_final(self) -> bool:
@@ -382,3 +399,37 @@ def system_note_text(code: str, params: dict | None = None) -> str:
         return template % params
     except (KeyError, TypeError, ValueError):
         return template
+
+
+class ConsentChange(models.Model):
+    """One change of an application's consent to share with providers (DESIGN.md §12): the
+    kinds before and after, who, when, and the version of the consent text shown. Never edited.
+    `reason` is set when a coordinator imported a consent given elsewhere (`import_consent`)."""
+
+    application = models.ForeignKey(
+        Application,
+        on_delete=models.CASCADE,
+        related_name="consent_changes",
+        verbose_name=_("application"),
+    )
+    share_with_before = models.JSONField(_("shared with before"), default=list)
+    share_with_after = models.JSONField(_("shared with after"), default=list)
+    text_version = models.CharField(_("consent text version"), max_length=32)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("changed by"),
+    )
+    reason = models.TextField(_("reason"), max_length=2000, blank=True)
+    created_at = models.DateTimeField(_("changed at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("consent change")
+        verbose_name_plural = _("consent changes")
+
+    def __str__(self) -> str:
+        return f"{self.application_id}: {self.share_with_before} → {self.share_with_after}"

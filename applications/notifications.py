@@ -10,12 +10,22 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
+from incubator.enums import ServiceKind
 from incubator.models import DEFAULT_PROGRAMME_NAME, ServiceProvider
 from notifications import enums as events
+from notifications import screening
+from notifications.enums import NotificationChannel, NotificationStatus
 from notifications.models import Notification
-from notifications.outbox import active_providers, email_row, provider_rows, write_outbox
+from notifications.outbox import (
+    active_providers,
+    build_row,
+    email_row,
+    provider_rows,
+    write_outbox,
+)
 from notifications.sealing import SEALED_KEY, seal
 
 from .answers import shared_answers
@@ -43,10 +53,13 @@ def shortlist_scores(application: Application) -> tuple[Decimal | float | None, 
 
 
 def provider_matches(provider: ServiceProvider, application: Application) -> bool:
-    """A provider hears of a start-up that needs its kind, in a track it follows (none = all)."""
+    """A provider hears of a start-up that needs its kind, consented to share with it
+    (DESIGN.md §12), in a track it follows (none = all). Consent is asked again at delivery
+    (`consent_screen`), so a withdrawal between writing and sending is respected."""
     return (
         provider.active
         and provider.kind in application.needs
+        and provider.kind in application.share_with
         and (not provider.tracks or application.track in provider.tracks)
     )
 
@@ -224,3 +237,103 @@ def invitation_sent(*, invitation: Invitation, token: str) -> None:
         now=timezone.now(),
     )
     write_outbox([row])
+
+
+# --- Consent at delivery (DESIGN.md §12) --------------------------------------------------
+# A provider's row carries start-ups as `data.startups` (shortlists, digests) or `data.startup`
+# (acceptance), each the `startup_payload` above. The outbox asks, once per chunk of rows it
+# delivers, which of them still consent to the provider's kind (notifications.screening); the
+# answer is registered in ApplicationsConfig.ready.
+
+
+def payload_applications(payload: dict) -> set[int]:
+    """The ids of the applications whose start-ups a provider's payload carries."""
+    data = payload.get("data") if isinstance(payload, dict) else None
+    if not isinstance(data, dict):
+        return set()
+    items = list(data.get("startups") or []) if isinstance(data.get("startups"), list) else []
+    if isinstance(data.get("startup"), dict):
+        items.append(data["startup"])
+    return {
+        item["application"]
+        for item in items
+        if isinstance(item, dict) and isinstance(item.get("application"), int)
+    }
+
+
+def consenting(application_ids: set[int]) -> set[tuple[int, str]]:
+    """(application id, provider kind) for each kind the application shares with now: one
+    query, whatever the number."""
+    if not application_ids:
+        return set()
+    pairs = set()
+    for pk, *flags in Application.objects.filter(pk__in=application_ids).values_list(
+        "pk", *(f"share_{kind}" for kind in ServiceKind.values)
+    ):
+        kinds = zip(ServiceKind.values, flags, strict=True)
+        pairs.update((pk, kind) for kind, shared in kinds if shared)
+    return pairs
+
+
+def keep_startups(payload: dict, allowed: set[int]) -> dict:
+    """The payload with only the start-ups of `allowed` applications (perhaps none: the row is
+    then completed without being sent)."""
+    data = payload.get("data")
+    if not isinstance(data, dict):
+        return payload
+    data = dict(data)
+    if isinstance(data.get("startups"), list):
+        data["startups"] = [
+            item
+            for item in data["startups"]
+            if isinstance(item, dict) and item.get("application") in allowed
+        ]
+    if isinstance(data.get("startup"), dict) and data["startup"].get("application") not in allowed:
+        del data["startup"]
+    return {**payload, "data": data}
+
+
+def _carrying(application: Application) -> Q:
+    """Provider rows whose payload carries the application's start-up."""
+    return Q(payload__contains={"data": {"startups": [{"application": application.pk}]}}) | Q(
+        payload__contains={"data": {"startup": {"application": application.pk}}}
+    )
+
+
+def consent_withdrawn(*, application: Application, kinds: list[str], change) -> None:
+    """Called in the withdrawing transaction, the application locked. Rows not yet sent to a
+    provider of a withdrawn kind lose the start-up now (waiting for a row a worker is sending
+    at this moment, so it is either sent before, with consent valid, or after, without it); every
+    provider of those kinds that received it is told, by webhook, with ids only."""
+    carrying = Notification.objects.filter(_carrying(application), provider__kind__in=kinds)
+    for row in carrying.filter(status=NotificationStatus.PENDING).select_for_update(of=("self",)):
+        allowed = payload_applications(row.payload) - {application.pk}
+        row.payload = keep_startups(row.payload, allowed)
+        if allowed:
+            row.save(update_fields=["payload"])
+        else:
+            screening.withhold(row)
+    providers = list(
+        ServiceProvider.objects.filter(
+            pk__in=carrying.filter(status=NotificationStatus.SENT).values("provider")
+        ).order_by("pk")
+    )
+    now = timezone.now()
+    rows = [
+        build_row(
+            event=events.CONSENT_WITHDRAWN,
+            subject=f"consent:{change.pk}",
+            channel=NotificationChannel.WEBHOOK,
+            recipient=provider.webhook_url,
+            language=provider.language,
+            payload={
+                "template": "consent_withdrawn",
+                "data": {"application": application.pk, "startup": application.startup_id},
+            },
+            provider=provider,
+            now=now,
+        )
+        for provider in providers
+        if provider.webhook_url
+    ]
+    write_outbox(rows)

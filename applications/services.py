@@ -25,7 +25,7 @@ from incubator.permissions import is_coordinator
 from incubator.services import new_account_errors
 from incubator.text import check_text
 
-from . import notifications
+from . import consent, notifications
 from .answers import check_answers_size, clean_answers, missing_answers, round_questions
 from .enums import ApplicationStatus as Status
 from .enums import AttachmentKind, MembershipRole, SystemNote
@@ -474,9 +474,12 @@ def create_draft(
         Startup.objects.select_for_update().get(pk=startup.pk)
         ensure_round_open(round)
         _ensure_one_per_round(startup, round)
+        share_with = fields.pop("share_with", None)
         application = Application(round=round, startup=startup)
         _apply_fields(application, {"project_name": project_name, **fields})
         _validate_application(application)
+        if share_with is not None:
+            consent.check_share_with(share_with, needs=application.needs)
         try:
             with transaction.atomic():
                 application.save()
@@ -498,6 +501,8 @@ def create_draft(
             },
         )
         _record_answers(application=application, before={}, actor=actor)
+        if share_with:
+            consent.apply_consent(locked=application, share_with=share_with, actor=actor)
     return application
 
 
@@ -513,13 +518,26 @@ def update_draft(
         locked = lock_application(application)
         _ensure_draft(locked, "change")
         before = dict(locked.answers or {})
+        share_with = fields.pop("share_with", None)
         changed = _apply_fields(locked, fields)
         _validate_application(locked)
         if locked.dropped_answers:
             locked.dropped_answers = []
             changed.append("dropped_answers")
-        if changed:
+        if share_with is not None or "needs" in fields:
+            # Consent stays among the needs: a `share_with` given outside them is refused; when
+            # only the needs narrow, the consent narrows with them (recorded as a change).
+            if share_with is None:
+                share_with = [kind for kind in locked.share_with if kind in locked.needs]
+            consent.apply_consent(
+                locked=locked,
+                share_with=share_with,
+                actor=actor,
+                also_save=[*changed, "updated_at"],
+            )
+        elif changed:
             locked.save(update_fields=[*changed, "updated_at"])
+        if changed:
             record(
                 actor=actor,
                 action="application.updated",

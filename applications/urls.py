@@ -43,6 +43,7 @@ portal_patterns = [
     path("applications/<int:pk>/delete/", views.application_delete, name="application-delete"),
     path("applications/<int:pk>/files/", views.attachment_upload, name="attachment-upload"),
     path("applications/<int:pk>/submit/", views.application_submit, name="application-submit"),
+    path("applications/<int:pk>/consent/", views.application_consent, name="application-consent"),
     path(
         "applications/<int:pk>/withdraw/",
         views.application_withdraw,

@@ -29,6 +29,7 @@ from incubator.api.throttles import (
 )
 from incubator.exceptions import WorkflowError
 from incubator.models import Round
+from incubator.permissions import is_partner
 from incubator.questions import localized
 from incubator.uploads import (
     LimitedUploadHandler,
@@ -37,12 +38,13 @@ from incubator.uploads import (
     too_large_message,
 )
 
-from . import selectors, services
+from . import consent, selectors, services
 from .answers import answered_questions, round_questions
 from .enums import ApplicationStatus, AttachmentKind
 from .forms import (
     ApplicationForm,
     AttachmentForm,
+    ConsentForm,
     SignUpForm,
     StartupProfileForm,
     WithdrawForm,
@@ -125,6 +127,8 @@ def _own_application(request: HttpRequest, pk: int) -> Application:
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     startup = selectors.startup_of(user=request.user)
+    if startup is None and is_partner(request.user):
+        return redirect("partners:list")  # a provider's user: the partner portal is theirs
     applications = list(selectors.portal_applications(user=request.user)) if startup else []
     for application in applications:
         application.progress = services.application_progress(application)
@@ -155,7 +159,11 @@ def application_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Your draft is saved. Add your pitch deck next."))
             return redirect("portal:application", pk=application.pk)
-    return render(request, "applications/application_form.html", {"form": form, "round": round_})
+    return render(
+        request,
+        "applications/application_form.html",
+        {"form": form, "round": round_, **consent.text_context()},
+    )
 
 
 @login_required
@@ -178,6 +186,58 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
             # A draft is deleted, not withdrawn: withdrawing is for what was handed in.
             "can_withdraw": application.status in services.WITHDRAWABLE_STATUSES
             and application.status != ApplicationStatus.DRAFT,
+            "sections": [section(request, application) for section in _page_sections],
+        },
+    )
+
+
+# Parts of an application's page that apps above this one own (the providers' interest,
+# partners/views.py), registered in their AppConfig.ready (docs/architecture.md "Hooks"): each
+# renders its own template for the start-up's member reading the page.
+PageSection = Callable[[HttpRequest, Application], str]
+_page_sections: list[PageSection] = []
+
+
+def provide_application_section(section: PageSection) -> None:
+    if section not in _page_sections:
+        _page_sections.append(section)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def application_consent(request: HttpRequest, pk: int) -> HttpResponse:
+    """The consent page (DESIGN.md §12): the text, the kinds shared, the history; narrowing at
+    any time, widening until a decision."""
+    application = _own_application(request, pk)
+    form = ConsentForm(
+        # Unticking every box posts nothing but the token: still a submitted form.
+        request.POST if request.method == "POST" else None,
+        needs=application.needs,
+        initial={"share_with": application.share_with},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            consent.change_consent(
+                actor=request.user,
+                application=application,
+                share_with=form.cleaned_data["share_with"],
+            )
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        except WorkflowError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("Your choice is saved."))
+            return redirect("portal:application-consent", pk=pk)
+    return render(
+        request,
+        "applications/application_consent.html",
+        {
+            "form": form,
+            "application": application,
+            "history": consent.consent_history(application),
+            **consent.text_context(),
+            "can_widen": application.status not in consent.DECIDED_STATUSES,
         },
     )
 
@@ -197,6 +257,7 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "funding_amount": application.funding_amount,
         "funding_currency": application.funding_currency,
         "needs": application.needs,
+        "share_with": application.share_with,
     }
     questions = round_questions(application.round)
     initial.update(answers_initial(questions, application.answers))
@@ -221,6 +282,7 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "round": application.round,
             "application": application,
             "progress": services.application_progress(application),
+            **consent.text_context(),
         },
     )
 

@@ -84,6 +84,20 @@ class BenchRound:
     bias: dict[int, float] = field(default_factory=dict)  # reviewer id → leniency bias
 
 
+def _needs_and_consent(rng) -> dict[str, bool]:
+    """Needs, and consent to share with each of them (DESIGN.md §12). The random numbers drawn
+    are the needs' alone, so a seed generates the same applications as before consent."""
+    needs = {
+        "fund": rng.random() < 0.6,
+        "training": rng.random() < 0.45,
+        "testing": rng.random() < 0.3,
+    }
+    return {
+        **{f"needs_{kind}": needed for kind, needed in needs.items()},
+        **{f"share_{kind}": needed for kind, needed in needs.items()},
+    }
+
+
 def _pick(rng: random.Random, weights: dict, k: int) -> list:
     return rng.choices(list(weights), weights=list(weights.values()), k=k)
 
@@ -173,9 +187,7 @@ def generate(
                     summary="Generated for the benchmarks.",
                     funding_amount=Decimal(rng.randrange(100, 50_000) * 100),
                     funding_currency=rng.choice(Currency.values),
-                    needs_fund=rng.random() < 0.6,
-                    needs_training=rng.random() < 0.45,
-                    needs_testing=rng.random() < 0.3,
+                    **_needs_and_consent(rng),
                     status=status,
                     submitted_at=now - timedelta(days=rng.randint(2, 50)),
                 )

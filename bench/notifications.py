@@ -193,6 +193,8 @@ def build_fan_out(providers: int, receiver_url: str):
             "funding_amount": Decimal("1000000"),
             "funding_currency": "HKD",
             "needs_fund": True,
+            # It consents to share with fund providers (DESIGN.md §12), or nobody hears of it.
+            "share_fund": True,
             "status": "shortlisted",
         },
     )

@@ -299,6 +299,7 @@ SPECTACULAR_SETTINGS = {
         "NotificationEventEnum": "notifications.enums.EVENTS",
         "DecisionStatusEnum": "applications.services.DECISION_CHOICES",
         "ReviewStatusEnum": "reviews.enums.ReviewStatus",
+        "InterestStatusEnum": "partners.enums.InterestStatus",
     },
 }
 

@@ -38,6 +38,8 @@ urlpatterns = [
     path("healthz", include("notifications.urls")),
     path("healthz/", include("notifications.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    # The providers' portal (partners/urls.py, DESIGN.md §12).
+    path("partners/", include("partners.urls")),
     # The applicant portal at the site root (applications/urls.py).
     path("", include("applications.urls")),
 ]

@@ -43,6 +43,13 @@ INVITATION_SENT = "invitation.sent"
 COMMENTS_POSTED = "comments.posted"
 # To a reviewer whose submitted review a coordinator reopened for revision.
 REVIEW_REOPENED = "review.reopened"
+# To each provider that received a start-up whose consent for its kind was then withdrawn
+# (webhook; `data`: {"application", "startup"} ids only).
+CONSENT_WITHDRAWN = "consent.withdrawn"
+# To a start-up, when a provider marks it interested: an introduction (e-mail).
+PARTNER_INTERESTED = "partner.interested"
+# To a provider's partner users, when the start-up answers its interest (e-mail).
+PARTNER_REPLIED = "partner.replied"
 EVENTS = [
     APPLICATION_SUBMITTED,
     ASSIGNMENT_CREATED,
@@ -60,6 +67,9 @@ EVENTS = [
     INVITATION_SENT,
     COMMENTS_POSTED,
     REVIEW_REOPENED,
+    CONSENT_WITHDRAWN,
+    PARTNER_INTERESTED,
+    PARTNER_REPLIED,
 ]
 # What people read for each event (the admin's lists and filters); the code stays the API's.
 EVENT_LABELS = {
@@ -79,6 +89,9 @@ EVENT_LABELS = {
     INVITATION_SENT: _("Invitation to join"),
     COMMENTS_POSTED: _("New comments in a discussion"),
     REVIEW_REOPENED: _("Review reopened for revision"),
+    CONSENT_WITHDRAWN: _("Consent withdrawn"),
+    PARTNER_INTERESTED: _("Provider interested"),
+    PARTNER_REPLIED: _("Start-up replied to a provider"),
 }
 
 

@@ -1,6 +1,6 @@
 """Delivering the rows of one Celery message (DESIGN.md §7): the chunk's rows are claimed in
-one statement, each is sent (`delivery.send`) and its outcome recorded in one statement of its
-own, committed at once.
+one statement, then each is locked, screened for consent (screening.py), sent
+(`delivery.send`) and its outcome recorded in one statement, committed at once.
 
 A row's outcome is committed as soon as it is known, so a worker that dies (or a chunk that runs
 out of time) re-sends at most the one row it had in flight: never a row it finished, and never a
@@ -23,7 +23,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from . import delivery, emails, services
+from . import delivery, emails, screening, services
 from .enums import NotificationChannel, NotificationStatus
 from .models import Notification, NotificationAttempt
 
@@ -87,11 +87,14 @@ class _Chunk:
         self.outcomes = dict.fromkeys(ids, "skipped")
         self.in_flight: _InFlight | None = None
         self.claim = uuid.uuid4()
+        self.consent: screening.ChunkConsent | None = None
 
     def deliver(self) -> dict[int, str]:
         with _commits_without_waiting_for_the_disk():
             rows = self._claim()
             untried = [row.pk for row in rows]
+            # Consent at delivery (screening.py): read once for the chunk's rows.
+            self.consent = screening.screen_rows(rows)
             try:
                 renderer = emails.BatchRenderer(
                     row for row in rows if row.channel == NotificationChannel.EMAIL
@@ -141,22 +144,37 @@ class _Chunk:
         return claim_clock() + longest_delivery() < self.claim_ends
 
     def _deliver_one(self, row: Notification, renderer: emails.BatchRenderer) -> str:
-        self.in_flight = _InFlight(row, timezone.now(), time.monotonic())
-        try:
-            outcome = delivery.send(row, renderer=renderer)
-        except SoftTimeLimitExceeded:
-            raise  # _out_of_time records the attempt
-        except Exception as error:
-            # A bug, not a transient failure: recorded on the row, which fails at once.
-            logger.exception("notification %s cannot be delivered", row.pk)
-            outcome = delivery.Outcome(
-                succeeded=False,
-                duration_ms=int((time.monotonic() - self.in_flight.started) * 1000),
-                error=f"{type(error).__name__}: {error}",
-                permanent=True,
+        """Send one claimed row, holding its lock while it is sent: a withdrawal of consent
+        (applications.consent) locks the rows it cuts, so a row is sent either before it, with
+        the consent valid, or after it, as cut. The outcome is committed with the row."""
+        with transaction.atomic():
+            # The row as it is now (its payload may have been cut since the claim was read).
+            row = (
+                Notification.objects.select_for_update(of=("self",))
+                .select_related("provider")
+                .filter(pk=row.pk, claim=self.claim, status=NotificationStatus.PENDING)
+                .first()
             )
-        flight, self.in_flight = self.in_flight, None
-        return _record(row, outcome, started_at=flight.started_at, claim=self.claim)
+            if row is None:
+                return "skipped"
+            if not screening.screen_row(row, self.consent):
+                return str(row.status)
+            self.in_flight = _InFlight(row, timezone.now(), time.monotonic())
+            try:
+                outcome = delivery.send(row, renderer=renderer)
+            except SoftTimeLimitExceeded:
+                raise  # the row's transaction rolls back; _out_of_time records the attempt
+            except Exception as error:
+                # A bug, not a transient failure: recorded on the row, which fails at once.
+                logger.exception("notification %s cannot be delivered", row.pk)
+                outcome = delivery.Outcome(
+                    succeeded=False,
+                    duration_ms=int((time.monotonic() - self.in_flight.started) * 1000),
+                    error=f"{type(error).__name__}: {error}",
+                    permanent=True,
+                )
+            flight, self.in_flight = self.in_flight, None
+            return _record(row, outcome, started_at=flight.started_at, claim=self.claim)
 
     def _out_of_time(self) -> None:
         flight, self.in_flight = self.in_flight, None

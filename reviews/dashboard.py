@@ -5,9 +5,11 @@ reviewers; the rows that come back are bounded by the number of statuses, region
 reviewers and score bands, never by the number of applications.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q
+from django.http import HttpRequest
 
 from applications.enums import ApplicationStatus
 from applications.models import Application
@@ -32,6 +34,21 @@ FUNNEL_ORDER = [
 ]
 SCORE_BAND_WIDTH = 10  # raw scores 0-100 in ten bands
 FLAGGED_SHOWN = 12
+
+
+# Cards of the dashboard that apps above reviewing own (the partners' engagement), registered
+# in their AppConfig.ready (docs/architecture.md "Hooks"): each renders its HTML for a round.
+DashboardCard = Callable[[HttpRequest, Round], str]
+_cards: list[DashboardCard] = []
+
+
+def provide_dashboard_card(card: DashboardCard) -> None:
+    if card not in _cards:
+        _cards.append(card)
+
+
+def extra_cards(request: HttpRequest, round_: Round) -> list[str]:
+    return [card(request, round_) for card in _cards]
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from incubator.permissions import is_coordinator
 from notifications.selectors import outbox_counts
 
 from . import charts
-from .dashboard import round_dashboard
+from .dashboard import extra_cards, round_dashboard
 
 
 def coordinator_dashboard(request: HttpRequest) -> HttpResponse:
@@ -42,6 +42,7 @@ def coordinator_dashboard(request: HttpRequest) -> HttpResponse:
         data = round_dashboard(round=chosen)
         context.update(
             data=data,
+            extra_cards=extra_cards(request, chosen),
             funnel=charts.funnel_chart(
                 [(bar.key, bar.label, bar.value) for bar in data.by_status],
                 title=_("Applications by status"),

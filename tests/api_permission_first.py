@@ -149,6 +149,18 @@ CASES = [
         "founder",
         403,
     ),
+    Case("applications", "POST", "/api/v1/applications/{draft}/consent/", "other_founder", 404),
+    Case("applications", "POST", "/api/v1/applications/{draft}/consent/", "reviewer", 404),
+    Case("applications", "POST", "/api/v1/applications/{draft}/consent/", "coordinator", 403),
+    # The partner column (DESIGN.md §6): no application, start-up or staff endpoint is theirs.
+    Case("applications", "POST", "/api/v1/applications/", "partner", 403),
+    Case("applications", "PATCH", "/api/v1/applications/{draft}/", "partner", 404),
+    Case("applications", "DELETE", "/api/v1/applications/{draft}/", "partner", 404),
+    Case("applications", "POST", "/api/v1/applications/{draft}/submit/", "partner", 404),
+    Case("applications", "POST", "/api/v1/applications/{submitted}/withdraw/", "partner", 404),
+    Case("applications", "POST", "/api/v1/applications/{draft}/attachments/", "partner", 404),
+    Case("applications", "POST", "/api/v1/applications/{draft}/consent/", "partner", 404),
+    Case("applications", "PATCH", "/api/v1/startups/{startup}/", "partner", 404),
     # reviews/api
     Case("reviews", "POST", "/api/v1/applications/{submitted}/decision/", "reviewer", 403),
     Case("reviews", "POST", "/api/v1/applications/{submitted}/decision/", "founder", 403),
@@ -173,10 +185,22 @@ CASES = [
     Case("reviews", "POST", "/api/v1/applications/{submitted}/comments/", "founder", 404),
     Case("reviews", "POST", "/api/v1/applications/{submitted}/comments/", "other_reviewer", 404),
     Case("reviews", "POST", "/api/v1/applications/{submitted}/comments/", "reviewer", 403),
+    Case("reviews", "POST", "/api/v1/applications/{submitted}/decision/", "partner", 403),
+    Case("reviews", "POST", "/api/v1/conflicts/", "partner", 403),
+    Case("reviews", "PUT", "/api/v1/reviews/{review}/", "partner", 403),
+    Case("reviews", "POST", "/api/v1/reviews/{review}/submit/", "partner", 403),
+    Case("reviews", "POST", "/api/v1/reviewers/", "partner", 403),
+    Case("reviews", "POST", "/api/v1/rounds/{round}/assign/", "partner", 403),
+    Case("reviews", "POST", "/api/v1/shortlists/", "partner", 403),
+    Case("reviews", "POST", "/api/v1/shortlists/{shortlist}/add/", "partner", 403),
+    Case("reviews", "POST", "/api/v1/shortlists/{shortlist}/remove/", "partner", 403),
+    Case("reviews", "POST", "/api/v1/shortlists/{shortlist}/publish/", "partner", 403),
     # incubator/api
     Case("incubator", "POST", "/api/v1/rounds/", "reviewer", 403),
     Case("incubator", "POST", "/api/v1/rounds/", "founder", 403),
     Case("incubator", "PATCH", "/api/v1/rounds/{round}/", "reviewer", 403),
+    Case("incubator", "POST", "/api/v1/rounds/", "partner", 403),
+    Case("incubator", "PATCH", "/api/v1/rounds/{round}/", "partner", 403),
     # notifications/api
     Case("notifications", "POST", "/api/v1/providers/", "reviewer", 403),
     Case("notifications", "POST", "/api/v1/providers/", "founder", 403),
@@ -185,6 +209,15 @@ CASES = [
     Case("notifications", "POST", "/api/v1/notifications/{notification}/retry/", "reviewer", 403),
     Case("notifications", "POST", "/api/v1/audit/checkpoints/", "reviewer", 403),
     Case("notifications", "POST", "/api/v1/audit/checkpoints/", "founder", 403),
+    Case("notifications", "POST", "/api/v1/providers/", "partner", 403),
+    Case("notifications", "PATCH", "/api/v1/providers/{provider}/", "partner", 403),
+    Case("notifications", "POST", "/api/v1/providers/{provider}/rotate-secret/", "partner", 403),
+    Case("notifications", "POST", "/api/v1/notifications/{notification}/retry/", "partner", 403),
+    # partners/api: partner users only
+    *[
+        Case("partners", "POST", "/api/v1/partner/startups/{application}/interest/", role, 403)
+        for role in ["founder", "reviewer", "coordinator"]
+    ],
 ]
 
 # Write operations anyone may call: there is no forbidden role to try.
@@ -232,6 +265,8 @@ def build_world() -> dict:
         "notification": NotificationFactory(status=NotificationStatus.FAILED).pk,
         "invitation": invitation.pk,
         "user": founder.pk,
+        # The partner API names an application `{application}` (DESIGN.md §12).
+        "application": draft.pk,
     }
     return {"users": users, "objects": objects}
 

@@ -56,18 +56,6 @@ class ReviewerFactory(UserFactory):
             ReviewerProfile.objects.get_or_create(user=user)
 
 
-class PartnerFactory(UserFactory):
-    """A partner user (DESIGN.md §12): in the Partners group, acting for one provider."""
-
-    username = factory.Sequence(lambda n: f"partner{n}")
-
-    @factory.post_generation
-    def provider(user, create, extracted, **kwargs):
-        if create:
-            user.groups.add(Group.objects.get_or_create(name=PARTNERS_GROUP)[0])
-            PartnerAccount.objects.create(user=user, provider=extracted or ServiceProviderFactory())
-
-
 class ReviewerProfileFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = ReviewerProfile
@@ -153,6 +141,11 @@ class ApplicationFactory(factory.django.DjangoModelFactory):
     funding_amount = Decimal("500000.00")
     funding_currency = Currency.CNY
     needs_fund = True
+    # The start-up consents to share with the providers it needs (DESIGN.md §12), so that
+    # provider notifications behave as before consent existed; tests of consent set it.
+    share_fund = factory.LazyAttribute(lambda a: getattr(a, "needs_fund", False))
+    share_training = factory.LazyAttribute(lambda a: getattr(a, "needs_training", False))
+    share_testing = factory.LazyAttribute(lambda a: getattr(a, "needs_testing", False))
     status = ApplicationStatus.DRAFT
 
 
@@ -189,6 +182,21 @@ class ServiceProviderFactory(factory.django.DjangoModelFactory):
     kind = ServiceKind.FUND
     email = factory.Sequence(lambda n: f"provider{n}@partner.example")
     tracks = factory.LazyFunction(list)
+
+
+class PartnerFactory(UserFactory):
+    """A partner user (DESIGN.md §12): in the Partners group, acting for one provider (a new
+    fund provider unless `provider=` is given). Not staff: partners reach no admin page."""
+
+    username = factory.Sequence(lambda n: f"partner{n}")
+
+    @factory.post_generation
+    def provider(user, create, extracted, **kwargs):
+        if create:
+            user.groups.add(Group.objects.get_or_create(name=PARTNERS_GROUP)[0])
+            PartnerAccount.objects.create(
+                user=user, provider=extracted or ServiceProviderFactory(**kwargs)
+            )
 
 
 # --- Intake (issue 3) -------------------------------------------------------------------------

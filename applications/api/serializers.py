@@ -10,6 +10,7 @@ from incubator.api.fields import OptionalChoiceField
 from incubator.enums import Currency, Region, ServiceKind, Stage, Track
 from incubator.models import Round
 
+from ..consent import CONSENT_TEXT_VERSION, DECIDED_STATUSES
 from ..enums import ApplicationStatus, AttachmentKind
 from ..models import Application, Attachment, Startup
 from ..permissions import REVIEWER_STARTUP_FIELDS
@@ -61,6 +62,12 @@ class ApplicationSerializer(serializers.ModelSerializer):
     needs = serializers.ListField(
         child=serializers.ChoiceField(choices=ServiceKind.choices), read_only=True
     )
+    share_with = serializers.ListField(
+        child=serializers.ChoiceField(choices=ServiceKind.choices),
+        read_only=True,
+        help_text="The provider kinds the start-up agreed may receive its details (DESIGN.md "
+        "§12); always among `needs`. Empty: no consent recorded, shared with no one.",
+    )
     attachments = AttachmentSerializer(many=True, read_only=True)
     # Not given yet on a draft: null, as everywhere in the API.
     track = OptionalChoiceField(choices=Track.choices, read_only=True)
@@ -82,6 +89,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "funding_currency",
             "needs",
             "answers",
+            "share_with",
             "status",
             "submitted_at",
             "decided_at",
@@ -116,6 +124,12 @@ class ApplicationFieldsSerializer(serializers.Serializer):
         "numbers or decimal strings and are stored as numbers; a wrong type, an unknown key, a "
         "value outside the choices, min/max or max_length answers 400 naming `answers.<key>`; "
         "the whole object is capped at 200 KB.",
+    )
+    share_with = serializers.ListField(
+        child=serializers.ChoiceField(choices=ServiceKind.choices),
+        required=False,
+        max_length=len(ServiceKind.values),
+        help_text="Consent to share with these provider kinds: each must be among `needs`.",
     )
 
 
@@ -263,3 +277,58 @@ class RegisteredSerializer(serializers.Serializer):
     user = UserSummarySerializer()
     startup = StartupSummarySerializer()
     token = serializers.CharField()
+
+
+class ConsentInputSerializer(serializers.Serializer):
+    share_with = serializers.ListField(
+        child=serializers.ChoiceField(choices=ServiceKind.choices),
+        max_length=len(ServiceKind.values),
+        allow_empty=True,
+        help_text="The provider kinds that may receive the application's details, each among "
+        "its needs; an empty list withdraws every consent.",
+    )
+
+
+class ConsentChangeSerializer(serializers.Serializer):
+    share_with_before = serializers.ListField(child=serializers.CharField())
+    share_with_after = serializers.ListField(child=serializers.CharField())
+    text_version = serializers.CharField()
+    at = serializers.DateTimeField(source="created_at")
+    imported = serializers.SerializerMethodField()
+
+    def get_imported(self, change) -> bool:
+        """True when a coordinator imported a consent given outside this system."""
+        return bool(change.reason)
+
+
+class ConsentStateSerializer(serializers.Serializer):
+    """An application's consent: what it shares now, under which text, and every change."""
+
+    application = serializers.IntegerField(source="pk")
+    share_with = serializers.ListField(child=serializers.ChoiceField(choices=ServiceKind.choices))
+    needs = serializers.ListField(child=serializers.ChoiceField(choices=ServiceKind.choices))
+    text_version = serializers.SerializerMethodField(
+        help_text="The consent text's version the current consent was given under (null: none)."
+    )
+    current_text_version = serializers.SerializerMethodField()
+    can_widen = serializers.SerializerMethodField(
+        help_text="False once a decision is made: consent may then only narrow."
+    )
+    history = serializers.SerializerMethodField()
+
+    def _history(self, application) -> list:
+        return self.context["history"]
+
+    def get_text_version(self, application) -> str | None:
+        history = self._history(application)
+        return history[-1].text_version if history and application.share_with else None
+
+    def get_current_text_version(self, application) -> str:
+        return CONSENT_TEXT_VERSION
+
+    def get_can_widen(self, application) -> bool:
+        return application.status not in DECIDED_STATUSES
+
+    @extend_schema_field(ConsentChangeSerializer(many=True))
+    def get_history(self, application) -> list:
+        return ConsentChangeSerializer(self._history(application), many=True).data

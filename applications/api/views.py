@@ -21,7 +21,7 @@ from incubator.permissions import is_coordinator
 from incubator.uploads import declared_body_too_large, limit_uploads, too_large_message
 from notifications.api.audit import AuditEventSerializer
 
-from .. import governance, selectors, services
+from .. import consent, governance, selectors, services
 from ..models import Application
 from ..permissions import (
     can_act_for_application,
@@ -37,6 +37,8 @@ from .serializers import (
     ApplicationSerializer,
     AttachmentSerializer,
     AttachmentUploadSerializer,
+    ConsentInputSerializer,
+    ConsentStateSerializer,
     RegisteredSerializer,
     RegisterSerializer,
     StartupSerializer,
@@ -187,6 +189,41 @@ class ApplicationViewSet(
             actor=request.user, application=application, note=serializer.validated_data["note"]
         )
         return self._answer(application)
+
+    @extend_schema(
+        summary="The application's consent to share with providers",
+        description="DESIGN.md §12. GET: who may see the application. POST (the start-up's "
+        "members only): `share_with`, each among the needs; narrowing or withdrawing at any "
+        "time, widening until a decision (409 after). Every change is recorded with its time, "
+        "actor and consent text version; a withdrawal tells the providers that received the "
+        "start-up (webhook `consent.withdrawn`).",
+        request=ConsentInputSerializer,
+        responses={
+            200: ConsentStateSerializer,
+            **error_responses(400, 401, 403, 404, 409, 415),
+        },
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        pagination_class=None,
+        filter_backends=[],
+        serializer_class=ConsentStateSerializer,
+    )
+    def consent(self, request: Request, pk: str) -> Response:
+        if request.method == "POST":
+            application = self._owned()
+            serializer = ConsentInputSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            application = consent.change_consent(
+                actor=request.user,
+                application=application,
+                share_with=serializer.validated_data["share_with"],
+            )
+        else:
+            application = self.get_object()
+        history = consent.consent_history(application)
+        return Response(ConsentStateSerializer(application, context={"history": history}).data)
 
     @extend_schema(
         summary="The application's status history",

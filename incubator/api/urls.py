@@ -16,4 +16,5 @@ urlpatterns = [
     path("", include("applications.api.urls")),
     path("", include("reviews.api.urls")),
     path("", include("notifications.api.urls")),
+    path("", include("partners.api.urls")),
 ]

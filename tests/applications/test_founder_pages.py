@@ -38,6 +38,7 @@ EMPTY = {
     "funding_amount": None,
     "funding_currency": "",
     "needs_fund": False,
+    "share_fund": False,  # consent is only ever among the needs (a check constraint)
 }
 
 

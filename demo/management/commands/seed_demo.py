@@ -563,6 +563,10 @@ class Command(BaseCommand):
                 "needs_training": needs["training"],
                 "needs_testing": needs["testing"],
                 "answers": self._answers(round_, rng),
+                # The demo's start-ups consent to share with the providers they need (§12).
+                "share_fund": needs["fund"],
+                "share_training": needs["training"],
+                "share_testing": needs["testing"],
             },
         )
         if not created:
