@@ -23,7 +23,7 @@ from incubator.permissions import is_coordinator
 from notifications.models import Notification
 
 from .enums import ApplicationStatus as Status
-from .models import Application, Attachment, Startup, StatusChange
+from .models import Application, Attachment, ConsentChange, Membership, Startup, StatusChange
 
 # What a start-up's members read of their applications' trail: the applications' own events and
 # their files'. Assignments, reviews and conflicts stay out: they would tell a start-up who its
@@ -65,7 +65,11 @@ def _time(value: datetime | None) -> str | None:
 def startup_export(startup: Startup) -> dict:
     """Everything held about a start-up, as one JSON-ready document (a constant number of
     queries, whatever the number of applications)."""
-    members = list(startup.members.order_by("pk"))
+    memberships = list(
+        Membership.objects.filter(startup=startup).select_related("user").order_by("pk")
+    )
+    members = [membership.user for membership in memberships]
+    member_ids = {member.pk for member in members}
     applications = list(
         Application.objects.filter(startup=startup).select_related("round").order_by("pk")
     )
@@ -81,6 +85,20 @@ def startup_export(startup: Startup) -> dict:
                 "content_type": attachment.content_type,
                 "sha256": attachment.sha256,
                 "uploaded_at": _time(attachment.uploaded_at),
+            }
+        )
+    consent_history: dict[int, list[dict]] = {pk: [] for pk in ids}
+    for consent in ConsentChange.objects.filter(application_id__in=ids).order_by(
+        "created_at", "pk"
+    ):
+        consent_history[consent.application_id].append(
+            {
+                "share_with_before": consent.share_with_before,
+                "share_with_after": consent.share_with_after,
+                "text_version": consent.text_version,
+                "at": _time(consent.created_at),
+                "by_member": consent.actor_id in member_ids,
+                "reason": consent.reason,
             }
         )
     history: dict[int, list[dict]] = {pk: [] for pk in ids}
@@ -115,14 +133,16 @@ def startup_export(startup: Startup) -> dict:
         },
         "members": [
             {
-                "user": member.pk,
-                "username": member.get_username(),
-                "email": member.email,
-                "first_name": member.first_name,
-                "last_name": member.last_name,
-                "date_joined": _time(member.date_joined),
+                "user": membership.user.pk,
+                "username": membership.user.get_username(),
+                "email": membership.user.email,
+                "first_name": membership.user.first_name,
+                "last_name": membership.user.last_name,
+                "role": membership.role,
+                "joined_at": _time(membership.joined_at),
+                "date_joined": _time(membership.user.date_joined),
             }
-            for member in members
+            for membership in memberships
         ],
         "applications": [
             {
@@ -142,10 +162,11 @@ def startup_export(startup: Startup) -> dict:
                 "created_at": _time(application.created_at),
                 "submitted_at": _time(application.submitted_at),
                 "decided_at": _time(application.decided_at),
-                # Integrator: the round's answers (DESIGN.md §11) and the consent history
-                # (§12) belong here, as "answers" and "consent_history", once those models exist.
+                "answers": application.answers,
+                "share_with": application.share_with,
                 "attachments": attachments[application.pk],
                 "status_history": history[application.pk],
+                "consent_history": consent_history[application.pk],
             }
             for application in applications
         ],
@@ -226,7 +247,11 @@ def anonymise_applications(
         ]
         result.files = len(files)
         Attachment.objects.filter(application_id__in=ids).update(original_name=PLACEHOLDER, file="")
-        Application.objects.filter(pk__in=ids).update(project_name=PLACEHOLDER, summary="")
+        # The round's answers are people's own text too; the consent's reasons go with them.
+        Application.objects.filter(pk__in=ids).update(
+            project_name=PLACEHOLDER, summary="", answers={}, dropped_answers=[]
+        )
+        ConsentChange.objects.filter(application_id__in=ids).update(reason="")
         StatusChange.objects.filter(application_id__in=ids).update(note="", message_to_applicant="")
         startup_ids = {a.startup_id for a in chosen}
         still_live = set(

@@ -52,11 +52,8 @@ def can_change_startup(user: User, startup: Startup) -> bool:
 
 
 def can_export_startup(user: User, startup: Startup) -> bool:
-    """Who may download everything held about a start-up (DESIGN.md §13: its owner).
-
-    Today: a member of the start-up. Integrator: once start-ups have owners (DESIGN.md §11),
-    this is the one place to change to "an owner of the start-up"."""
-    return is_member(user, startup)
+    """Who may download everything held about a start-up (DESIGN.md §13): its owners."""
+    return is_owner(user, startup)
 
 
 def can_read_internal_notes(user: User) -> bool:

@@ -14,7 +14,6 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from audit import services as audit
 from audit.services import canonical_json, content_hash, record
 
 from .enums import PanelRule
@@ -458,7 +457,6 @@ def update_round(
     _ensure_coordinator(actor)
     with transaction.atomic():
         locked = Round.objects.select_for_update().get(pk=round.pk)
-        panel_rule_before = locked.panel_rule
         changed = []
         for field in (*ROUND_FIELDS, "programme"):
             if field in fields:
@@ -469,14 +467,6 @@ def update_round(
         _check_round(locked)
         if changed:
             locked.save(update_fields=changed)
-        if locked.panel_rule != panel_rule_before:
-            audit.record(
-                actor=actor,
-                action="round.changed",
-                object_type="round",
-                object_id=locked.pk,
-                data={"panel_rule": {"from": panel_rule_before, "to": locked.panel_rule}},
-            )
         if criteria is not None:
             _write_criteria(round_=locked, criteria=list(criteria))
         if changed or criteria is not None:

@@ -15,6 +15,7 @@ from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, connection
+from django.utils import translation
 
 from applications.models import Startup
 from audit.models import AuditEvent
@@ -150,6 +151,16 @@ def _empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts and ends in the site's default language: a request in Chinese through
+    the test client leaves its language active in the thread, which would change the messages
+    later tests read."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
+from applications import consent
 from applications import services as intake
 from applications.enums import ApplicationStatus
 from applications.models import Application, Attachment, StatusChange
@@ -45,6 +46,8 @@ def team():
         uploaded=SimpleUploadedFile("deck.pdf", MINIMAL_PDF),
     )
     intake.submit_application(actor=founder, application=application)
+    # Consent withdrawn after submitting: the history holds the change.
+    consent.change_consent(actor=founder, application=application, share_with=[])
     NotificationFactory(recipient="someone@else.example")
     return {"founder": founder, "startup": startup, "application": application}
 
@@ -59,8 +62,13 @@ def test_the_owner_exports_everything_held(team, django_assert_max_num_queries):
     assert list(body) == ["profile", "members", "applications", "notifications", "audit_events"]
     assert body["profile"]["name"] == "Pearl River Ledger"
     assert body["profile"]["contact_email"] == "hello@ledger.example"
-    assert [m["username"] for m in body["members"]] == ["ada"]
+    assert [(m["username"], m["role"]) for m in body["members"]] == [("ada", "owner")]
     [application] = body["applications"]
+    assert application["answers"] == {}
+    assert application["share_with"] == []
+    assert [
+        (c["share_with_before"], c["share_with_after"]) for c in application["consent_history"]
+    ] == [(["fund"], [])]
     assert application["project_name"] == "Trade ledger"
     assert application["attachments"][0]["sha256"]
     assert [h["to_status"] for h in application["status_history"]] == ["submitted"]
@@ -70,12 +78,17 @@ def test_the_owner_exports_everything_held(team, django_assert_max_num_queries):
         "attachment.added",
         "application.status_changed",
         "application.submitted",
+        "consent.changed",
     ]
 
 
 def test_export_roles(team):
     url = f"/api/v1/startups/{team['startup'].pk}/export/"
     assert client_for().get(url).status_code == 401
+    # A member who is not an owner belongs to the team but does not take its data away.
+    teammate = UserFactory()
+    team["startup"].members.add(teammate)
+    assert client_for(teammate).get(url).status_code == 403
     assert client_for(CoordinatorFactory()).get(url).status_code == 403
     stranger = UserFactory()
     StartupFactory(members=[stranger])

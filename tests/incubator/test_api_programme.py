@@ -186,8 +186,9 @@ def test_round_panel_rule_defaults_to_none_and_is_written_on_create_and_patch(co
     assert client_for().get(f"{ROUNDS}{plain['id']}/").json()["panel_rule"] == "none"
     patched = client.patch(f"{ROUNDS}{plain['id']}/", {"panel_rule": "outside"}, format="json")
     assert (patched.status_code, patched.json()["panel_rule"]) == (200, "outside")
+    # One event for the change, holding the settings it changed (DESIGN.md §13: round.changed).
     event = AuditEvent.objects.get(action="round.changed", object_id=str(plain["id"]))
-    assert event.data == {"panel_rule": {"from": "none", "to": "outside"}}
+    assert event.data == {"fields": {"panel_rule": "outside"}}
     assert event.actor == coordinator.pk
     refused = client.patch(f"{ROUNDS}{plain['id']}/", {"panel_rule": "nobody"}, format="json")
     assert refused.status_code == 400
