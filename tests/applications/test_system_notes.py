@@ -13,7 +13,13 @@ from applications.services import transition_application
 from reviews.services import assign_reviewer
 from reviews.shortlists import create_shortlist, publish_shortlist
 from tests.applications.conftest import client_for
-from tests.factories import ApplicationFactory, CoordinatorFactory, ReviewerFactory, RoundFactory
+from tests.factories import (
+    ApplicationFactory,
+    CoordinatorFactory,
+    ReviewerFactory,
+    RoundFactory,
+    StartupFactory,
+)
 from tests.reviews.scoring import scored_application
 from tests.twofactor import force_login_verified
 
@@ -156,7 +162,10 @@ def test_migration_converts_recognisable_english_system_notes_to_codes():
     latest = MigrationExecutor(connection).loader.graph.leaf_nodes()
     try:
         old = migrate([("applications", "0002_status_change_message_to_applicant")])
-        application = ApplicationFactory()
+        # The application as that schema has it: later columns (answers, ...) do not exist yet.
+        application = old.get_model("applications", "Application").objects.create(
+            round_id=RoundFactory().pk, startup_id=StartupFactory().pk, project_name="Ledger"
+        )
         old_change = old.get_model("applications", "StatusChange")
         ids = [
             old_change.objects.create(
