@@ -90,7 +90,8 @@ def ask_questions(round_, count: int) -> None:
 
     from incubator.models import Question
 
-    if round_.questions.count() == count:
+    answered = round_.applications.exclude(answers={}).exists()
+    if round_.questions.count() == count and (answered or not count):
         return
     round_.questions.all().delete()
     answers = []
@@ -118,10 +119,11 @@ def ask_questions(round_, count: int) -> None:
         }[kind]
         answers += [f"'{key}'", value]
     with connection.cursor() as cursor:
+        # No parameters: the expressions' own % signs are SQL's modulo.
         cursor.execute(
             "UPDATE applications_application "
-            f"SET answers = jsonb_build_object({', '.join(answers)}) WHERE round_id = %s",
-            [round_.pk],
+            f"SET answers = jsonb_build_object({', '.join(answers)}) "
+            f"WHERE round_id = {int(round_.pk)}"
         )
     print(f"{count} questions asked and answered")
 

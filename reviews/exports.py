@@ -111,6 +111,16 @@ def headers(language: str | None = None, questions: list[Question] = ()) -> list
     return fixed + [localized(q.label, language) for q in questions]
 
 
+# A formula character after a separator inside the text (one pass for every pair).
+_FORMULA_INSIDE = re.compile(
+    "(["
+    + re.escape("".join(CELL_SEPARATORS))
+    + "])(["
+    + re.escape("".join(FORMULA_PREFIXES))
+    + "])"
+)
+
+
 def neutralize_text(text: str) -> str:
     """The CSV's neutralising of typed text (the same as the database's `_neutralized`), for
     the answers, which are read from JSON: an apostrophe before a formula character that starts
@@ -118,46 +128,43 @@ def neutralize_text(text: str) -> str:
     if not text:
         return text
     if ";" in text or "," in text:
-        for separator in CELL_SEPARATORS:
-            for prefix in FORMULA_PREFIXES:
-                text = text.replace(separator + prefix, f"{separator}'{prefix}")
-    if text.startswith(FORMULA_PREFIXES):
+        text = _FORMULA_INSIDE.sub(r"\1'\2", text)
+    if text[0] in FORMULA_PREFIXES:
         text = "'" + text
     return text
 
 
+def _answer_cell(question: Question, *, neutralize: bool, yes_no: dict):
+    """A function from one stored answer to its cell: a number as a number, choices by their
+    English labels (as the fixed columns' labels are), several joined with ", ", yes/no as
+    "Yes"/"No", text as typed (neutralised for a CSV)."""
+    kind = question.kind
+    labels = {c["value"]: localized(c.get("label"), "en") for c in question.choices or []}
+    finish = neutralize_text if neutralize else str
+    if kind == QuestionKind.NUMBER:
+        return lambda value: value if isinstance(value, (int, float)) else None
+    if kind == QuestionKind.BOOLEAN:
+        return lambda value: yes_no.get(value)
+    if kind == QuestionKind.CHOICE:
+        return lambda value: None if value is None else finish(labels.get(value, str(value)))
+    if kind == QuestionKind.MULTI_CHOICE:
+        return lambda value: (
+            None if not value else finish(", ".join(labels.get(v, str(v)) for v in value))
+        )
+    return lambda value: None if value is None else finish(str(value))
+
+
 def _answer_reader(questions: list[Question], *, neutralize: bool):
-    """A function from a row's answers (JSON) to its cells in the questions' order: numbers as
-    numbers, choices by their English labels (as the fixed columns' labels are), several joined
-    with ", ", yes/no as "Yes"/"No", text as typed (neutralised for a CSV)."""
+    """A function from a row's answers (JSON) to its cells, in the questions' order."""
     with translation.override("en"):
         yes_no = {True: str(_("Yes")), False: str(_("No"))}
-    plan = []
-    for q in questions:
-        labels = {c["value"]: localized(c.get("label"), "en") for c in q.choices or []}
-        plan.append((q.key, q.kind, labels))
+    plan = [(q.key, _answer_cell(q, neutralize=neutralize, yes_no=yes_no)) for q in questions]
 
     def cells(answers: dict | None) -> tuple:
-        answers = answers or {}
-        row = []
-        for key, kind, labels in plan:
-            value = answers.get(key)
-            if value is None:
-                row.append(None)
-                continue
-            if kind == QuestionKind.NUMBER:
-                row.append(value if isinstance(value, (int, float)) else None)
-                continue
-            if kind == QuestionKind.BOOLEAN:
-                text = yes_no.get(value, "")
-            elif kind == QuestionKind.CHOICE:
-                text = labels.get(value, str(value))
-            elif kind == QuestionKind.MULTI_CHOICE:
-                text = ", ".join(labels.get(v, str(v)) for v in value)
-            else:
-                text = str(value)
-            row.append(neutralize_text(text) if neutralize else text)
-        return tuple(row)
+        if not answers:
+            return (None,) * len(plan)
+        get = answers.get
+        return tuple([cell(get(key)) for key, cell in plan])
 
     return cells
 

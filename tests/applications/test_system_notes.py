@@ -13,7 +13,13 @@ from applications.services import transition_application
 from reviews.services import assign_reviewer
 from reviews.shortlists import create_shortlist, publish_shortlist
 from tests.applications.conftest import client_for
-from tests.factories import ApplicationFactory, CoordinatorFactory, ReviewerFactory, RoundFactory
+from tests.factories import (
+    ApplicationFactory,
+    CoordinatorFactory,
+    ReviewerFactory,
+    RoundFactory,
+    StartupFactory,
+)
 from tests.reviews.scoring import scored_application
 from tests.twofactor import force_login_verified
 
