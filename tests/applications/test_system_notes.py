@@ -18,7 +18,6 @@ from tests.factories import (
     CoordinatorFactory,
     ReviewerFactory,
     RoundFactory,
-    StartupFactory,
 )
 from tests.reviews.scoring import scored_application
 from tests.twofactor import force_login_verified

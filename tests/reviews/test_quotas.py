@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 from openpyxl import load_workbook
 
 from incubator.enums import Region
@@ -178,7 +179,9 @@ def test_xlsx_export_has_a_settings_sheet_in_the_requested_language(
         ["Quotas", "Hong Kong: 1, Macau: 1"],
         ["Unmet quotas", "All met"],
     ]
-    chinese = api.get(f"{SHORTLISTS}{shortlist.pk}/export.xlsx", HTTP_ACCEPT_LANGUAGE="zh-hant")
+    # The middleware activates the request's language in this thread: restored on leaving.
+    with translation.override("en"):
+        chinese = api.get(f"{SHORTLISTS}{shortlist.pk}/export.xlsx", HTTP_ACCEPT_LANGUAGE="zh-hant")
     workbook = load_workbook(io.BytesIO(b"".join(chinese.streaming_content)))
     settings_sheet = workbook.worksheets[1]
     assert settings_sheet.title == "設定"
