@@ -83,6 +83,7 @@ class ShortlistEntryInline(admin.TabularInline):
         "startup",
         "raw",
         "normalized",
+        "calibrated",
         "spread_",
         "review_count",
         "status",
@@ -109,6 +110,10 @@ class ShortlistEntryInline(admin.TabularInline):
     @admin.display(description=_("normalised score"))
     def normalized(self, entry: ShortlistEntry) -> str:
         return _number(entry.normalized_score)
+
+    @admin.display(description=_("calibrated score"))
+    def calibrated(self, entry: ShortlistEntry) -> str:
+        return _number(entry.calibrated_score)
 
     @admin.display(description=_("spread"))
     def spread_(self, entry: ShortlistEntry) -> str:
@@ -483,7 +488,14 @@ def _add_service_errors(form, error: ValidationError) -> None:
 class ShortlistEntryAdmin(admin.ModelAdmin):
     """Entries are a frozen snapshot: read them here, change them through the shortlist."""
 
-    list_display = ["shortlist", "rank", "application", "raw_score", "normalized_score"]
+    list_display = [
+        "shortlist",
+        "rank",
+        "application",
+        "raw_score",
+        "normalized_score",
+        "calibrated_score",
+    ]
     list_filter = ["shortlist__round", "shortlist"]
     list_select_related = ["shortlist", "application"]
     search_fields = ["application__project_name", "shortlist__name"]

@@ -10,6 +10,7 @@ from applications.enums import ApplicationStatus
 from applications.models import Application, StatusChange
 from audit.models import AuditHead
 from incubator.models import ApiToken
+from reviews.models import ApplicationScore, ReviewerLeniency, RoundCalibration
 from tests.factories import ApplicationFactory, CoordinatorFactory
 from tests.ours import MODEL_APPS
 from tests.twofactor import force_login_verified
@@ -21,8 +22,10 @@ OUR_APPS = MODEL_APPS
 SUPERUSER_ONLY = {ApiToken}
 
 
-# Internal bookkeeping without a page: the audit chain's head row.
-INTERNAL = {AuditHead}
+# Internal bookkeeping without a page: the audit chain's head row; the stored results of a
+# round's calibrated fit (derived, refitted from the reviews; shown on the ranking and the
+# reviewer statistics pages).
+INTERNAL = {AuditHead, ApplicationScore, ReviewerLeniency, RoundCalibration}
 
 
 def registered_models():
