@@ -11,18 +11,24 @@ class AuditEvent(models.Model):
     at = models.DateTimeField(_("time"))
     # A plain id, not a foreign key: deleting or anonymising a user must not touch the chain.
     actor = models.BigIntegerField(_("actor"), null=True, blank=True)
-    action = models.CharField(_("action"), max_length=40, db_index=True)
+    action = models.CharField(_("action"), max_length=40)
     object_type = models.CharField(_("object type"), max_length=20)
     object_id = models.CharField(_("object id"), max_length=64)
     data = models.JSONField(_("data"), default=dict)
     prev_hash = models.CharField(_("previous hash"), max_length=64)
-    hash = models.CharField(_("hash"), max_length=64, unique=True)
+    # Not indexed: every index is paid on each append (the assignment service writes tens of
+    # thousands at once), and nothing looks an event up by its hash; `seq` is the key.
+    hash = models.CharField(_("hash"), max_length=64)
 
     class Meta:
         ordering = ["seq"]
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
-        indexes = [models.Index(fields=["object_type", "object_id", "seq"])]
+        # The filters of the API and the admin: by object, and by action (no LIKE index).
+        indexes = [
+            models.Index(fields=["object_type", "object_id", "seq"]),
+            models.Index(fields=["action", "seq"], name="audit_event_action_seq_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"

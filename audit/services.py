@@ -18,8 +18,9 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
+from psycopg2.extras import execute_values
 
 from .models import GENESIS_HASH, AuditEvent, AuditHead
 
@@ -126,6 +127,48 @@ def _locked_head() -> AuditHead:
     return head
 
 
+INSERT_PAGE = 5000
+
+
+def _insert(rows: list[AuditEvent]) -> None:
+    """One insert for the lot. On PostgreSQL a multi-row INSERT … RETURNING id written by
+    psycopg2 directly (Django's bulk_create costs several times more per row for tens of
+    thousands of events); elsewhere bulk_create."""
+    if connection.vendor != "postgresql" or len(rows) < 50:
+        AuditEvent.objects.bulk_create(rows)
+        for row in rows:
+            row._state.adding = False
+        return
+    with connection.cursor() as cursor:
+        ids = execute_values(
+            cursor.cursor,
+            "INSERT INTO audit_auditevent "
+            "(seq, at, actor, action, object_type, object_id, data, prev_hash, hash) "
+            "VALUES %s RETURNING id",
+            [
+                (
+                    row.seq,
+                    row.at,
+                    row.actor,
+                    row.action,
+                    row.object_type,
+                    row.object_id,
+                    json.dumps(row.data, ensure_ascii=False),
+                    row.prev_hash,
+                    row.hash,
+                )
+                for row in rows
+            ],
+            template="(%s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s)",
+            page_size=INSERT_PAGE,
+            fetch=True,
+        )
+    for row, (pk,) in zip(rows, ids, strict=True):
+        row.pk = row.id = pk
+        row._state.adding = False
+        row._state.db = connection.alias
+
+
 def record_many(events: Iterable[Event]) -> list[AuditEvent]:
     """Append events in one lock of the head and one insert, in the caller's transaction."""
     events = list(events)
@@ -138,24 +181,36 @@ def record_many(events: Iterable[Event]) -> list[AuditEvent]:
         head = _locked_head()
         # Microseconds are what the database keeps and what the hash shows.
         moment = timezone.now()
+        at_text = format_time(moment)
         rows = []
         seq, prev_hash = head.seq, head.hash
         for event in events:
             seq += 1
+            fields = {
+                "seq": seq,
+                "at": at_text,
+                "actor": _actor_id(event.actor),
+                "action": event.action,
+                "object_type": event.object_type,
+                "object_id": str(event.object_id),
+                "data": _clean(event.data),
+                "prev_hash": prev_hash,
+            }
+            digest = event_hash(fields)
             row = AuditEvent(
                 seq=seq,
                 at=moment,
-                actor=_actor_id(event.actor),
-                action=event.action,
-                object_type=event.object_type,
-                object_id=str(event.object_id),
-                data=_clean(event.data),
+                actor=fields["actor"],
+                action=fields["action"],
+                object_type=fields["object_type"],
+                object_id=fields["object_id"],
+                data=fields["data"],
                 prev_hash=prev_hash,
+                hash=digest,
             )
-            row.hash = event_hash(hashed_fields(row))
-            prev_hash = row.hash
+            prev_hash = digest
             rows.append(row)
-        AuditEvent.objects.bulk_create(rows)
+        _insert(rows)
         AuditHead.objects.filter(pk=head.pk).update(seq=seq, hash=prev_hash)
     return rows
 

@@ -216,3 +216,22 @@ def test_a_rewritten_chain_fails_against_an_earlier_checkpoint(tmp_path, capsys)
 
 def test_canonical_json_is_the_contracts():
     assert canonical_json({"b": 1, "a": "é"}) == '{"a":"é","b":1}'.encode()
+
+
+def test_providers_api_writes_and_shows_witness():
+    client = client_for(CoordinatorFactory())
+    response = client.post(
+        "/api/v1/providers/",
+        {"name": "Notary", "kind": "testing", "email": "n@notary.example", "witness": True},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["witness"] is True
+    pk = response.json()["id"]
+    response = client.patch(f"/api/v1/providers/{pk}/", {"witness": False}, format="json")
+    assert response.status_code == 200
+    assert response.json()["witness"] is False
+    assert client.get(f"/api/v1/providers/{pk}/").json()["witness"] is False
+    response = client.patch(f"/api/v1/providers/{pk}/", {"witness": "perhaps"}, format="json")
+    assert response.status_code == 400
+    assert "witness" in response.json()
