@@ -101,8 +101,20 @@ def _ensure_coordinator(actor: AbstractBaseUser) -> None:
         raise PermissionDenied(_("Only coordinators may do this."))
 
 
+# A round's dates fall in this span of years: far outside it a date is a typing error, and
+# before 1904 the region's clocks kept local mean time (an offset like +08:05:43).
+ROUND_YEARS = (2000, 2999)
+
+
 def _check_round(round_: Round) -> None:
     errors: dict[str, list[str]] = text_errors({"name": round_.name})
+    for name in ("opens_at", "closes_at", "review_deadline"):
+        moment = getattr(round_, name)
+        if moment and not ROUND_YEARS[0] <= moment.year <= ROUND_YEARS[1]:
+            errors[name] = [
+                _("Enter a date between the years %(first)d and %(last)d.")
+                % {"first": ROUND_YEARS[0], "last": ROUND_YEARS[1]}
+            ]
     if round_.opens_at and round_.closes_at and round_.closes_at <= round_.opens_at:
         errors["closes_at"] = [_("A round must close after it opens.")]
     if round_.closes_at and round_.review_deadline and round_.review_deadline < round_.closes_at:

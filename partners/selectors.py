@@ -50,14 +50,17 @@ def partner_startups(*, provider: ServiceProvider) -> QuerySet[Application]:
         .annotate(
             partner_raw_score=Subquery(latest.values("raw_score")[:1]),
             partner_normalized_score=Subquery(latest.values("normalized_score")[:1]),
+            partner_calibrated_score=Subquery(latest.values("calibrated_score")[:1]),
         )
         .select_related("startup", "round__programme")
         .prefetch_related(
+            # The questions whose shared answers each start-up object carries: one query a page.
+            "round__questions",
             Prefetch(
                 "partner_interests",
                 queryset=Interest.objects.filter(provider=provider),
                 to_attr="provider_interest",
-            )
+            ),
         )
         .order_by("-id")
     )

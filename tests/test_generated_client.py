@@ -182,7 +182,10 @@ def test_generated_client_carries_the_applicants_and_the_coordinators_journeys(
     api("api.reviewers.reviewers_create").sync(
         client=coordinator,
         body=models.ReviewerCreateRequest(
-            username="reviewer", email="reviewer@alliance.example", password="Reviewer-Pass-2026"
+            username="reviewer",
+            email="reviewer@alliance.example",
+            password="Reviewer-Pass-2026",
+            jurisdiction=models.JurisdictionEnum.HONG_KONG,
         ),
     )
     assigned = api("api.rounds.rounds_assign").sync(round_.id, client=coordinator)

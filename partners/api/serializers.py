@@ -67,6 +67,7 @@ class PartnerStartupSerializer(serializers.Serializer):
             application,
             raw_score=application.partner_raw_score,
             normalized_score=application.partner_normalized_score,
+            calibrated_score=application.partner_calibrated_score,
         )
         data["status"] = application.status
         data["interest"] = self.get_interest(application)

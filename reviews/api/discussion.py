@@ -53,7 +53,7 @@ def discussed_application(request, pk: int) -> Application:
     return application
 
 
-@extend_schema(tags=["discussion"])
+@extend_schema(tags=["applications"])
 class ApplicationComments(generics.GenericAPIView):
     permission_classes = [permissions.IsAuthenticated]
     serializer_class = CommentSerializer

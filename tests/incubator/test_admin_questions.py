@@ -27,6 +27,7 @@ def round_form(round_, questions, *, initial=0):
         "review_deadline_0": timezone.localtime(round_.review_deadline).strftime("%Y-%m-%d"),
         "review_deadline_1": timezone.localtime(round_.review_deadline).strftime("%H:%M:%S"),
         "reviews_per_application": round_.reviews_per_application,
+        "panel_rule": round_.panel_rule,
         "criteria-TOTAL_FORMS": 0,
         "criteria-INITIAL_FORMS": 0,
         "questions-TOTAL_FORMS": len(questions),

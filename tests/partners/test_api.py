@@ -40,7 +40,9 @@ WEBHOOK_KEYS = {
     "funding_currency",
     "raw_score",
     "normalized_score",
+    "calibrated_score",
     "contact_email",
+    "answers",
 }
 
 
@@ -200,8 +202,9 @@ def test_list_queries_constant_per_page(fund_partner, round_, published, page_si
     assert len(queries) == EXPECTED_LIST_QUERIES
 
 
-# token, user, partner account, count, page, interests, visit (upsert); 2 savepoints
-EXPECTED_LIST_QUERIES = 7
+# token, user, partner account, count, page, the rounds' questions, interests, visit (upsert);
+# 2 savepoints
+EXPECTED_LIST_QUERIES = 8
 
 
 # --- one start-up ------------------------------------------------------------------------------

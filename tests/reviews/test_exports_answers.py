@@ -65,9 +65,9 @@ def test_headers_are_the_labels_in_the_exports_language(asked):
 def test_csv_one_column_per_question_neutralised(asked):
     rows = read_csv(b"".join(iter_csv(asked)))
     assert rows[0] == [*ENGLISH_HEADERS, "Staff", "Licences held", "Token?", "Pilot partner"]
-    assert rows[1][16:] == ["12", "SFC Type 1, VASP", "Yes", "'=HYPERLINK(1)"]
-    assert rows[2][16:] == ["2.5", "", "", "Bank;'=1"]
-    assert rows[3][16:] == ["", "", "", ""]
+    assert rows[1][len(ENGLISH_HEADERS) :] == ["12", "SFC Type 1, VASP", "Yes", "'=HYPERLINK(1)"]
+    assert rows[2][len(ENGLISH_HEADERS) :] == ["2.5", "", "", "Bank;'=1"]
+    assert rows[3][len(ENGLISH_HEADERS) :] == ["", "", "", ""]
 
 
 def test_xlsx_numbers_numeric_text_as_typed(asked, tmp_path):
@@ -78,11 +78,12 @@ def test_xlsx_numbers_numeric_text_as_typed(asked, tmp_path):
         [unescape(v) if isinstance(v, str) else v for v in row]
         for row in sheet.iter_rows(values_only=True)
     ]
-    assert rows[0][16:] == ["Staff", "Licences held", "Token?", "Pilot partner"]
-    assert rows[1][16:] == [12, "SFC Type 1, VASP", "Yes", "=HYPERLINK(1)"]
-    assert rows[2][16:] == [2.5, None, None, "Bank;=1"]
-    assert sheet["Q2"].data_type == "n"
-    assert sheet["T2"].data_type == "s"
+    assert rows[0][len(ENGLISH_HEADERS) :] == ["Staff", "Licences held", "Token?", "Pilot partner"]
+    assert rows[1][len(ENGLISH_HEADERS) :] == [12, "SFC Type 1, VASP", "Yes", "=HYPERLINK(1)"]
+    assert rows[2][len(ENGLISH_HEADERS) :] == [2.5, None, None, "Bank;=1"]
+    # The first question's column (a number) and the fourth's (text), after the fixed columns.
+    assert sheet.cell(row=2, column=len(ENGLISH_HEADERS) + 1).data_type == "n"
+    assert sheet.cell(row=2, column=len(ENGLISH_HEADERS) + 4).data_type == "s"
     for row in sheet.iter_rows(min_row=2):
         assert all(cell.data_type != "f" for cell in row)
 
