@@ -8,6 +8,7 @@ row because a later one failed. A claim lasts at most the dispatch lease: rows a
 claimed and not sent wait for it to run out, then beat hands them out again, as before.
 """
 
+import json
 import logging
 import random
 import time
@@ -148,15 +149,11 @@ class _Chunk:
         (applications.consent) locks the rows it cuts, so a row is sent either before it, with
         the consent valid, or after it, as cut. The outcome is committed with the row."""
         with transaction.atomic():
-            # The row as it is now (its payload may have been cut since the claim was read).
-            row = (
-                Notification.objects.select_for_update(of=("self",))
-                .select_related("provider")
-                .filter(pk=row.pk, claim=self.claim, status=NotificationStatus.PENDING)
-                .first()
-            )
-            if row is None:
+            # The row as it is now: its payload may have been cut since the claim was read.
+            payload = _lock_claimed(row.pk, self.claim)
+            if payload is None:
                 return "skipped"
+            row.payload = payload
             if not screening.screen_row(row, self.consent):
                 return str(row.status)
             self.in_flight = _InFlight(row, timezone.now(), time.monotonic())
@@ -222,6 +219,31 @@ def _commits_without_waiting_for_the_disk() -> Iterator[None]:
     finally:
         with connection.cursor() as cursor:
             cursor.execute("RESET synchronous_commit")
+
+
+def _lock_claimed(pk: int, claim: uuid.UUID) -> dict | None:
+    """Lock a row this chunk still holds and read its payload as it is now (None: the row is
+    no longer this chunk's, or no longer pending). One plain statement: the row's other
+    fields were read with the claim and only the payload can change meanwhile."""
+    if connection.vendor != "postgresql":
+        return (
+            Notification.objects.select_for_update()
+            .filter(pk=pk, claim=claim, status=NotificationStatus.PENDING)
+            .values_list("payload", flat=True)
+            .first()
+        )
+    table = connection.ops.quote_name(Notification._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT payload FROM {table} WHERE id = %s AND claim = %s AND status = %s "  # noqa: S608
+            "FOR UPDATE",
+            [pk, claim, NotificationStatus.PENDING],
+        )
+        found = cursor.fetchone()
+    if found is None:
+        return None
+    # Django hands jsonb over as text, for the field to decode.
+    return json.loads(found[0]) if isinstance(found[0], str) else found[0]
 
 
 def _record(

@@ -133,6 +133,8 @@ def test_deliver_notifications_soft_time_limit_keeps_what_was_sent_and_leaves_th
     assert [m.extra_headers["X-Notification-Id"] for m in mailoutbox] == [str(ids[0])]
 
 
+# Row locks are PostgreSQL's (SQLite locks the whole database instead).
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_deliver_notifications_leaves_a_row_another_worker_is_sending(receiver):
     provider = ServiceProviderFactory(webhook_url=receiver.url)
