@@ -237,17 +237,36 @@ class _JsonType(Func):
     output_field = CharField()
 
 
+def _inside_sql(column: str) -> tuple[str, list]:
+    """PostgreSQL text of `neutralize_text`'s inside rule for a column: an apostrophe before a
+    formula character after each `;` or `,` (REPLACE only when the text holds a separator)."""
+    inside, params = column, []
+    for separator in CELL_SEPARATORS:
+        for prefix in FORMULA_PREFIXES:
+            inside = f"replace({inside}, %s, %s)"
+            params = [*params, separator + prefix, f"{separator}'{prefix}"]
+    test = " OR ".join(f"strpos({column}, %s) > 0" for _separator in CELL_SEPARATORS)
+    sql = f"CASE WHEN {test} THEN {inside} ELSE {column} END"
+    return sql, [*CELL_SEPARATORS, *params]
+
+
 class _Labels(Expression):
     """Several choices (a JSON array of values) as their labels joined with ", ", in the
     question's choice order (values it does not know last, as stored); NULL when none. One
-    correlated sub-select per row over jsonb_array_elements_text (PostgreSQL)."""
+    correlated sub-select per row over jsonb_array_elements_text (PostgreSQL).
+
+    Neutralised (`neutralize`) in the same sub-select, so it runs once a row: the labels are
+    ours, neutralised inside in Python; a value the question no longer knows in SQL; then the
+    joined text's start. The ", " between two labels can never start a formula (a space follows
+    the comma), so this is `neutralize_text` of the whole joined text."""
 
     output_field = CharField()
 
-    def __init__(self, array: Expression, labels: list[tuple[str, str]]) -> None:
+    def __init__(self, array: Expression, labels: list[tuple[str, str]], *, neutralize: bool):
         super().__init__()
         self.array = array
         self.labels = labels
+        self.neutralize = neutralize
 
     def get_source_expressions(self) -> list[Expression]:
         return [self.array]
@@ -257,20 +276,29 @@ class _Labels(Expression):
 
     def as_sql(self, compiler, connection) -> tuple[str, list]:
         array_sql, array_params = compiler.compile(self.array)
-        label_whens = " ".join("WHEN %s THEN %s" for _label in self.labels)
-        order_whens = " ".join("WHEN %s THEN %s" for _label in self.labels)
+        whens = " ".join("WHEN %s THEN %s" for _label in self.labels)
         label_params: list = []
         order_params: list = []
         for index, (value, label) in enumerate(self.labels):
-            label_params += [value, label]
+            shown = _FORMULA_INSIDE.sub(r"\1'\2", label) if self.neutralize else label
+            label_params += [value, shown]
             order_params += [value, index]
-        label = f"CASE t.v {label_whens} ELSE t.v END" if self.labels else "t.v"
-        order = f"CASE t.v {order_whens} ELSE %s END" if self.labels else "%s"
-        sql = (
-            f"(SELECT string_agg({label}, ', ' ORDER BY {order}, t.n) "  # noqa: S608 (parameters)
-            f"FROM jsonb_array_elements_text({array_sql}) WITH ORDINALITY AS t(v, n))"
+        other, other_params = _inside_sql("t.v") if self.neutralize else ("t.v", [])
+        label = f"CASE t.v {whens} ELSE {other} END" if self.labels else other
+        order = f"CASE t.v {whens} ELSE %s END" if self.labels else "%s"
+        joined = (
+            f"SELECT string_agg({label}, ', ' ORDER BY {order}, t.n) AS s "  # noqa: S608 (parameters)
+            f"FROM jsonb_array_elements_text({array_sql}) WITH ORDINALITY AS t(v, n)"
         )
-        return sql, [*label_params, *order_params, len(self.labels), *array_params]
+        params = [*label_params, *other_params, *order_params, len(self.labels), *array_params]
+        if not self.neutralize:
+            return f"({joined})", params
+        starts = ", ".join("%s" for _prefix in FORMULA_PREFIXES)
+        sql = (
+            f"(SELECT CASE WHEN left(x.s, 1) IN ({starts}) THEN '''' || x.s ELSE x.s END "  # noqa: S608 (parameters)
+            f"FROM ({joined}) AS x)"
+        )
+        return sql, [*FORMULA_PREFIXES, *params]
 
 
 def _answer_sql(question: Question, answers: str, *, neutralize: bool, yes_no: dict) -> Expression:
@@ -301,15 +329,15 @@ def _answer_sql(question: Question, answers: str, *, neutralize: bool, yes_no: d
         )
     labels = [(c["value"], localized(c.get("label"), "en")) for c in question.choices or []]
     if kind == QuestionKind.CHOICE:
-        whens = [When(Exact(text, value), then=Value(label)) for value, label in labels]
-        return finish(Case(*whens, default=text, output_field=CharField()) if whens else text)
+        # Our labels neutralised here, once; only a value the question no longer knows in SQL.
+        shown = neutralize_text if neutralize else str
+        whens = [When(Exact(text, value), then=Value(shown(label))) for value, label in labels]
+        return Case(*whens, default=finish(text), output_field=CharField())
     if kind == QuestionKind.MULTI_CHOICE:
-        return finish(
-            Case(
-                When(Exact(json_type, "array"), then=_Labels(json, labels)),
-                default=None,
-                output_field=CharField(),
-            )
+        return Case(
+            When(Exact(json_type, "array"), then=_Labels(json, labels, neutralize=neutralize)),
+            default=None,
+            output_field=CharField(),
         )
     return finish(text)
 

@@ -127,7 +127,7 @@ EVERY_KIND = [
         "multi_choice",
         {
             "choices": [
-                {"value": "a", "label": {"en": "SFC Type 1"}},
+                {"value": "a", "label": {"en": "SFC Type 1;=A"}},
                 {"value": "b", "label": {"en": "+VASP"}},
                 {"value": "c", "label": {"en": "證監會, 第9類"}},
             ]
@@ -167,7 +167,7 @@ AWKWARD = [
         "token": "true",  # not a boolean: no cell
         "site": "@home",
     },
-    {"staff": -2.5, "licences": ["x", "a"], "token": None, "sector": "-drop"},
+    {"staff": -2.5, "licences": ["x,@y", "a"], "token": None, "sector": "-drop"},
     {},
 ]
 
@@ -205,7 +205,11 @@ def test_answers_in_sql_equal_the_python_path_for_every_kind(every_kind, neutral
         assert first["name"] == "=cmd|' /C calc'!A0"
         assert first["sector"] == '=Fin, "tech"'
     # In the question's order; "+" after ", " (a space between) is not a cell's start.
-    assert first["licences"] == "SFC Type 1, +VASP, 證監會, 第9類"
+    assert first["licences"] == (
+        "SFC Type 1;'=A, +VASP, 證監會, 第9類"
+        if neutralize
+        else "SFC Type 1;=A, +VASP, 證監會, 第9類"
+    )
     assert first["staff"] == Decimal("0.00001")
     assert first["token"] == "Yes"
     assert first["founded"] == "2024-02-29"
@@ -214,6 +218,7 @@ def test_answers_in_sql_equal_the_python_path_for_every_kind(every_kind, neutral
     assert second["staff"] == Decimal("12345678901234.5")
     assert second["sector"] == "Bio\nmedical"
     assert second["token"] == "No"
+    assert second["licences"] == ("'+VASP" if neutralize else "+VASP")
     third = dict(zip([q.key for q in questions], in_sql[2][FIXED:], strict=True))
     assert third["staff"] == 100000000000000000000
     assert third["licences"] is None
@@ -232,7 +237,7 @@ def test_answers_in_sql_csv_equals_the_python_paths(every_kind):
     rows = read_csv(files[0])
     assert rows[1][FIXED:][2] == "0.00001"
     assert rows[4][FIXED:][2] == "-2.5"
-    assert rows[4][FIXED:][4] == "SFC Type 1, x"
+    assert rows[4][FIXED:][4] == "SFC Type 1;'=A, x,'@y"  # a value no longer offered: last
     assert rows[4][FIXED:][3] == "'-drop"
 
 
