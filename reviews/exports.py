@@ -38,8 +38,8 @@ from django.db.models import (
     When,
 )
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
-from django.db.models.functions import Concat, Replace
-from django.db.models.lookups import Contains, Exact, StartsWith
+from django.db.models.functions import Concat, Left, Replace
+from django.db.models.lookups import Contains, Exact, In
 from django.http import FileResponse, HttpResponseBase, StreamingHttpResponse
 from django.utils import timezone, translation
 from django.utils.http import content_disposition_header
@@ -220,9 +220,8 @@ def _neutralized(field: str | Expression) -> Case:
     for separator in CELL_SEPARATORS:
         has_separator |= Q(Contains(value, separator))
     text = Case(When(has_separator, then=inside), default=value, output_field=CharField())
-    starts_like_formula = Q()
-    for prefix in FORMULA_PREFIXES:
-        starts_like_formula |= Q(StartsWith(value, prefix))
+    # One test of the first character (not a LIKE per prefix: the text is read once).
+    starts_like_formula = In(Left(value, 1), FORMULA_PREFIXES)
     return Case(
         When(starts_like_formula, then=Concat(Value("'"), text)),
         default=text,
@@ -498,17 +497,18 @@ def ranking_rows(
     return rows
 
 
-def _rounded(row: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Scores with two decimals (incubator.display): 80.67, not 80.66666666666667. The
-    answers' columns come after the fixed ones and are left as they are."""
-    fixed = len(KINDS)
-    return (
-        tuple(
-            round_score(value) if kind == SCORE else value
-            for value, kind in zip(row[:fixed], KINDS, strict=True)
-        )
-        + row[fixed:]
-    )
+SCORE_INDEXES = tuple(index for index, kind in enumerate(KINDS) if kind == SCORE)
+
+
+def _rounded(row: tuple[Any, ...]) -> list[Any]:
+    """Scores with two decimals (incubator.display): 80.67, not 80.66666666666667. Only the
+    score columns are touched (the answers' come after the fixed ones and stay as they are)."""
+    cells = list(row)
+    for index in SCORE_INDEXES:
+        value = cells[index]
+        if value is not None:
+            cells[index] = round_score(value)
+    return cells
 
 
 class _Line:
