@@ -24,8 +24,22 @@ from decimal import Decimal
 from typing import IO, Any
 
 import xlsxwriter
-from django.db.models import Case, CharField, F, Q, QuerySet, Value, When
-from django.db.models.functions import Concat, Replace
+from django.db import connection
+from django.db.models import (
+    Case,
+    CharField,
+    DecimalField,
+    Expression,
+    F,
+    Func,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.fields.json import KeyTextTransform, KeyTransform
+from django.db.models.functions import Concat, Left, Replace
+from django.db.models.lookups import Contains, Exact, In
 from django.http import FileResponse, HttpResponseBase, StreamingHttpResponse
 from django.utils import timezone, translation
 from django.utils.http import content_disposition_header
@@ -142,16 +156,32 @@ def _answer_cell(question: Question, *, neutralize: bool, yes_no: dict):
     labels = {c["value"]: localized(c.get("label"), "en") for c in question.choices or []}
     finish = neutralize_text if neutralize else str
     if kind == QuestionKind.NUMBER:
-        return lambda value: value if isinstance(value, (int, float)) else None
+        return _number_cell
     if kind == QuestionKind.BOOLEAN:
         return lambda value: yes_no.get(value)
     if kind == QuestionKind.CHOICE:
         return lambda value: None if value is None else finish(labels.get(value, str(value)))
     if kind == QuestionKind.MULTI_CHOICE:
+        position = {value: index for index, value in enumerate(labels)}
         return lambda value: (
-            None if not value else finish(", ".join(labels.get(v, str(v)) for v in value))
+            None
+            if not value
+            else finish(
+                ", ".join(
+                    labels.get(v, str(v))
+                    for v in sorted(value, key=lambda v: position.get(v, len(position)))
+                )
+            )
         )
     return lambda value: None if value is None else finish(str(value))
+
+
+def _number_cell(value) -> int | Decimal | None:
+    """A number answer as the database reads it: an integer stays one, a fraction becomes the
+    Decimal of its shortest text (1e-05 is 0.00001), never a float's binary noise."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return value if isinstance(value, int) else Decimal(repr(value))
 
 
 def _answer_reader(questions: list[Question], *, neutralize: bool):
@@ -176,26 +206,157 @@ def _with_answers(rows, questions: list[Question], *, neutralize: bool):
         yield row[:-1] + cells(row[-1])
 
 
-def _neutralized(field: str) -> Case:
-    """Typed text with an apostrophe before each formula character that starts a cell (OWASP):
-    at the start, and after a `;` or `,` inside the text. In SQL (REPLACE and LIKE: any
-    database), and only for the rare text that holds a separator at all."""
-    inside = F(field)
+def _neutralized(field: str | Expression) -> Case:
+    """Typed text (a field's name or a text expression) with an apostrophe before each formula
+    character that starts a cell (OWASP): at the start, and after a `;` or `,` inside the text.
+    In SQL (REPLACE and LIKE: any database), and only for the rare text that holds a separator
+    at all."""
+    value = F(field) if isinstance(field, str) else field
+    inside = value
     for separator in CELL_SEPARATORS:
         for prefix in FORMULA_PREFIXES:
             inside = Replace(inside, Value(separator + prefix), Value(f"{separator}'{prefix}"))
     has_separator = Q()
     for separator in CELL_SEPARATORS:
-        has_separator |= Q(**{f"{field}__contains": separator})
-    text = Case(When(has_separator, then=inside), default=F(field), output_field=CharField())
-    starts_like_formula = Q()
-    for prefix in FORMULA_PREFIXES:
-        starts_like_formula |= Q(**{f"{field}__startswith": prefix})
+        has_separator |= Q(Contains(value, separator))
+    text = Case(When(has_separator, then=inside), default=value, output_field=CharField())
+    # One test of the first character (not a LIKE per prefix: the text is read once).
+    starts_like_formula = In(Left(value, 1), FORMULA_PREFIXES)
     return Case(
         When(starts_like_formula, then=Concat(Value("'"), text)),
         default=text,
         output_field=CharField(),
     )
+
+
+class _JsonType(Func):
+    """PostgreSQL's jsonb_typeof: 'string', 'number', 'boolean', 'array', 'object', 'null'."""
+
+    function = "jsonb_typeof"
+    output_field = CharField()
+
+
+def _inside_sql(column: str) -> tuple[str, list]:
+    """PostgreSQL text of `neutralize_text`'s inside rule for a column: an apostrophe before a
+    formula character after each `;` or `,` (REPLACE only when the text holds a separator)."""
+    inside, params = column, []
+    for separator in CELL_SEPARATORS:
+        for prefix in FORMULA_PREFIXES:
+            inside = f"replace({inside}, %s, %s)"
+            params = [*params, separator + prefix, f"{separator}'{prefix}"]
+    test = " OR ".join(f"strpos({column}, %s) > 0" for _separator in CELL_SEPARATORS)
+    sql = f"CASE WHEN {test} THEN {inside} ELSE {column} END"
+    return sql, [*CELL_SEPARATORS, *params]
+
+
+class _Labels(Expression):
+    """Several choices (a JSON array of values) as their labels joined with ", ", in the
+    question's choice order (values it does not know last, as stored); NULL when none. One
+    correlated sub-select per row over jsonb_array_elements_text (PostgreSQL).
+
+    Neutralised (`neutralize`) in the same sub-select, so it runs once a row: the labels are
+    ours, neutralised inside in Python; a value the question no longer knows in SQL; then the
+    joined text's start. The ", " between two labels can never start a formula (a space follows
+    the comma), so this is `neutralize_text` of the whole joined text."""
+
+    output_field = CharField()
+
+    def __init__(self, array: Expression, labels: list[tuple[str, str]], *, neutralize: bool):
+        super().__init__()
+        self.array = array
+        self.labels = labels
+        self.neutralize = neutralize
+
+    def get_source_expressions(self) -> list[Expression]:
+        return [self.array]
+
+    def set_source_expressions(self, expressions: list[Expression]) -> None:
+        (self.array,) = expressions
+
+    def as_sql(self, compiler, connection) -> tuple[str, list]:
+        array_sql, array_params = compiler.compile(self.array)
+        whens = " ".join("WHEN %s THEN %s" for _label in self.labels)
+        label_params: list = []
+        order_params: list = []
+        for index, (value, label) in enumerate(self.labels):
+            shown = _FORMULA_INSIDE.sub(r"\1'\2", label) if self.neutralize else label
+            label_params += [value, shown]
+            order_params += [value, index]
+        other, other_params = _inside_sql("t.v") if self.neutralize else ("t.v", [])
+        label = f"CASE t.v {whens} ELSE {other} END" if self.labels else other
+        order = f"CASE t.v {whens} ELSE %s END" if self.labels else "%s"
+        joined = (
+            f"SELECT string_agg({label}, ', ' ORDER BY {order}, t.n) AS s "  # noqa: S608 (parameters)
+            f"FROM jsonb_array_elements_text({array_sql}) WITH ORDINALITY AS t(v, n)"
+        )
+        params = [*label_params, *other_params, *order_params, len(self.labels), *array_params]
+        if not self.neutralize:
+            return f"({joined})", params
+        starts = ", ".join("%s" for _prefix in FORMULA_PREFIXES)
+        sql = (
+            f"(SELECT CASE WHEN left(x.s, 1) IN ({starts}) THEN '''' || x.s ELSE x.s END "  # noqa: S608 (parameters)
+            f"FROM ({joined}) AS x)"
+        )
+        return sql, [*FORMULA_PREFIXES, *params]
+
+
+def _answer_sql(question: Question, answers: str, *, neutralize: bool, yes_no: dict) -> Expression:
+    """One answer's cell computed by PostgreSQL from the JSON column `answers`: the same value
+    `_answer_cell` makes in Python (a number as a number, choices by their English labels in
+    the question's order, yes/no as "Yes"/"No", text as typed, neutralised for a CSV)."""
+    kind = question.kind
+    json = KeyTransform(question.key, answers)
+    text = KeyTextTransform(question.key, answers)
+    json_type = _JsonType(json)
+
+    def finish(expression: Expression) -> Expression:
+        return _neutralized(expression) if neutralize else expression
+
+    if kind == QuestionKind.NUMBER:
+        number = Func(text, template="(%(expressions)s)::numeric", output_field=DecimalField())
+        return Case(
+            When(Exact(json_type, "number"), then=number), default=None, output_field=DecimalField()
+        )
+    if kind == QuestionKind.BOOLEAN:
+        return Case(
+            *[
+                When(Q(Exact(json_type, "boolean")) & Q(Exact(text, word)), then=Value(label))
+                for word, label in (("true", yes_no[True]), ("false", yes_no[False]))
+            ],
+            default=None,
+            output_field=CharField(),
+        )
+    labels = [(c["value"], localized(c.get("label"), "en")) for c in question.choices or []]
+    if kind == QuestionKind.CHOICE:
+        # Our labels neutralised here, once; only a value the question no longer knows in SQL.
+        shown = neutralize_text if neutralize else str
+        whens = [When(Exact(text, value), then=Value(shown(label))) for value, label in labels]
+        return Case(*whens, default=finish(text), output_field=CharField())
+    if kind == QuestionKind.MULTI_CHOICE:
+        return Case(
+            When(Exact(json_type, "array"), then=_Labels(json, labels, neutralize=neutralize)),
+            default=None,
+            output_field=CharField(),
+        )
+    return finish(text)
+
+
+def answers_in_sql() -> bool:
+    """Whether the database builds the answers' cells (PostgreSQL's JSON functions); on any
+    other database (SQLite in development) Python builds the same cells row by row."""
+    return connection.vendor == "postgresql"
+
+
+def _answer_columns(
+    questions: list[Question], answers: str, *, neutralize: bool
+) -> dict[str, Expression]:
+    """The answers' columns as annotations named q_0, q_1, ... in the questions' order."""
+    with translation.override("en"):
+        yes_no = {True: str(_("Yes")), False: str(_("No"))}
+    return {
+        f"q_{index}": _answer_sql(question, answers, neutralize=neutralize, yes_no=yes_no)
+        for index, question in enumerate(questions)
+    }
 
 
 def _label(field: str, choices) -> Case:
@@ -262,57 +423,92 @@ def _values(prefix: str, application_id: str) -> list[str]:
     ]
 
 
+def _answer_fields(
+    questions: list[Question], prefix: str, *, neutralize: bool, in_sql: bool | None
+) -> tuple[dict[str, Expression], list[str]]:
+    """The annotations and the fields that add the answers' columns to a row: one column per
+    question built by the database (`in_sql`, PostgreSQL's by default), or else the JSON
+    column itself, turned into the cells by `_with_answers`."""
+    if not questions:
+        return {}, []
+    if in_sql is None:
+        in_sql = answers_in_sql()
+    if in_sql:
+        columns = _answer_columns(questions, f"{prefix}answers", neutralize=neutralize)
+        return columns, list(columns)
+    return {}, [f"{prefix}answers"]
+
+
 def entry_rows(
-    shortlist: Shortlist, *, neutralize: bool = True, questions: list[Question] | None = None
+    shortlist: Shortlist,
+    *,
+    neutralize: bool = True,
+    questions: list[Question] | None = None,
+    answers_in_sql: bool | None = None,
 ) -> Iterator[tuple[Any, ...]]:
     """One tuple per entry in rank order, in the columns' order, ready to write: the fixed
     columns, then one per question of the round (`questions`, the round's by default).
 
-    Python only hands rows on: numbers stay int, Decimal and float (None when missing).
+    The database builds every cell (the answers' too, on PostgreSQL: `answers_in_sql`); Python
+    only hands rows on: numbers stay int and Decimal (None when missing).
     """
     if questions is None:
         questions = round_questions(shortlist.round)
     prefix = "application__"
-    fields = _values(prefix, "application_id")
-    if questions:
-        fields.append(f"{prefix}answers")
+    answers, answer_fields = _answer_fields(
+        questions, prefix, neutralize=neutralize, in_sql=answers_in_sql
+    )
     rows = (
         ShortlistEntry.objects.filter(shortlist=shortlist)
         .order_by("rank", "id")
-        .annotate(**_label_columns(prefix, neutralize=neutralize))
-        .values_list(*fields)
+        .annotate(**_label_columns(prefix, neutralize=neutralize), **answers)
+        .values_list(*_values(prefix, "application_id"), *answer_fields)
         .iterator(chunk_size=ITERATOR_CHUNK_SIZE)
     )
-    return _with_answers(rows, questions, neutralize=neutralize) if questions else rows
+    if questions and not answers:
+        return _with_answers(rows, questions, neutralize=neutralize)
+    return rows
 
 
 def ranking_rows(
-    ranking: QuerySet, *, neutralize: bool = True, questions: list[Question] = ()
+    ranking: QuerySet,
+    *,
+    neutralize: bool = True,
+    questions: list[Question] = (),
+    answers_in_sql: bool | None = None,
 ) -> Iterator[tuple[Any, ...]]:
     """The same columns for a round's ranking (reviews.selectors.round_ranking), in the order
     the queryset has: the ranking as the coordinator sees it."""
-    fields = _values("", "pk")
-    if questions:
-        fields.append("answers")
+    questions = list(questions)
+    answers, answer_fields = _answer_fields(
+        questions, "", neutralize=neutralize, in_sql=answers_in_sql
+    )
     # One plain fetch, not a server-side cursor: the ranking's window and CTE query is many
     # times slower under a "first rows" plan (reviews/shortlists.py).
     rows = iter(
-        list(ranking.annotate(**_label_columns("", neutralize=neutralize)).values_list(*fields))
-    )
-    return _with_answers(rows, list(questions), neutralize=neutralize) if questions else rows
-
-
-def _rounded(row: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Scores with two decimals (incubator.display): 80.67, not 80.66666666666667. The
-    answers' columns come after the fixed ones and are left as they are."""
-    fixed = len(KINDS)
-    return (
-        tuple(
-            round_score(value) if kind == SCORE else value
-            for value, kind in zip(row[:fixed], KINDS, strict=True)
+        list(
+            ranking.annotate(**_label_columns("", neutralize=neutralize), **answers).values_list(
+                *_values("", "pk"), *answer_fields
+            )
         )
-        + row[fixed:]
     )
+    if questions and not answers:
+        return _with_answers(rows, questions, neutralize=neutralize)
+    return rows
+
+
+SCORE_INDEXES = tuple(index for index, kind in enumerate(KINDS) if kind == SCORE)
+
+
+def _rounded(row: tuple[Any, ...]) -> list[Any]:
+    """Scores with two decimals (incubator.display): 80.67, not 80.66666666666667. Only the
+    score columns are touched (the answers' come after the fixed ones and stay as they are)."""
+    cells = list(row)
+    for index in SCORE_INDEXES:
+        value = cells[index]
+        if value is not None:
+            cells[index] = round_score(value)
+    return cells
 
 
 class _Line:

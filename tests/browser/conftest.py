@@ -72,3 +72,26 @@ def screenshot(request):
         return path
 
     return take
+
+
+@pytest.fixture
+def new_page(browser, live_server):
+    """`new_page()`: a page in a browser of its own (one person), reading Traditional Chinese."""
+    contexts = []
+
+    def make():
+        context = browser.new_context(
+            base_url=live_server.url,
+            viewport={"width": 1280, "height": 900},
+            extra_http_headers={"Accept-Language": "zh-hant"},
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(20_000)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+    # As the `page` fixture does: the queries ran on a connection of Playwright's context.
+    connections.close_all()

@@ -1,54 +1,20 @@
 """A founder builds a team of three in Traditional Chinese: two invitations by e-mail, one
 accepted by a user who logs in, one by a newcomer who signs up through the link."""
 
-import re
-
 import pytest
-from django.db import connections
 
-from notifications.emails import render_row
-from notifications.models import Notification
+from tests.browser.helpers import (
+    PASSWORD,
+    accept,
+    fill_sign_up,
+    invite,
+    link_for,
+    log_in,
+    sign_up_and_join,
+)
 from tests.factories import StartupFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PASSWORD = "Pearl-River-2026"
-
-
-@pytest.fixture
-def new_page(browser, live_server):
-    """`new_page()`: a page in a browser of its own (one person), reading Traditional Chinese."""
-    contexts = []
-
-    def make():
-        context = browser.new_context(
-            base_url=live_server.url,
-            viewport={"width": 1280, "height": 900},
-            extra_http_headers={"Accept-Language": "zh-hant"},
-        )
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(20_000)
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
-    # As the `page` fixture does: the queries ran on a connection of Playwright's context.
-    connections.close_all()
-
-
-def link_for(address: str) -> str:
-    """The link of the invitation e-mail to `address`, as its reader gets it."""
-    row = Notification.objects.filter(event="invitation.sent", recipient=address).latest("pk")
-    _subject, text, _html = render_row(row).parts()
-    return re.search(r"https?://\S+/invitations/[\w-]+/", text).group(0)
-
-
-def log_in(page, username: str) -> None:
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("form.stacked button[type=submit]")
 
 
 def test_team_of_three_in_traditional_chinese(new_page, live_server, screenshot, settings):
@@ -63,9 +29,7 @@ def test_team_of_three_in_traditional_chinese(new_page, live_server, screenshot,
     owner.wait_for_url("**/dashboard/")
     owner.click("nav a[href='/startup/team/']")
     for address in ("mei@ledger.example", "kit@ledger.example"):
-        owner.fill("#id_email", address)
-        owner.click("form.stacked button[type=submit]")
-        owner.wait_for_selector(f"[data-invitation='{address}']")
+        invite(owner, address)
     screenshot(owner, "1-owner-invited-two")
 
     # An existing user opens the link, logs in and accepts.
@@ -76,18 +40,13 @@ def test_team_of_three_in_traditional_chinese(new_page, live_server, screenshot,
     log_in(mei, "mei")
     mei.wait_for_selector("text=接受邀請")
     screenshot(mei, "2-existing-user-accepts")
-    mei.click("main form button[type=submit]")
-    mei.wait_for_url("**/startup/team/")
+    accept(mei)
 
     # A newcomer signs up through the link and joins in the same step.
     kit = new_page()
-    kit.goto(link_for("kit@ledger.example"))
-    kit.fill("#id_username", "kit")
-    kit.fill("#id_password1", PASSWORD)
-    kit.fill("#id_password2", PASSWORD)
+    fill_sign_up(kit, "kit@ledger.example", "kit")
     screenshot(kit, "3-newcomer-signs-up")
-    kit.click("form.stacked button[type=submit]")
-    kit.wait_for_url("**/startup/team/")
+    sign_up_and_join(kit)
     assert "歡迎加入 Pearl River Ledger！" in kit.content()
 
     owner.goto("/startup/team/")
