@@ -59,7 +59,7 @@ from django.utils.translation import pgettext
 from applications.enums import ApplicationStatus, SystemNote
 from applications.models import FINAL_STATUSES, Application, Startup
 from applications.services import transition_applications
-from audit.services import Event, personal, record, record_many
+from audit.services import Event, format_time, personal, record, record_many
 from incubator.enums import Jurisdiction, PanelRule, Track, jurisdiction_of_region
 from incubator.exceptions import WorkflowError
 from incubator.models import Criterion, Round
@@ -209,7 +209,10 @@ def _create_assignments(
     Review.objects.bulk_create(
         [Review(assignment=assignment) for assignment in assignments], batch_size=2000
     )
-    # One lock of the chain's head and one insert for the whole run (DESIGN.md §13).
+    # One lock of the chain's head and one insert for the whole run (DESIGN.md §13). The
+    # deadline, the same for every row, is formatted once as the event shows it: each `data`
+    # is then a flat dict of ids and strings, which `record_many` encodes without walking it.
+    due_at = None if round_.review_deadline is None else format_time(round_.review_deadline)
     record_many(
         Event(
             actor=actor,
@@ -220,7 +223,7 @@ def _create_assignments(
                 "application": assignment.application_id,
                 "reviewer": assignment.reviewer_id,
                 "round": round_.pk,
-                "due_at": assignment.due_at,
+                "due_at": due_at,
             },
         )
         for assignment in assignments
