@@ -17,6 +17,7 @@ every length.
 """
 
 import argparse
+import os
 import resource
 import statistics
 import time
@@ -42,11 +43,22 @@ def _no_record_many(events):
     return []
 
 
-def assign_once(round_, reviewer_ids, *, audit: bool) -> tuple[float, int]:
+def assign_once(round_, reviewer_ids, *, audit: bool) -> tuple[float, int, float]:
+    """One service run: its seconds, the events it wrote, and the seconds spent inside
+    `record_many` (measured in the same run, so the machine's load moves both alike)."""
     saved = (review_services.record_many, intake_services.record_many)
-    if not audit:
-        review_services.record_many = _no_record_many
-        intake_services.record_many = _no_record_many
+    recording = [0.0]
+
+    def timed_record_many(events):
+        started = time.perf_counter()
+        try:
+            return record_many(events)
+        finally:
+            recording[0] += time.perf_counter() - started
+
+    replacement = timed_record_many if audit else _no_record_many
+    review_services.record_many = replacement
+    intake_services.record_many = replacement
     try:
         with transaction.atomic():
             only_own_reviewers(round_, reviewer_ids)
@@ -62,7 +74,7 @@ def assign_once(round_, reviewer_ids, *, audit: bool) -> tuple[float, int]:
         pass
     finally:
         review_services.record_many, intake_services.record_many = saved
-    return seconds, written
+    return seconds, written, recording[0]
 
 
 def assignment(args) -> None:
@@ -71,17 +83,30 @@ def assignment(args) -> None:
     reviewer_ids = list(
         get_user_model().objects.filter(username__startswith=tag).values_list("pk", flat=True)
     )
-    with_audit, without, written = [], [], 0
+    with_audit, without, recording, written = [], [], [], 0
+    load = [os.getloadavg()[0]]
     for _ in range(args.repeat):
-        seconds, _none = assign_once(round_, reviewer_ids, audit=False)
+        seconds, _none, _zero = assign_once(round_, reviewer_ids, audit=False)
         without.append(seconds)
-        seconds, written = assign_once(round_, reviewer_ids, audit=True)
+        seconds, written, inside = assign_once(round_, reviewer_ids, audit=True)
         with_audit.append(seconds)
+        recording.append(inside)
+        load.append(os.getloadavg()[0])
     slow = statistics.median(with_audit) / statistics.median(without)
+    pairs = [w / wo - 1 for w, wo in zip(with_audit, without, strict=True)]
+    # The recording's share of each audited run: its own time over the rest of that run.
+    shares = [r / (w - r) for w, r in zip(with_audit, recording, strict=True)]
     print(f"{args.applications} applications, {args.reviewers} reviewers")
+    print(f"load average (1 min) before and after each pair: {', '.join(f'{x:.1f}' for x in load)}")
     print(f"without audit: {', '.join(f'{s:.2f}' for s in without)} s")
     print(f"with audit:    {', '.join(f'{s:.2f}' for s in with_audit)} s ({written} events)")
+    print(f"  of which in record_many: {', '.join(f'{s:.2f}' for s in recording)} s")
     print(f"slowdown (medians): {100 * (slow - 1):+.1f} %")
+    print(f"slowdown (pairs): {', '.join(f'{100 * p:+.1f} %' for p in pairs)}")
+    print(
+        f"record_many over the rest of its run: {', '.join(f'{100 * x:.1f} %' for x in shares)}"
+        f" (median {100 * statistics.median(shares):.1f} %)"
+    )
 
 
 def grow_chain(length: int, batch: int = 10_000) -> None:

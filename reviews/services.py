@@ -209,11 +209,12 @@ def _create_assignments(
     Review.objects.bulk_create(
         [Review(assignment=assignment) for assignment in assignments], batch_size=2000
     )
-    # One lock of the chain's head and one insert for the whole run (DESIGN.md §13). The
-    # deadline, the same for every row, is formatted once as the event shows it: each `data`
-    # is then a flat dict of ids and strings, which `record_many` encodes without walking it.
+    # One lock of the chain's head and one insert for the whole run (DESIGN.md §13): the
+    # assignments' events, then the status changes' (collected by transition_applications).
+    # The deadline, the same for every row, is formatted once as the event shows it: each
+    # `data` is then a flat dict of ids and strings, which `record_many` encodes as it is.
     due_at = None if round_.review_deadline is None else format_time(round_.review_deadline)
-    record_many(
+    events = [
         Event(
             actor=actor,
             action="assignment.created",
@@ -227,7 +228,7 @@ def _create_assignments(
             },
         )
         for assignment in assignments
-    )
+    ]
     application_ids = {application_id for application_id, _ in pairs}
     transition_applications(
         application_ids=Application.objects.filter(
@@ -236,7 +237,9 @@ def _create_assignments(
         to_status=ApplicationStatus.UNDER_REVIEW,
         actor=actor,
         system_note=SystemNote.FIRST_REVIEWER_ASSIGNED,
+        audit_events=events,
     )
+    record_many(events)
     notifications.assignments_created(assignments=assignments)
     return assignments
 
