@@ -6,9 +6,12 @@
 
 `assignment`: the automatic assignment service (10,000 submitted applications, 30,000
 assignments) with its audit events (one per assignment and one per status change, written with
-`record_many`: one lock of the head, one bulk insert) and without them (the recording functions
+one `record_many`: one lock of the head, one COPY) and without them (the recording functions
 replaced by no-ops), alternately, each run in a transaction that is rolled back; the median of
-`--repeat` runs each and the slowdown. Target: at most 15 %.
+`--repeat` runs each and the slowdown, pair by pair too. Each audited run also times its own
+calls of `record_many` (cleaning, encoding, hashing, COPY): that time over the rest of the same
+run is the recording's cost with the machine's load the same on both sides, the figure to trust
+on a shared machine. Target: at most 15 %.
 
 `verify`: `verify_chain` over chains of the given lengths (events appended in batches of 10,000
 first, once: the table is append-only, so use a database of its own); time, Python's peak
