@@ -7,7 +7,7 @@
 `assignment`: the automatic assignment service (10,000 submitted applications, 30,000
 assignments) with its audit events (one per assignment and one per status change, written with
 one `record_many`: one lock of the head, one COPY) and without them (the recording functions
-replaced by no-ops), alternately, each run in a transaction that is rolled back; the median of
+replaced by no-ops), in pairs whose order alternates, each run rolled back; the median of
 `--repeat` runs each and the slowdown, pair by pair too. Each audited run also times its own
 calls of `record_many` (cleaning, encoding, hashing, COPY): that time over the rest of the same
 run is the recording's cost with the machine's load the same on both sides, the figure to trust
@@ -88,12 +88,16 @@ def assignment(args) -> None:
     )
     with_audit, without, recording, written = [], [], [], 0
     load = [os.getloadavg()[0]]
-    for _ in range(args.repeat):
-        seconds, _none, _zero = assign_once(round_, reviewer_ids, audit=False)
-        without.append(seconds)
-        seconds, written, inside = assign_once(round_, reviewer_ids, audit=True)
-        with_audit.append(seconds)
-        recording.append(inside)
+    for pair in range(args.repeat):
+        # Which side goes first alternates, so a load that rises or falls favours neither.
+        for audit in (False, True) if pair % 2 == 0 else (True, False):
+            seconds, events, inside = assign_once(round_, reviewer_ids, audit=audit)
+            if audit:
+                with_audit.append(seconds)
+                recording.append(inside)
+                written = events
+            else:
+                without.append(seconds)
         load.append(os.getloadavg()[0])
     slow = statistics.median(with_audit) / statistics.median(without)
     pairs = [w / wo - 1 for w, wo in zip(with_audit, without, strict=True)]
