@@ -182,9 +182,14 @@ def transition_applications(
     note: str = "",
     system_note: SystemNote | str = "",
     system_note_params: dict | None = None,
+    audit_events: list[Event] | None = None,
 ) -> int:
     """The same move for many applications in a few queries (automatic assignment moves
-    thousands at once): all of them move, each with its StatusChange, or none does."""
+    thousands at once): all of them move, each with its StatusChange, or none does.
+
+    Each move is an `application.status_changed` event. Given `audit_events`, the events are
+    appended to that list instead, for the caller to record with its own in the same
+    transaction: one lock of the chain's head and one insert for the whole service."""
     to_status = Status(to_status)
     with transaction.atomic():
         locked = list(
@@ -220,7 +225,7 @@ def transition_applications(
             ],
             batch_size=2000,
         )
-        record_many(
+        events = [
             Event(
                 actor=actor,
                 action="application.status_changed",
@@ -229,7 +234,11 @@ def transition_applications(
                 data=_status_change_data(status, to_status, note, system_note),
             )
             for pk, status in locked
-        )
+        ]
+        if audit_events is None:
+            record_many(events)
+        else:
+            audit_events.extend(events)
     return len(locked)
 
 

@@ -10,17 +10,18 @@ goes in only through `personal(...)`, an HMAC the chain keeps after anonymisatio
 
 import hashlib
 import hmac
+import io
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
-from psycopg2.extras import execute_values
 
 from .models import GENESIS_HASH, AuditEvent, AuditHead
 
@@ -53,13 +54,21 @@ class Event:
     actor: Any = None
 
 
+# One encoder for every canonical text: `json.dumps` with these options builds a new encoder on
+# each call, which the assignment service's tens of thousands of events would pay each time.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+
+
 def canonical_json(value: Any) -> bytes:
-    """The bytes every hash and signature of DESIGN.md §13 is taken over."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    """The bytes every hash and signature of DESIGN.md §13 is taken over: `json.dumps(value,
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False)` encoded as UTF-8."""
+    return _CANONICAL(value).encode()
 
 
+@lru_cache(maxsize=4096)
 def format_time(moment: datetime) -> str:
-    """`at` as hashed and shown: UTC, six digits of microseconds, `Z`, always."""
+    """`at` as hashed and shown: UTC, six digits of microseconds, `Z`, always. Cached: a bulk
+    of events repeats the same moments (`at`, a round's deadline) thousands of times."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
@@ -113,6 +122,22 @@ def _clean(value: Any, path: str = "data") -> Any:
     raise TypeError(f"{path}: {type(value).__name__} cannot go into an audit event")
 
 
+_PLAIN = frozenset({str, int, bool, type(None)})
+
+
+def _clean_data(data: dict) -> dict:
+    """`_clean` for an event's `data`, with a fast path for the usual flat dict of ids and
+    statuses (the exact types only: a str or int subclass, e.g. a TextChoices member, goes the
+    general way, with the same result)."""
+    if (
+        type(data) is dict
+        and all(type(item) in _PLAIN for item in data.values())
+        and all(type(key) is str for key in data)
+    ):
+        return dict(data)
+    return _clean(data)
+
+
 def _actor_id(actor: Any) -> int | None:
     if actor is None:
         return None
@@ -127,92 +152,151 @@ def _locked_head() -> AuditHead:
     return head
 
 
-INSERT_PAGE = 5000
+# Below this many events the rows go in through Django (one INSERT, instances with their ids,
+# as a single `record(...)` returns); from it on, with PostgreSQL's COPY.
+COPY_FROM = 50
+
+_encode_string = json.encoder.encode_basestring
 
 
-def _insert(rows: list[AuditEvent]) -> None:
-    """One insert for the lot. On PostgreSQL a multi-row INSERT … RETURNING id written by
-    psycopg2 directly (Django's bulk_create costs several times more per row for tens of
-    thousands of events); elsewhere bulk_create."""
-    if connection.vendor != "postgresql" or len(rows) < 50:
-        AuditEvent.objects.bulk_create(rows)
-        for row in rows:
-            row._state.adding = False
-        return
-    with connection.cursor() as cursor:
-        ids = execute_values(
-            cursor.cursor,
-            "INSERT INTO audit_auditevent "
-            "(seq, at, actor, action, object_type, object_id, data, prev_hash, hash) "
-            "VALUES %s RETURNING id",
-            [
-                (
-                    row.seq,
-                    row.at,
-                    row.actor,
-                    row.action,
-                    row.object_type,
-                    row.object_id,
-                    json.dumps(row.data, ensure_ascii=False),
-                    row.prev_hash,
-                    row.hash,
-                )
-                for row in rows
-            ],
-            template="(%s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s)",
-            page_size=INSERT_PAGE,
-            fetch=True,
+def _hashed_text(
+    seq: int,
+    at_text: str,
+    actor_text: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    data_text: str,
+    prev_hash: str,
+) -> str:
+    """`canonical_json` of an event's hashed fields, written from parts already encoded: the
+    keys in sorted order, each value as the canonical encoder writes it (strings through the
+    same C function it uses). tests/audit/test_recording_speed.py checks it against
+    `canonical_json` for every kind of value."""
+    return (
+        f'{{"action":{_encode_string(action)},"actor":{actor_text},"at":"{at_text}",'
+        f'"data":{data_text},"object_id":{_encode_string(object_id)},'
+        f'"object_type":{_encode_string(object_type)},"prev_hash":"{prev_hash}","seq":{seq}}}'
+    )
+
+
+def _copy_text(value: str) -> str:
+    """A value for COPY's text format: backslash, tab, newline and carriage return escaped."""
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        return (
+            value.replace("\\", "\\\\")
+            .replace("\t", "\\t")
+            .replace("\n", "\\n")
+            .replace("\r", "\\r")
         )
-    for row, (pk,) in zip(rows, ids, strict=True):
-        row.pk = row.id = pk
-        row._state.adding = False
-        row._state.db = connection.alias
+    return value
 
 
-def record_many(events: Iterable[Event]) -> list[AuditEvent]:
-    """Append events in one lock of the head and one insert, in the caller's transaction."""
+COPY_NULL = "\\N"
+COPY_SQL = (
+    "COPY audit_auditevent "
+    "(seq, at, actor, action, object_type, object_id, data, prev_hash, hash) FROM STDIN"
+)
+
+
+class Appended(Sequence):
+    """The events a bulk `record_many` appended with COPY. The services never read them back,
+    so model instances (and their ids, which COPY does not return) are only made when asked
+    for: one query loads them all by their `seq` range."""
+
+    def __init__(self, first_seq: int, last_seq: int) -> None:
+        self.first_seq, self.last_seq = first_seq, last_seq
+        self._rows: list[AuditEvent] | None = None
+
+    def _load(self) -> list[AuditEvent]:
+        if self._rows is None:
+            self._rows = list(
+                AuditEvent.objects.filter(seq__range=(self.first_seq, self.last_seq)).order_by(
+                    "seq"
+                )
+            )
+        return self._rows
+
+    def __len__(self) -> int:
+        return self.last_seq - self.first_seq + 1
+
+    def __getitem__(self, index):
+        return self._load()[index]
+
+
+def record_many(events: Iterable[Event]) -> Sequence[AuditEvent]:
+    """Append events in one lock of the head and one insert, in the caller's transaction.
+
+    Each event's canonical JSON is written once, from its `data` encoded once: that text is
+    hashed, and the same `data` text is what the row stores (PostgreSQL reads it into jsonb,
+    which gives back the same value, so verification recomputes the same hash). On PostgreSQL
+    a bulk goes in with one COPY from an in-memory buffer, without model instances."""
     events = list(events)
     if not events:
         return []
     for event in events:
         if event.object_type not in OBJECT_TYPES:
             raise ValueError(f"unknown audit object type {event.object_type!r}")
+    bulk = connection.vendor == "postgresql" and len(events) >= COPY_FROM
     with transaction.atomic():
         head = _locked_head()
         # Microseconds are what the database keeps and what the hash shows.
         moment = timezone.now()
         at_text = format_time(moment)
-        rows = []
-        seq, prev_hash = head.seq, head.hash
+        first_seq = seq = head.seq + 1
+        prev_hash = head.hash
+        lines: list[str] = []
+        rows: list[AuditEvent] = []
         for event in events:
-            seq += 1
-            fields = {
-                "seq": seq,
-                "at": at_text,
-                "actor": _actor_id(event.actor),
-                "action": event.action,
-                "object_type": event.object_type,
-                "object_id": str(event.object_id),
-                "data": _clean(event.data),
-                "prev_hash": prev_hash,
-            }
-            digest = event_hash(fields)
-            row = AuditEvent(
-                seq=seq,
-                at=moment,
-                actor=fields["actor"],
-                action=fields["action"],
-                object_type=fields["object_type"],
-                object_id=fields["object_id"],
-                data=fields["data"],
-                prev_hash=prev_hash,
-                hash=digest,
-            )
+            actor = _actor_id(event.actor)
+            actor_text = "null" if actor is None else _CANONICAL(actor)
+            object_id = str(event.object_id)
+            data = _clean_data(event.data)
+            data_text = _CANONICAL(data)
+            digest = hashlib.sha256(
+                _hashed_text(
+                    seq,
+                    at_text,
+                    actor_text,
+                    event.action,
+                    event.object_type,
+                    object_id,
+                    data_text,
+                    prev_hash,
+                ).encode()
+            ).hexdigest()
+            if bulk:
+                lines.append(
+                    f"{seq}\t{at_text}\t{COPY_NULL if actor is None else actor_text}\t"
+                    f"{_copy_text(event.action)}\t{_copy_text(event.object_type)}\t"
+                    f"{_copy_text(object_id)}\t{_copy_text(data_text)}\t{prev_hash}\t{digest}\n"
+                )
+            else:
+                rows.append(
+                    AuditEvent(
+                        seq=seq,
+                        at=moment,
+                        actor=actor,
+                        action=event.action,
+                        object_type=event.object_type,
+                        object_id=object_id,
+                        data=data,
+                        prev_hash=prev_hash,
+                        hash=digest,
+                    )
+                )
             prev_hash = digest
-            rows.append(row)
-        _insert(rows)
-        AuditHead.objects.filter(pk=head.pk).update(seq=seq, hash=prev_hash)
-    return rows
+            seq += 1
+        last_seq = seq - 1
+        if bulk:
+            with connection.cursor() as cursor:
+                cursor.cursor.copy_expert(COPY_SQL, io.StringIO("".join(lines)))
+        else:
+            AuditEvent.objects.bulk_create(rows)
+            for row in rows:
+                row._state.adding = False
+        AuditHead.objects.filter(pk=head.pk).update(seq=last_seq, hash=prev_hash)
+    return Appended(first_seq, last_seq) if bulk else rows
 
 
 def record(

@@ -59,7 +59,7 @@ from django.utils.translation import pgettext
 from applications.enums import ApplicationStatus, SystemNote
 from applications.models import FINAL_STATUSES, Application, Startup
 from applications.services import transition_applications
-from audit.services import Event, personal, record, record_many
+from audit.services import Event, format_time, personal, record, record_many
 from incubator.enums import Jurisdiction, PanelRule, Track, jurisdiction_of_region
 from incubator.exceptions import WorkflowError
 from incubator.models import Criterion, Round
@@ -209,8 +209,12 @@ def _create_assignments(
     Review.objects.bulk_create(
         [Review(assignment=assignment) for assignment in assignments], batch_size=2000
     )
-    # One lock of the chain's head and one insert for the whole run (DESIGN.md §13).
-    record_many(
+    # One lock of the chain's head and one insert for the whole run (DESIGN.md §13): the
+    # assignments' events, then the status changes' (collected by transition_applications).
+    # The deadline, the same for every row, is formatted once as the event shows it: each
+    # `data` is then a flat dict of ids and strings, which `record_many` encodes as it is.
+    due_at = None if round_.review_deadline is None else format_time(round_.review_deadline)
+    events = [
         Event(
             actor=actor,
             action="assignment.created",
@@ -220,11 +224,11 @@ def _create_assignments(
                 "application": assignment.application_id,
                 "reviewer": assignment.reviewer_id,
                 "round": round_.pk,
-                "due_at": assignment.due_at,
+                "due_at": due_at,
             },
         )
         for assignment in assignments
-    )
+    ]
     application_ids = {application_id for application_id, _ in pairs}
     transition_applications(
         application_ids=Application.objects.filter(
@@ -233,7 +237,9 @@ def _create_assignments(
         to_status=ApplicationStatus.UNDER_REVIEW,
         actor=actor,
         system_note=SystemNote.FIRST_REVIEWER_ASSIGNED,
+        audit_events=events,
     )
+    record_many(events)
     notifications.assignments_created(assignments=assignments)
     return assignments
 

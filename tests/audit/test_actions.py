@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from applications import services as intake
 from applications.enums import ApplicationStatus
-from audit.services import personal
+from audit.models import AuditEvent
+from audit.services import format_time, personal, record_many
 from audit.verification import verify_chain
 from incubator import services as programme
 from incubator.permissions import COORDINATORS_GROUP, REVIEWERS_GROUP
@@ -172,6 +173,33 @@ def test_assignment_created_in_bulk_one_event_each_and_the_status_change():
     assert {e.data["to"] for e in moved} == {"under_review"}
     assert len(events()) - before == result.created + len(applications)
     assert verify_chain().ok
+
+
+def test_assignment_records_everything_with_one_lock_and_one_insert(monkeypatch):
+    # Issue 16: recording adds one insert and one lock per transaction; the status changes the
+    # run causes go into the assignments' record_many, right after them in the chain.
+    round_ = RoundFactory()
+    applications = [
+        ApplicationFactory(round=round_, status=ApplicationStatus.SUBMITTED) for _ in range(3)
+    ]
+    for _ in range(2):
+        ReviewerFactory()
+    calls = []
+
+    def counted(batch):
+        batch = list(batch)
+        calls.append([event.action for event in batch])
+        return record_many(batch)
+
+    monkeypatch.setattr(reviewing, "record_many", counted)
+    monkeypatch.setattr(intake, "record_many", counted)
+    result = reviewing.assign_reviewers(round=round_, actor=None)
+    assert calls == [
+        ["assignment.created"] * result.created + ["application.status_changed"] * len(applications)
+    ]
+    assert verify_chain().ok
+    first = AuditEvent.objects.filter(action="assignment.created").first()
+    assert first.data["due_at"] == format_time(round_.review_deadline)
 
 
 def test_assignment_withdrawn(coordinator_user):
