@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.models import AuditEvent
 from audit.services import format_time
+from incubator.admin_readonly import CoordinatorsReadOnlyAdmin
 from incubator.exceptions import WorkflowError
 from incubator.permissions import is_coordinator
 
@@ -414,27 +415,8 @@ class PartnerInvitationAdmin(admin.ModelAdmin):
         return False
 
 
-class ReadOnlyForCoordinators(admin.ModelAdmin):
-    """A record the team services write (and audit): coordinators read it, nobody edits it here."""
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return is_coordinator(request.user)
-
-    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
-        return is_coordinator(request.user)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-
 @admin.register(Membership)
-class MembershipAdmin(ReadOnlyForCoordinators):
+class MembershipAdmin(CoordinatorsReadOnlyAdmin):
     list_display = ["user", "startup", "role", "joined_at"]
     list_filter = ["role"]
     list_select_related = ["user", "startup"]
@@ -442,7 +424,7 @@ class MembershipAdmin(ReadOnlyForCoordinators):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(ReadOnlyForCoordinators):
+class InvitationAdmin(CoordinatorsReadOnlyAdmin):
     """Every invitation, to start-ups and providers alike; never its token (only a hash is kept,
     and not shown)."""
 
@@ -453,7 +435,7 @@ class InvitationAdmin(ReadOnlyForCoordinators):
 
 
 @admin.register(ConsentChange)
-class ConsentChangeAdmin(admin.ModelAdmin):
+class ConsentChangeAdmin(CoordinatorsReadOnlyAdmin):
     """Every change of a start-up's consent to share with providers: read-only for coordinators
     (a consent is changed by the start-up, or imported with `manage.py import_consent`)."""
 
@@ -479,18 +461,3 @@ class ConsentChangeAdmin(admin.ModelAdmin):
         "created_at",
     ]
     readonly_fields = fields
-
-    def has_module_permission(self, request) -> bool:
-        return is_coordinator(request.user)
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return is_coordinator(request.user)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

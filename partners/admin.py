@@ -2,32 +2,14 @@
 page: they are not staff)."""
 
 from django.contrib import admin
-from django.http import HttpRequest
 
-from incubator.permissions import is_coordinator
+from incubator.admin_readonly import CoordinatorsReadOnlyAdmin
 
 from .models import Interest, ListVisit, StartupView
 
 
-class ReadOnlyForCoordinators(admin.ModelAdmin):
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return is_coordinator(request.user)
-
-    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
-        return is_coordinator(request.user)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-
 @admin.register(Interest)
-class InterestAdmin(ReadOnlyForCoordinators):
+class InterestAdmin(CoordinatorsReadOnlyAdmin):
     list_display = ["provider", "application", "status", "at", "replied_at"]
     list_filter = ["status", "provider"]
     list_select_related = ["provider", "application"]
@@ -46,7 +28,7 @@ class InterestAdmin(ReadOnlyForCoordinators):
 
 
 @admin.register(StartupView)
-class StartupViewAdmin(ReadOnlyForCoordinators):
+class StartupViewAdmin(CoordinatorsReadOnlyAdmin):
     list_display = ["provider", "application", "user", "first_viewed_at"]
     list_filter = ["provider"]
     list_select_related = ["provider", "application", "user"]
@@ -55,7 +37,7 @@ class StartupViewAdmin(ReadOnlyForCoordinators):
 
 
 @admin.register(ListVisit)
-class ListVisitAdmin(ReadOnlyForCoordinators):
+class ListVisitAdmin(CoordinatorsReadOnlyAdmin):
     list_display = ["provider", "first_at", "last_at"]
     list_select_related = ["provider"]
     readonly_fields = ["provider", "first_at", "last_at"]

@@ -21,6 +21,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import Application
+from incubator.admin_readonly import CoordinatorsReadOnlyAdmin
 from incubator.display import person_name
 from incubator.exceptions import WorkflowError
 from incubator.permissions import is_coordinator
@@ -66,7 +67,7 @@ def discussion_context(request: HttpRequest, application: Application) -> dict:
 
 
 @admin.register(Comment)
-class CommentAdmin(admin.ModelAdmin):
+class CommentAdmin(CoordinatorsReadOnlyAdmin):
     """Comments are read and written on the discussion page; the list is the coordinators'
     overview of every discussion."""
 
@@ -74,21 +75,6 @@ class CommentAdmin(admin.ModelAdmin):
     list_select_related = ["application", "author"]
     list_filter = ["application__round"]
     search_fields = ["application__project_name", "body"]
-
-    def has_module_permission(self, request) -> bool:
-        return is_coordinator(request.user)
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return is_coordinator(request.user)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.display(description=_("author"))
     def author_name(self, comment: Comment) -> str:
@@ -202,7 +188,7 @@ class CommentAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReviewVersion)
-class ReviewVersionAdmin(admin.ModelAdmin):
+class ReviewVersionAdmin(CoordinatorsReadOnlyAdmin):
     """Submitted reviews as they were before a coordinator reopened them: read-only."""
 
     list_display = ["review", "submitted_at", "reopened_at", "reopened_by", "total"]
@@ -220,21 +206,6 @@ class ReviewVersionAdmin(admin.ModelAdmin):
         "reason",
     ]
     fields = readonly_fields
-
-    def has_module_permission(self, request) -> bool:
-        return is_coordinator(request.user)
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return is_coordinator(request.user)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class ApplicationDiscussionInline(admin.TabularInline):
