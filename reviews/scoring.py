@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 from celery import current_app
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Max, QuerySet, Sum
 from django.utils import timezone
 
@@ -77,6 +77,79 @@ def _per_application(
     }
 
 
+# One row per application: (application id, calibrated, raw, normalised, spread, count).
+ScoreRow = tuple[int, float, float, float, float, int]
+
+# PostgreSQL: the round's rows replaced in one statement from six arrays, rows that did not
+# change left alone, rows of applications no longer scored deleted. A refit after one review
+# rewrites nearly every row (the panel mean and the variances move), so this is what keeps it
+# far below a second at 10,000 applications: the ORM's delete and batched inserts cost ~0.5 s.
+UPSERT_SCORES = """
+WITH fitted AS (
+    SELECT * FROM unnest(%(application)s::bigint[], %(calibrated)s::float8[],
+                         %(raw)s::float8[], %(normalized)s::float8[], %(spread)s::float8[],
+                         %(count)s::integer[])
+        AS row (application_id, calibrated_score, raw_score, normalized_score, spread,
+                review_count)
+), unscored AS (
+    DELETE FROM {table} AS stored WHERE stored.round_id = %(round)s
+        -- NOT IN over a subquery is a hashed subplan whatever the planner estimates.
+        AND stored.application_id NOT IN (SELECT application_id FROM fitted)
+)
+INSERT INTO {table} AS stored (application_id, round_id, calibrated_score, raw_score,
+                                normalized_score, spread, review_count)
+SELECT application_id, %(round)s, calibrated_score, raw_score, normalized_score, spread,
+       review_count
+FROM fitted
+ON CONFLICT (application_id) DO UPDATE SET
+    round_id = excluded.round_id, calibrated_score = excluded.calibrated_score,
+    raw_score = excluded.raw_score, normalized_score = excluded.normalized_score,
+    spread = excluded.spread, review_count = excluded.review_count
+WHERE (stored.round_id, stored.calibrated_score, stored.raw_score, stored.normalized_score,
+       stored.spread, stored.review_count)
+    IS DISTINCT FROM (excluded.round_id, excluded.calibrated_score, excluded.raw_score,
+                      excluded.normalized_score, excluded.spread, excluded.review_count)
+"""
+
+
+def _array_literal(values) -> str:
+    """A PostgreSQL array literal: parsed whole by the array's input function, far cheaper than
+    the ARRAY[...] expression of one parameter per element that psycopg2 writes for a list.
+    repr() of a float is its shortest exact form, so the stored values are bit for bit the
+    fitted ones."""
+    return "{" + ",".join("NULL" if value is None else repr(value) for value in values) + "}"
+
+
+def _store_application_scores(round_: Round, rows: list[ScoreRow]) -> None:
+    """Make the round's stored ApplicationScore rows exactly `rows`."""
+    if connection.vendor != "postgresql":
+        ApplicationScore.objects.filter(round=round_).delete()
+        ApplicationScore.objects.bulk_create(
+            (
+                ApplicationScore(
+                    application_id=pk,
+                    round=round_,
+                    calibrated_score=calibrated,
+                    raw_score=raw,
+                    normalized_score=normalized,
+                    spread=spread,
+                    review_count=count,
+                )
+                for pk, calibrated, raw, normalized, spread, count in rows
+            ),
+            batch_size=BATCH,
+        )
+        return
+    columns = list(zip(*rows, strict=True)) if rows else [()] * 6
+    names = ("application", "calibrated", "raw", "normalized", "spread", "count")
+    parameters = {name: _array_literal(column) for name, column in zip(names, columns, strict=True)}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            UPSERT_SCORES.format(table=connection.ops.quote_name(ApplicationScore._meta.db_table)),
+            {**parameters, "round": round_.pk},
+        )
+
+
 def refit_round(round_: Round, *, signature: str | None = None) -> RoundCalibration:
     """Fit the round's model and store its results, replacing the previous ones."""
     with transaction.atomic():
@@ -87,22 +160,10 @@ def refit_round(round_: Round, *, signature: str | None = None) -> RoundCalibrat
         revs = np.fromiter((r for _a, r, _t in rows), dtype=np.int64, count=len(rows))
         totals = np.fromiter((t for _a, _r, t in rows), dtype=float, count=len(rows))
         result = calibration.fit(apps, revs, totals)
-        ApplicationScore.objects.filter(round=round_).delete()
         summaries = _per_application(apps, revs, totals)
-        ApplicationScore.objects.bulk_create(
-            (
-                ApplicationScore(
-                    application_id=pk,
-                    round=round_,
-                    calibrated_score=score,
-                    raw_score=summaries[pk][0],
-                    normalized_score=summaries[pk][1],
-                    spread=summaries[pk][2],
-                    review_count=summaries[pk][3],
-                )
-                for pk, score in result.calibrated.items()
-            ),
-            batch_size=BATCH,
+        _store_application_scores(
+            round_,
+            [(pk, score, *summaries[pk]) for pk, score in result.calibrated.items()],
         )
         ReviewerLeniency.objects.filter(round=round_).delete()
         ReviewerLeniency.objects.bulk_create(

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from incubator.models import Criterion
+from reviews import calibration
 from reviews.enums import ReviewStatus
 from reviews.models import (
     ApplicationScore,
@@ -13,8 +14,8 @@ from reviews.models import (
     RoundCalibration,
     Score,
 )
-from reviews.scoring import ensure_calibration, reviews_signature
-from reviews.selectors import CountedRanking, ranking_count, round_ranking
+from reviews.scoring import ensure_calibration, refit_round, reviews_signature
+from reviews.selectors import CountedRanking, ranking_count, round_ranking, round_review_totals
 from reviews.services import submit_review, withdraw_assignment
 from reviews.shortlists import create_shortlist
 from tests.factories import ApplicationFactory, ReviewerFactory, RoundFactory
@@ -306,3 +307,21 @@ def test_stored_scores_equal_the_rankings(calibrated_round):
         assert mine.spread == pytest.approx(row.spread)
         assert mine.review_count == row.review_count
         assert mine.calibrated_score == row.calibrated_score
+
+
+def test_a_refit_stores_exactly_the_fit(calibrated_round, coordinator):
+    """The stored rows are the fit's numbers bit for bit (on PostgreSQL they travel as array
+    literals), and an application whose reviews were all withdrawn loses its row."""
+    round_ = calibrated_round["round"]
+    ensure_calibration(round_)
+    dropped = calibrated_round["applications"][0]
+    for assignment in Assignment.objects.filter(application=dropped):
+        withdraw_assignment(assignment=assignment, actor=coordinator, reason="Conflict found")
+    refit_round(round_)
+    rows = round_review_totals(round_)
+    fitted = calibration.fit(*zip(*rows, strict=True))
+    stored = {row.application_id: row for row in ApplicationScore.objects.filter(round=round_)}
+    assert dropped.pk not in stored
+    assert set(stored) == set(fitted.calibrated)
+    for pk, score in fitted.calibrated.items():
+        assert stored[pk].calibrated_score == score
