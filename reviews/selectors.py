@@ -278,6 +278,34 @@ class CountedRanking:
         return iter(self.queryset)
 
 
+def _flag_and_rank(
+    ranked: QuerySet[Application], *, method: RankingMethod, min_reviews: int | None
+) -> QuerySet[Application]:
+    """The last stage both rankings share: the `min_reviews` filter on the scored rows, then
+    `flagged` (DESIGN.md section 5) and `rank` by the method's score, the other score, the id."""
+    if min_reviews:
+        ranked = ranked.filter(review_count__gte=int(min_reviews))
+    primary, secondary = _ORDER[method]
+    return ranked.annotate(
+        flagged=Case(
+            When(
+                Q(review_count__gte=FLAG_MIN_REVIEWS) & Q(spread__gte=FLAG_MIN_SPREAD),
+                then=Value(True),
+            ),
+            default=Value(False),
+            output_field=BooleanField(),
+        ),
+        rank=Window(
+            RowNumber(),
+            order_by=[
+                F(primary).desc(nulls_last=True),
+                F(secondary).desc(nulls_last=True),
+                F("id").asc(),
+            ],
+        ),
+    )
+
+
 def round_ranking(
     *,
     round: Round,
@@ -329,27 +357,7 @@ def round_ranking(
         # Stored by reviews/scoring.py (one row per application, so Max is the value itself).
         calibrated_score=Max("stored_scores__calibrated_score"),
     )
-    if min_reviews:
-        ranked = ranked.filter(review_count__gte=int(min_reviews))
-    primary, secondary = _ORDER[method]
-    ranked = ranked.annotate(
-        flagged=Case(
-            When(
-                Q(review_count__gte=FLAG_MIN_REVIEWS) & Q(spread__gte=FLAG_MIN_SPREAD),
-                then=Value(True),
-            ),
-            default=Value(False),
-            output_field=BooleanField(),
-        ),
-        rank=Window(
-            RowNumber(),
-            order_by=[
-                F(primary).desc(nulls_last=True),
-                F(secondary).desc(nulls_last=True),
-                F("id").asc(),
-            ],
-        ),
-    )
+    ranked = _flag_and_rank(ranked, method=method, min_reviews=min_reviews)
     return with_cte(*ctes, select=ranked).select_related("startup").order_by("rank")
 
 
@@ -378,27 +386,7 @@ def stored_ranking(
         spread=F("stored_scores__spread"),
         review_count=Coalesce(F("stored_scores__review_count"), Value(0)),
     )
-    if min_reviews:
-        ranked = ranked.filter(review_count__gte=int(min_reviews))
-    primary, secondary = _ORDER[method]
-    ranked = ranked.annotate(
-        flagged=Case(
-            When(
-                Q(review_count__gte=FLAG_MIN_REVIEWS) & Q(spread__gte=FLAG_MIN_SPREAD),
-                then=Value(True),
-            ),
-            default=Value(False),
-            output_field=BooleanField(),
-        ),
-        rank=Window(
-            RowNumber(),
-            order_by=[
-                F(primary).desc(nulls_last=True),
-                F(secondary).desc(nulls_last=True),
-                F("id").asc(),
-            ],
-        ),
-    )
+    ranked = _flag_and_rank(ranked, method=method, min_reviews=min_reviews)
     return ranked.select_related("startup").order_by("rank")
 
 
