@@ -23,7 +23,8 @@ from incubator.permissions import is_coordinator
 from notifications.models import Notification
 
 from .enums import ApplicationStatus as Status
-from .models import Application, Attachment, ConsentChange, Membership, Startup, StatusChange
+from .models import Application, Attachment, ConsentChange, Startup, StatusChange
+from .selectors import team
 
 # What a start-up's members read of their applications' trail: the applications' own events and
 # their files'. Assignments, reviews and conflicts stay out: they would tell a start-up who its
@@ -65,9 +66,7 @@ def _time(value: datetime | None) -> str | None:
 def startup_export(startup: Startup) -> dict:
     """Everything held about a start-up, as one JSON-ready document (a constant number of
     queries, whatever the number of applications)."""
-    memberships = list(
-        Membership.objects.filter(startup=startup).select_related("user").order_by("pk")
-    )
+    memberships = list(team(startup=startup))
     members = [membership.user for membership in memberships]
     member_ids = {member.pk for member in members}
     applications = list(
