@@ -863,7 +863,7 @@ class ReviewAdmin(admin.ModelAdmin):
             # Counted without ranking where it can be (selectors.ranking_count): one ranking.
             listed = rows if flagged_only else CountedRanking(rows, round=current, **filters)
             page = Paginator(listed, RANKING_PAGE_SIZE).get_page(request.GET.get("page"))
-            counts = round_counts(round=current)
+            counts = round_counts(round=current)  # the fit made current by ranking() above
         query = request.GET.copy()
         query.pop("page", None)
         query.pop("export", None)

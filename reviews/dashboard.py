@@ -214,8 +214,10 @@ class RoundCounts:
 
 
 def round_counts(*, round: Round) -> RoundCounts:
-    """Three aggregate queries (and the fit's freshness check), whatever the size of the round:
-    the scored and flagged counts come from the scores stored by the last fit."""
+    """Three aggregate queries, whatever the size of the round: the scored and flagged counts
+    come from the scores stored by the last fit, which the caller has made current (the ranking
+    page ranks through `reviews.scoring.ranking` first: checking the fit again would cost a
+    second scan of the round's reviews)."""
     applications = Application.objects.filter(round=round).aggregate(
         total=Count("id"),
         handed_in=Count(
@@ -230,7 +232,6 @@ def round_counts(*, round: Round) -> RoundCounts:
             submitted=Count("id", filter=Q(review__status=ReviewStatus.SUBMITTED)),
         )
     )
-    ensure_calibration(round)
     ranking = ApplicationScore.objects.filter(
         round=round, application__in=Application.objects.filter(round=round).submitted()
     ).aggregate(
