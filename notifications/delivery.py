@@ -47,6 +47,10 @@ TRANSIENT_CLIENT_ERRORS = {408, 409, 425, 429}
 GONE = 410
 
 
+# SMTP replies from 500 on are permanent failures (RFC 5321, section 4.2.1).
+SMTP_PERMANENT = 500
+
+
 @dataclass(frozen=True)
 class Outcome:
     succeeded: bool
@@ -54,7 +58,8 @@ class Outcome:
     http_status: int | None = None
     error: str = ""
     # A failure that no retry can fix (the provider was removed or deactivated, the endpoint
-    # rejected the message with a 4xx).
+    # rejected the message with a 4xx, the mail server refused the recipient or the message
+    # with a 5xx).
     permanent: bool = False
     # The endpoint answered 410 Gone: it does not exist any more.
     gone: bool = False
@@ -413,11 +418,25 @@ def _send_email(notification: Notification, *, renderer: emails.BatchRenderer | 
                 backend.send_messages([message])
             finally:
                 _close_quietly(backend)
+    except smtplib.SMTPRecipientsRefused as error:
+        # The recipient's address was refused: 5xx (no such mailbox) for good, 4xx for now.
+        replies = list(error.recipients.values())
+        return Outcome(
+            succeeded=False,
+            duration_ms=0,
+            error="; ".join(f"SMTP {code}: {reply!r}" for code, reply in replies),
+            permanent=all(code >= SMTP_PERMANENT for code, _reply in replies),
+        )
     except smtplib.SMTPResponseException as error:
         return Outcome(
             succeeded=False,
             duration_ms=0,
             error=f"SMTP {error.smtp_code}: {error.smtp_error!r}",
+            # Only a refusal of this message is final; a 5xx to our sender address, to the
+            # log-in or to the greeting is the site's configuration, which can be mended: the
+            # retries then deliver what waited.
+            permanent=isinstance(error, smtplib.SMTPDataError)
+            and error.smtp_code >= SMTP_PERMANENT,
         )
     except (smtplib.SMTPException, OSError) as error:
         if cutoff.expired or _is_timeout(error):

@@ -25,6 +25,9 @@ class SMTPServer:
         reply_delay: float = 0.0,
         data_reply_delay: float = 0.0,
         stall_on_quit: bool = False,
+        refuse_recipients: dict[str, str] | None = None,
+        refuse_data: str = "",
+        refuse_sender: str = "",
     ) -> None:
         # The first `stall_connections` connections are accepted and never answered.
         self.stall_connections = stall_connections
@@ -34,6 +37,11 @@ class SMTPServer:
         self.data_reply_delay = data_reply_delay
         # Never answer QUIT (after accepting the message).
         self.stall_on_quit = stall_on_quit
+        # Replies other than "250 OK": per recipient address to RCPT, to the message after DATA,
+        # to MAIL FROM (e.g. "550 5.1.1 No such user", "554 5.7.1 Rejected", "451 Try later").
+        self.refuse_recipients = refuse_recipients or {}
+        self.refuse_data = refuse_data
+        self.refuse_sender = refuse_sender
         self.accepted: list[Accepted] = []
         self.connections = 0
         self.lock = threading.Lock()
@@ -66,19 +74,26 @@ class SMTPServer:
                     if not line:
                         return
                     command = line[:4].upper()
-                    if command in (b"EHLO", b"HELO", b"MAIL", b"RSET", b"NOOP"):
-                        if command == b"MAIL":
-                            recipients = []
+                    if command == b"MAIL":
+                        recipients = []
+                        answered = self.reply(smtp.refuse_sender or "250 OK")
+                    elif command in (b"EHLO", b"HELO", b"RSET", b"NOOP"):
                         answered = self.reply("250 OK")
                     elif command == b"RCPT":
-                        address = line.split(b":", 1)[1].strip().strip(b"<>")
-                        recipients.append(address.decode())
-                        answered = self.reply("250 OK")
+                        address = line.split(b":", 1)[1].strip().strip(b"<>").decode()
+                        refusal = smtp.refuse_recipients.get(address)
+                        if refusal is None:
+                            recipients.append(address)
+                        answered = self.reply(refusal or "250 OK")
                     elif command == b"DATA":
                         if not self.reply("354 End data with <CR><LF>.<CR><LF>"):
                             return
-                        self.receive(recipients)
-                        answered = self.reply("250 OK: queued", smtp.data_reply_delay)
+                        if smtp.refuse_data:
+                            self.receive(None)
+                            answered = self.reply(smtp.refuse_data)
+                        else:
+                            self.receive(recipients)
+                            answered = self.reply("250 OK: queued", smtp.data_reply_delay)
                     elif command == b"QUIT":
                         if smtp.stall_on_quit:
                             smtp.stopping.wait()
@@ -90,13 +105,16 @@ class SMTPServer:
                     if not answered:
                         return
 
-            def receive(self, recipients: list[str]) -> None:
+            def receive(self, recipients: list[str] | None) -> None:
+                """Read one message; record it unless it is refused (`recipients` None)."""
                 lines = []
                 while True:
                     line = self.rfile.readline()
                     if not line or line == b".\r\n":
                         break
                     lines.append(line[1:] if line.startswith(b"..") else line)
+                if recipients is None:
+                    return
                 message = message_from_bytes(b"".join(lines))
                 with smtp.lock:
                     smtp.accepted.append(

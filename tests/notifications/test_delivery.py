@@ -436,3 +436,33 @@ def test_deliver_notification_email_accepted_then_stalled_on_quit_counts_as_sent
     assert len(server.messages()) == 1
     row.refresh_from_db()
     assert (row.status, row.attempts, row.last_error) == ("sent", 1, "")
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "status", "error"),
+    [
+        # No such mailbox: no retry will find it.
+        ({"refuse_recipients": {"gone@acme.example": "550 5.1.1 No such user"}}, "failed", "550"),
+        # The mailbox is full or greylisted for now: tried again later.
+        ({"refuse_recipients": {"gone@acme.example": "450 4.2.1 Try later"}}, "pending", "450"),
+        # This message refused (spam, size): final.
+        ({"refuse_data": "554 5.7.1 Message rejected"}, "failed", "554"),
+        # Our sender address refused: the site's configuration, mended by a person; retried.
+        ({"refuse_sender": "553 5.7.1 Sender not allowed"}, "pending", "553"),
+    ],
+)
+def test_deliver_notification_email_refusals_are_final_only_for_the_message(
+    settings, smtp_server, behaviour, status, error
+):
+    server = smtp_server(**behaviour)
+    use_smtp(settings, server, timeout=5)
+    settings.NOTIFICATIONS_RETRY_DELAYS = [100.0]
+    row = NotificationFactory(recipient="gone@acme.example")
+
+    assert sending.deliver_notification(notification_id=row.pk) == status
+
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == (status, 1)
+    assert row.last_error.startswith(f"SMTP {error}")
+    assert (row.next_attempt_at is None) == (status == "failed")
+    assert server.messages() == []
