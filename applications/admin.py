@@ -53,6 +53,11 @@ class StartupAdmin(admin.ModelAdmin):
     search_fields = ["name", "contact_email", "members__username", "members__email"]
     inlines = [MembershipInline]
 
+    def get_search_fields(self, request: HttpRequest) -> list[str]:
+        # Others reach this search only to pick a start-up (a conflict of interest): by name,
+        # so that no one learns who belongs to a start-up by trying addresses.
+        return self.search_fields if is_coordinator(request.user) else ["name"]
+
 
 class AttachmentInline(admin.TabularInline):
     model = Attachment

@@ -8,6 +8,7 @@ session reaches none of them until it has given its second factor.
 
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
@@ -26,7 +27,24 @@ ADMIN_GAPS = (
 )
 
 
+class AutocompleteView(AutocompleteJsonView):
+    """Django's search behind an autocomplete field, which asks for the right to view the
+    searched model. A form may also let its own users search it: the source field's admin
+    says so with `allows_autocomplete(request, field_name)` (e.g. a reviewer declaring a
+    conflict picks a start-up by name without the right to browse start-ups)."""
+
+    def has_perm(self, request: HttpRequest, obj=None) -> bool:
+        if super().has_perm(request, obj=obj):
+            return True
+        source_admin = self.admin_site._registry.get(self.source_field.model)
+        allows = getattr(source_admin, "allows_autocomplete", None)
+        return bool(allows and allows(request, self.source_field.name))
+
+
 class IncubatorAdminSite(admin.AdminSite):
+    def autocomplete_view(self, request: HttpRequest) -> HttpResponse:
+        return AutocompleteView.as_view(admin_site=self)(request)
+
     def has_permission(self, request: HttpRequest) -> bool:
         if not super().has_permission(request):
             return False

@@ -441,6 +441,12 @@ class ConflictOfInterestAdmin(admin.ModelAdmin):
 
     search_fields = ["reviewer__username", "startup__name", "reason"]
     form = ConflictForm
+    # Searched as you type: a list of every start-up took seconds to render in a large round.
+    autocomplete_fields = ["startup"]
+
+    def allows_autocomplete(self, request: HttpRequest, field_name: str) -> bool:
+        """Whoever may declare a conflict may search start-ups by name for it."""
+        return field_name == "startup" and self.has_add_permission(request)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ConflictOfInterest]:
         queryset = super().get_queryset(request)

@@ -204,6 +204,54 @@ def test_reviewer_declares_conflict_in_admin(client, reviewing_round):
     assert not Assignment.objects.filter(pk=alice_review.assignment_id).exists()
 
 
+def conflict_search(client, term: str):
+    return client.get(
+        reverse("admin:autocomplete"),
+        {
+            "app_label": "reviews",
+            "model_name": "conflictofinterest",
+            "field_name": "startup",
+            "term": term,
+        },
+    )
+
+
+def test_conflict_form_searches_startups_instead_of_listing_them(
+    client, coordinator, reviewing_round
+):
+    alice = reviewing_round["reviews"][0].assignment.reviewer
+    startup = reviewing_round["application"].startup
+    StartupFactory.create_batch(30)
+    member = UserFactory(email="founder@hidden.example")
+    startup.members.add(member)
+    force_login_verified(client, alice)
+    form = client.get(reverse("admin:reviews_conflictofinterest_add")).content.decode()
+    # The field is searched as one types: no start-up is written into the page.
+    assert "admin-autocomplete" in form
+    assert startup.name not in form
+
+    found = conflict_search(client, startup.name).json()["results"]
+    assert {"id": str(startup.pk), "text": startup.name} in found
+    # A reviewer finds start-ups by name only, not by who belongs to them.
+    assert conflict_search(client, "founder@hidden").json()["results"] == []
+    # The permission reaches this one field only.
+    other = client.get(
+        reverse("admin:autocomplete"),
+        {"app_label": "incubator", "model_name": "partneraccount", "field_name": "user"},
+    )
+    assert other.status_code == 403
+
+    force_login_verified(client, coordinator)
+    assert [row["id"] for row in conflict_search(client, "founder@hidden").json()["results"]] == [
+        str(startup.pk)
+    ]
+
+
+def test_conflict_search_is_closed_to_those_who_cannot_declare(client, reviewing_round):
+    force_login_verified(client, UserFactory(is_staff=True))
+    assert conflict_search(client, "a").status_code == 403
+
+
 def test_coordinator_sees_names_and_pages(client, coordinator, reviewing_round):
     alice_review, bob_review, _ = reviewing_round["reviews"]
     criteria = reviewing_round["criteria"]
