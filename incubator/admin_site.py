@@ -28,17 +28,28 @@ ADMIN_GAPS = (
 
 
 class AutocompleteView(AutocompleteJsonView):
-    """Django's search behind an autocomplete field, which asks for the right to view the
-    searched model. A form may also let its own users search it: the source field's admin
-    says so with `allows_autocomplete(request, field_name)` (e.g. a reviewer declaring a
-    conflict picks a start-up by name without the right to browse start-ups)."""
+    """Django's search behind an autocomplete field, with two questions put to the admin of
+    the form the field is on (the source), which knows what the field is for:
+    `allows_autocomplete(request, field_name)` — may this user search, without the right to
+    view the searched model (a reviewer declaring a conflict picks a start-up by name)? And
+    `narrow_autocomplete(request, field_name, queryset)` — which of the found rows the field
+    accepts (an assignment takes only applications under review), so that no suggestion is
+    one the form then refuses."""
+
+    def _source_admin_method(self, name: str):
+        source_admin = self.admin_site._registry.get(self.source_field.model)
+        return getattr(source_admin, name, None)
 
     def has_perm(self, request: HttpRequest, obj=None) -> bool:
         if super().has_perm(request, obj=obj):
             return True
-        source_admin = self.admin_site._registry.get(self.source_field.model)
-        allows = getattr(source_admin, "allows_autocomplete", None)
+        allows = self._source_admin_method("allows_autocomplete")
         return bool(allows and allows(request, self.source_field.name))
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        narrow = self._source_admin_method("narrow_autocomplete")
+        return narrow(self.request, self.source_field.name, queryset) if narrow else queryset
 
 
 class IncubatorAdminSite(admin.AdminSite):

@@ -511,7 +511,15 @@ class ShortlistEntryAdmin(admin.ModelAdmin):
 class ScoreAdmin(admin.ModelAdmin):
     list_display = ["review", "criterion", "value"]
     list_filter = ["criterion__round", "criterion"]
-    list_select_related = ["review__assignment__application", "criterion"]
+    # Everything the review's name shows, in the page's one query.
+    list_select_related = [
+        "review__assignment__application__startup",
+        "review__assignment__reviewer",
+        "criterion",
+    ]
+    # Newest first, along the primary key: the model's order by criterion sorted every score
+    # of every round before showing 100 (1.1 s at 900,000 scores).
+    ordering = ["-pk"]
 
     # Scores change only through the review's scoring service (range and lock rules), and are
     # never deleted here: a review's scores are what the ranking rests on.

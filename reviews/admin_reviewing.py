@@ -133,6 +133,13 @@ def human_size(size: int) -> str:
 # Assignments
 
 
+def assignable(applications: QuerySet[Application]) -> QuerySet[Application]:
+    """The applications a reviewer can be assigned to by hand: handed in, not yet decided."""
+    return applications.filter(
+        status__in=[ApplicationStatus.SUBMITTED, ApplicationStatus.UNDER_REVIEW]
+    ).select_related("startup")
+
+
 class AssignmentAddForm(forms.ModelForm):
     """Adding an assignment by hand goes through the service, which may refuse it."""
 
@@ -149,9 +156,7 @@ class AssignmentAddForm(forms.ModelForm):
                 groups__name=REVIEWERS_GROUP
             )
         if "application" in self.fields:
-            self.fields["application"].queryset = Application.objects.filter(
-                status__in=[ApplicationStatus.SUBMITTED, ApplicationStatus.UNDER_REVIEW]
-            ).select_related("startup")
+            self.fields["application"].queryset = assignable(Application.objects.all())
 
     def clean(self):
         cleaned = super().clean()
@@ -228,7 +233,15 @@ class AssignmentAdmin(admin.ModelAdmin):
         "reviewer__last_name",
     ]
     form = AssignmentAddForm
+    # Searched as you type: listing every application made the form 4 MB and 9 s at 50,000.
+    autocomplete_fields = ["application"]
     actions = ["remind_reviewers", "withdraw_selected"]
+
+    def narrow_autocomplete(
+        self, request: HttpRequest, field_name: str, queryset: QuerySet
+    ) -> QuerySet:
+        return assignable(queryset) if field_name == "application" else queryset
+
     # The most urgent first.
     ordering = ["due_at", "pk"]
 

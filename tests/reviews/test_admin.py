@@ -507,3 +507,45 @@ def test_withdraw_action_is_not_offered_to_reviewers(client, submitted):
     )
     assert response.status_code in (200, 302)
     assert Assignment.objects.get(pk=submitted.assignment_id).withdrawn_at is None
+
+
+def test_assignment_form_searches_only_applications_under_review(
+    client, coordinator, reviewing_round
+):
+    round_ = reviewing_round["round"]
+    waiting = ApplicationFactory(
+        round=round_, project_name="Tidewater Ledger", status=ApplicationStatus.SUBMITTED
+    )
+    ApplicationFactory(round=round_, project_name="Tidewater Draft", status="draft")
+    ApplicationFactory(round=round_, project_name="Tidewater Decided", status="rejected")
+    force_login_verified(client, coordinator)
+    form = client.get(reverse("admin:reviews_assignment_add")).content.decode()
+    assert "admin-autocomplete" in form
+    assert "Tidewater" not in form
+
+    found = client.get(
+        reverse("admin:autocomplete"),
+        {
+            "app_label": "reviews",
+            "model_name": "assignment",
+            "field_name": "application",
+            "term": "Tidewater",
+        },
+    ).json()["results"]
+    assert [row["id"] for row in found] == [str(waiting.pk)]
+
+
+def test_score_list_costs_the_same_few_queries_for_any_number_of_reviews(
+    client, coordinator, reviewing_round, django_assert_max_num_queries
+):
+    round_, criteria = reviewing_round["round"], reviewing_round["criteria"]
+    for _ in range(15):
+        review = ReviewFactory(assignment=AssignmentFactory(application__round=round_))
+        for criterion in criteria:
+            Score.objects.create(review=review, criterion=criterion, value=2)
+    force_login_verified(client, coordinator)
+    with django_assert_max_num_queries(12):
+        page = client.get(reverse("admin:reviews_score_changelist"))
+    assert len(page.context["cl"].result_list) == 30
+    ids = [score.pk for score in page.context["cl"].result_list]
+    assert ids == sorted(ids, reverse=True)
