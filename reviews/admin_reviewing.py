@@ -44,20 +44,20 @@ from incubator.permissions import REVIEWERS_GROUP, is_coordinator, is_reviewer
 
 from . import permissions as rules
 from .admin_discussion import discussion_context
+from .calibration import is_outlier
 from .dashboard import round_counts
 from .enums import RankingMethod, ReviewStatus
 from .exports import ranking_export_response
 from .forms import ReviewForm, criterion_field_name
 from .models import Assignment, ConflictOfInterest, Review
 from .permissions import DISCUSSION_OPEN, discussion_access
-from .scoring import ranking, reviewer_statistics_report
+from .scoring import ranking, reviewer_statistics_rows
 from .selectors import (
     CountedRanking,
     assignments_with_reviews,
     other_reviews,
     review_detail,
     review_queue,
-    reviewer_statistics,
 )
 from .services import (
     WITHDRAWAL_REASON_MAX_LENGTH,
@@ -927,16 +927,20 @@ class ReviewAdmin(admin.ModelAdmin):
         rows = []
         agreement = None
         if current is not None:
-            report = reviewer_statistics_report(round=current)
-            agreement = report["agreement"]
-            model = {row["reviewer"]: row for row in report["reviewers"]}
-            for user in reviewer_statistics(round=current):
+            state, users = reviewer_statistics_rows(round=current)
+            agreement = state.agreement
+            for user in users:
                 progress = (
                     round(100 * user.submitted_count / user.assignment_count)
                     if user.assignment_count
                     else 0
                 )
-                rows.append({"user": user, "progress": progress, "model": model.get(user.pk)})
+                model = {
+                    "leniency": user.model_leniency,
+                    "leniency_se": user.model_leniency_se,
+                    "outlier": is_outlier(user.model_leniency, user.model_leniency_se),
+                }
+                rows.append({"user": user, "progress": progress, "model": model})
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,

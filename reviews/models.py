@@ -491,6 +491,12 @@ class ReviewerLeniency(models.Model):
     )
     leniency = models.FloatField(_("leniency"))
     leniency_se = models.FloatField(_("standard error"), null=True, blank=True)
+    # From the same totals, as reviews.selectors.reviewer_statistics computes them live: the
+    # reviewer statistics read these instead of every score of the round.
+    review_count = models.PositiveIntegerField(_("reviews"), default=0)
+    mean_total = models.FloatField(_("Mean total"), null=True, blank=True)
+    sd_total = models.FloatField(_("Standard deviation"), null=True, blank=True)
+    gap_to_others = models.FloatField(_("Leniency"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("reviewer leniency")

@@ -31,9 +31,9 @@ from .enums import ReviewStatus
 from .models import ApplicationScore, Review, ReviewerLeniency, RoundCalibration
 from .selectors import (
     NO_SPREAD_BELOW,
-    reviewer_statistics,
     round_review_totals,
     stored_ranking,
+    stored_reviewer_statistics,
 )
 
 BATCH = 2000
@@ -150,6 +150,33 @@ def _store_application_scores(round_: Round, rows: list[ScoreRow]) -> None:
         )
 
 
+def _per_reviewer(
+    apps: np.ndarray, revs: np.ndarray, totals: np.ndarray
+) -> dict[int, tuple[int, float, float, float | None]]:
+    """Count, mean total, population SD and gap to the others (the mean of their total minus
+    the mean of the other totals of the same application, over applications with another
+    review) of each reviewer's totals: reviews.selectors.reviewer_statistics's numbers."""
+    if len(totals) == 0:
+        return {}
+    _keys, by_application = np.unique(apps, return_inverse=True)
+    app_counts = np.bincount(by_application)[by_application]
+    app_sums = np.bincount(by_application, weights=totals)[by_application]
+    shared = app_counts >= 2
+    gaps = np.where(shared, totals - (app_sums - totals) / np.where(shared, app_counts - 1, 1), 0.0)
+    keys, codes = np.unique(revs, return_inverse=True)
+    counts = np.bincount(codes)
+    means = np.bincount(codes, weights=totals) / counts
+    sds = np.sqrt(np.bincount(codes, weights=(totals - means[codes]) ** 2) / counts)
+    shared_counts = np.bincount(codes, weights=shared)
+    gap_means = np.bincount(codes, weights=gaps) / np.maximum(shared_counts, 1)
+    return {
+        int(k): (int(n), float(m), float(sd), float(g) if n_shared else None)
+        for k, n, m, sd, g, n_shared in zip(
+            keys, counts, means, sds, gap_means, shared_counts, strict=True
+        )
+    }
+
+
 def refit_round(round_: Round, *, signature: str | None = None) -> RoundCalibration:
     """Fit the round's model and store its results, replacing the previous ones."""
     with transaction.atomic():
@@ -166,6 +193,7 @@ def refit_round(round_: Round, *, signature: str | None = None) -> RoundCalibrat
             [(pk, score, *summaries[pk]) for pk, score in result.calibrated.items()],
         )
         ReviewerLeniency.objects.filter(round=round_).delete()
+        reviewers = _per_reviewer(apps, revs, totals)
         ReviewerLeniency.objects.bulk_create(
             (
                 ReviewerLeniency(
@@ -173,6 +201,10 @@ def refit_round(round_: Round, *, signature: str | None = None) -> RoundCalibrat
                     reviewer_id=pk,
                     leniency=value,
                     leniency_se=result.leniency_se.get(pk),
+                    review_count=reviewers[pk][0],
+                    mean_total=reviewers[pk][1],
+                    sd_total=reviewers[pk][2],
+                    gap_to_others=reviewers[pk][3],
                 )
                 for pk, value in result.leniency.items()
             ),
@@ -211,27 +243,32 @@ def ranking(*, round: Round, **filters) -> QuerySet[Application]:
     return stored_ranking(round=round, **filters)
 
 
+def reviewer_statistics_rows(*, round: Round) -> tuple[RoundCalibration, list]:
+    """The round's current fit and its reviewers with their figures
+    (`reviews.selectors.stored_reviewer_statistics`, read after `ensure_calibration`)."""
+    state = ensure_calibration(round)
+    return state, stored_reviewer_statistics(round=round)
+
+
 def reviewer_statistics_report(*, round: Round) -> dict:
     """The reviewer statistics of DESIGN.md section 14 over a current fit: the round's
     agreement and, per reviewer with an assignment in it (by username), their counted reviews,
     mean total, leniency with its standard error, and whether they are an outlier
-    (reviews/calibration.py: beyond 2 SE and 5 points). Three queries."""
-    state = ensure_calibration(round)
-    leniencies = {row.reviewer_id: row for row in ReviewerLeniency.objects.filter(round=round)}
-    reviewers = []
-    for user in reviewer_statistics(round=round):
-        stored = leniencies.get(user.pk) if user.submitted_count else None
-        leniency = stored.leniency if stored else None
-        se = stored.leniency_se if stored else None
-        reviewers.append(
+    (reviews/calibration.py: beyond 2 SE and 5 points). Read from the stored fit: no score is
+    read, whatever the size of the round."""
+    state, users = reviewer_statistics_rows(round=round)
+    return {
+        "agreement": state.agreement,
+        "reviewers": [
             {
                 "reviewer": user.pk,
                 "name": user.get_full_name() or user.get_username(),
                 "review_count": user.submitted_count,
                 "mean_total": user.mean_total,
-                "leniency": leniency,
-                "leniency_se": se,
-                "outlier": calibration.is_outlier(leniency, se),
+                "leniency": user.model_leniency,
+                "leniency_se": user.model_leniency_se,
+                "outlier": calibration.is_outlier(user.model_leniency, user.model_leniency_se),
             }
-        )
-    return {"agreement": state.agreement, "reviewers": reviewers}
+            for user in users
+        ],
+    }

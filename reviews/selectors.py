@@ -61,7 +61,7 @@ from incubator.enums import Region, ServiceKind, Track
 from incubator.models import Criterion, Round
 
 from .enums import RankingMethod, ReviewStatus
-from .models import Assignment, Review, Score
+from .models import Assignment, Review, ReviewerLeniency, Score
 from .permissions import assignments_visible_to
 
 # An application with at least this many submitted reviews and at least this spread is flagged
@@ -460,6 +460,39 @@ def reviewer_statistics(*, round: Round) -> QuerySet[AbstractBaseUser]:
             leniency=per_reviewer.col.leniency,
         ),
     ).order_by("username")
+
+
+def stored_reviewer_statistics(*, round: Round) -> list[AbstractBaseUser]:
+    """`reviewer_statistics`'s users and numbers read from the round's last fit (its
+    ReviewerLeniency rows; reviews/scoring.py makes the fit current before calling this), with
+    the model's estimate beside them as `model_leniency` and `model_leniency_se`. Three
+    queries, none over scores: assignment counts grouped by reviewer, the users, the rows."""
+    counts = {
+        row["reviewer"]: row
+        for row in Assignment.objects.active()
+        .filter(application__round=round)
+        .order_by()
+        .values("reviewer")
+        .annotate(
+            assigned=Count("id"),
+            submitted=Count("id", filter=Q(review__status=ReviewStatus.SUBMITTED)),
+        )
+    }
+    stored = {
+        row.reviewer_id: row
+        for row in ReviewerLeniency.objects.filter(round=round, reviewer_id__in=list(counts))
+    }
+    users = list(get_user_model().objects.filter(pk__in=list(counts)).order_by("username"))
+    for user in users:
+        row = stored.get(user.pk) if counts[user.pk]["submitted"] else None
+        user.assignment_count = counts[user.pk]["assigned"]
+        user.submitted_count = counts[user.pk]["submitted"]
+        user.mean_total = row.mean_total if row else None
+        user.sd_total = row.sd_total if row else None
+        user.leniency = row.gap_to_others if row else None
+        user.model_leniency = row.leniency if row else None
+        user.model_leniency_se = row.leniency_se if row else None
+    return users
 
 
 def reviews_with_totals() -> QuerySet[Review]:

@@ -14,8 +14,19 @@ from reviews.models import (
     RoundCalibration,
     Score,
 )
-from reviews.scoring import ensure_calibration, refit_round, reviews_signature
-from reviews.selectors import CountedRanking, ranking_count, round_ranking, round_review_totals
+from reviews.scoring import (
+    ensure_calibration,
+    refit_round,
+    reviewer_statistics_rows,
+    reviews_signature,
+)
+from reviews.selectors import (
+    CountedRanking,
+    ranking_count,
+    reviewer_statistics,
+    round_ranking,
+    round_review_totals,
+)
 from reviews.services import submit_review, withdraw_assignment
 from reviews.shortlists import create_shortlist
 from tests.factories import ApplicationFactory, ReviewerFactory, RoundFactory
@@ -325,3 +336,37 @@ def test_a_refit_stores_exactly_the_fit(calibrated_round, coordinator):
     assert set(stored) == set(fitted.calibrated)
     for pk, score in fitted.calibrated.items():
         assert stored[pk].calibrated_score == score
+
+
+def test_stored_reviewer_statistics_equal_the_live_ones(calibrated_round, coordinator):
+    round_ = calibrated_round["round"]
+    reviewers = calibrated_round["reviewers"]
+    # One more application with a single review, an idle reviewer with a draft, a withdrawal.
+    scored_application(round_, [6], reviewers=reviewers[:1])
+    idle = ReviewerFactory(username="idle")
+    Review.objects.create(
+        assignment=Assignment.objects.create(
+            application=calibrated_round["applications"][0],
+            reviewer=idle,
+            due_at=round_.review_deadline,
+        )
+    )
+    withdraw_assignment(
+        assignment=Assignment.objects.filter(reviewer=reviewers[5]).first(),
+        actor=coordinator,
+        reason="Conflict found",
+    )
+    state, stored = reviewer_statistics_rows(round=round_)
+    live = list(reviewer_statistics(round=round_))
+    assert [user.pk for user in stored] == [user.pk for user in live]
+    for mine, theirs in zip(stored, live, strict=True):
+        assert (mine.assignment_count, mine.submitted_count) == (
+            theirs.assignment_count,
+            theirs.submitted_count,
+        )
+        for name in ("mean_total", "sd_total", "leniency"):
+            assert getattr(mine, name) == pytest.approx(getattr(theirs, name)), name
+    by_user = {user.pk: user for user in stored}
+    assert by_user[idle.pk].mean_total is None
+    assert by_user[reviewers[0].pk].model_leniency < -5  # the harsh one, by the model too
+    assert state.signature == reviews_signature(round_)
