@@ -22,7 +22,10 @@ UNSEEN_AFTER = timedelta(days=14)
 def matched_applications(*, provider: ServiceProvider) -> QuerySet[Application]:
     """The applications whose start-ups the provider may see: consenting to its kind, needing
     it, in a track it follows (none = all), and accepted or shortlisted in a published
-    shortlist. Consent is read now: a withdrawal takes a start-up out at once."""
+    shortlist. Consent is read now: a withdrawal takes a start-up out at once. A provider made
+    inactive sees none, as it is sent none (the partnership is paused or over)."""
+    if not provider.active:
+        return Application.objects.none()
     kind = provider.kind
     published = ShortlistEntry.objects.filter(
         application=OuterRef("pk"), shortlist__published_at__isnull=False
@@ -133,7 +136,8 @@ def round_engagement(*, round: Round, now: datetime | None = None) -> list[dict]
         matched = [
             row[0]
             for row in candidates
-            if row[2 + index]
+            if provider.active
+            and row[2 + index]
             and row[2 + len(kinds) + index]
             and (not provider.tracks or row[1] in provider.tracks)
         ]
@@ -147,7 +151,8 @@ def round_engagement(*, round: Round, now: datetime | None = None) -> list[dict]
                 "interested": answers.count(InterestStatus.INTERESTED),
                 "engaged": answers.count(InterestStatus.ENGAGED),
                 "declined": answers.count(InterestStatus.DECLINED),
-                "flagged": last_old_publication is not None
+                "flagged": provider.active
+                and last_old_publication is not None
                 and (last_visit is None or last_visit < last_old_publication),
             }
         )

@@ -155,6 +155,26 @@ def test_withdrawn_consent_leaves_the_list_at_once(fund_partner, founder, shared
     assert client_for(fund_partner).get(one(shared)).status_code == 404
 
 
+def test_an_inactive_provider_sees_no_startup(coordinator, fund_partner, fund_provider, shared):
+    # Deactivated in the API as a coordinator does: its users keep their log-in, not the data.
+    response = client_for(coordinator).patch(
+        f"/api/v1/providers/{fund_provider.pk}/", {"active": False}, format="json"
+    )
+    assert response.status_code == 200
+    partner = client_for(fund_partner)
+    assert partner.get(LIST).json()["count"] == 0
+    assert partner.get(one(shared)).status_code == 404
+    assert post(fund_partner, interest_url(shared), {"status": "interested"}).status_code == 404
+    assert partner.get("/api/v1/partner/me/").status_code == 200
+    engagement = client_for(coordinator).get(f"/api/v1/rounds/{shared.round_id}/partners/")
+    assert engagement.json()[0]["matched"] == 0
+
+    fund_provider.refresh_from_db()
+    fund_provider.active = True
+    fund_provider.save()
+    assert partner.get(LIST).json()["count"] == 1
+
+
 @pytest.mark.parametrize("page_size", [1, 200])
 def test_list_queries_constant_per_page(fund_partner, round_, published, page_size):
     """2,000 matched start-ups: the same number of queries for a page of 1 and of 200."""

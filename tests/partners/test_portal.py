@@ -48,6 +48,20 @@ def test_portal_training_partner_sees_nothing(client, training_partner, shared):
     assert client.get(detail(shared)).status_code == 404
 
 
+@pytest.mark.parametrize("language", ["en", "zh-hans", "zh-hant"])
+def test_portal_inactive_provider_is_told_why_its_list_is_empty(
+    client, fund_partner, fund_provider, shared, language
+):
+    fund_provider.active = False
+    fund_provider.save()
+    client.force_login(fund_partner)
+    html = client.get(LIST, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert "Pearl River Ledger" not in html
+    assert 'id="provider-inactive"' in html
+    assert ("not active" in html) == (language == "en")
+    assert client.get(detail(shared)).status_code == 404
+
+
 def test_portal_detail_and_interest(client, fund_partner, fund_provider, shared):
     client.force_login(fund_partner)
     page = client.get(detail(shared))
