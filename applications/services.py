@@ -963,7 +963,12 @@ def decide_application(
         raise PermissionDenied(_("Only coordinators decide on applications."))
     if status not in {s.value for s in DECISION_STATUSES}:
         choices = ", ".join(s.value for s in Status if s in DECISION_STATUSES)
-        raise ValidationError({"status": f"“{status}” is not a decision; choose one of {choices}."})
+        raise ValidationError(
+            {
+                "status": _("“%(status)s” is not a decision; choose one of %(choices)s.")
+                % {"status": status, "choices": choices}
+            }
+        )
     for field, text in (("note", note), ("message_to_applicant", message_to_applicant)):
         if len(text) > DECISION_NOTE_MAX_LENGTH:
             raise ValidationError(

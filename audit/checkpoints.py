@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .models import AuditEvent, AuditHead, Checkpoint
 from .services import canonical_json, format_time
@@ -37,13 +38,13 @@ def new_signing_key() -> str:
 
 def load_private_key(value: str | None) -> Ed25519PrivateKey:
     if not value:
-        raise SigningKeyMissing("AUDIT_SIGNING_KEY is not set: checkpoints cannot be signed.")
+        raise SigningKeyMissing(_("AUDIT_SIGNING_KEY is not set: checkpoints cannot be signed."))
     try:
         raw = base64.b64decode(value, validate=True)
         return Ed25519PrivateKey.from_private_bytes(raw)
     except (binascii.Error, ValueError) as error:
         raise SigningKeyMissing(
-            "AUDIT_SIGNING_KEY is not the base64 of 32 raw Ed25519 private bytes."
+            _("AUDIT_SIGNING_KEY is not the base64 of 32 raw Ed25519 private bytes.")
         ) from error
 
 

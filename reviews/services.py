@@ -120,12 +120,12 @@ def declare_conflict(
     """Record that `reviewer` must not review `startup`; withdraw their draft assignments."""
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"reason": ["Say why there is a conflict of interest."]})
+        raise ValidationError({"reason": [_("Say why there is a conflict of interest.")]})
     check_text({"reason": reason}, long=["reason"])
     if actor.pk != reviewer.pk and not is_coordinator(actor):
         raise PermissionDenied(_("Only a coordinator may record a conflict for another reviewer."))
     if not reviewer.groups.filter(name=REVIEWERS_GROUP).exists():
-        raise ValidationError({"reviewer": ["This user is not a reviewer."]})
+        raise ValidationError({"reviewer": [_("This user is not a reviewer.")]})
     with transaction.atomic():
         conflict, created = ConflictOfInterest.objects.get_or_create(
             reviewer=reviewer,
@@ -855,7 +855,7 @@ def save_review(
             criterion = criteria.get(_as_int(criterion_id))
             if criterion is None:
                 errors.setdefault("scores", []).append(
-                    f"Criterion {criterion_id} is not part of this round's rubric."
+                    _("Criterion %(id)s is not part of this round's rubric.") % {"id": criterion_id}
                 )
                 continue
             if value is None or value == "":
@@ -864,23 +864,25 @@ def save_review(
             number = _as_int(value)
             if number is None or not 1 <= number <= criterion.max_score:
                 errors.setdefault("scores", []).append(
-                    f"“{criterion.name}” takes a whole number from 1 to {criterion.max_score}; "
-                    f"got {value!r}."
+                    _("“%(name)s” takes a whole number from 1 to %(max)d; got %(value)s.")
+                    % {"name": criterion.name, "max": criterion.max_score, "value": repr(value)}
                 )
                 continue
             clean_scores[criterion.pk] = number
         if recommendation not in (None, "") and recommendation not in Recommendation.values:
             errors["recommendation"] = [
-                f"Choose one of: {', '.join(Recommendation.values)}; got {recommendation!r}."
+                _("Choose one of: %(choices)s; got %(value)s.")
+                % {"choices": ", ".join(Recommendation.values), "value": repr(recommendation)}
             ]
         if confidence not in (None, ""):
             number = _as_int(confidence)
             if number is None or not 1 <= number <= 5:
                 errors["confidence"] = [
-                    f"Confidence is a whole number from 1 to 5; got {confidence!r}."
+                    _("Confidence is a whole number from 1 to 5; got %(value)s.")
+                    % {"value": repr(confidence)}
                 ]
         if comment is not None and len(comment) > 20000:
-            errors["comment"] = ["Comments are at most 20,000 characters."]
+            errors["comment"] = [_("Comments are at most 20,000 characters.")]
         errors.update(text_errors({"comment": comment}, long=["comment"]))
         if errors:
             raise ValidationError(errors)
@@ -956,9 +958,12 @@ def submit_review(*, review: Review, actor: AbstractBaseUser) -> Review:
             raise ValidationError(
                 {
                     "scores": [
-                        "Score every criterion before submitting; missing: "
-                        + ", ".join(f"“{name}”" for name in missing)
-                        + "."
+                        _("Score every criterion before submitting; missing: “%(criteria)s”.")
+                        % {
+                            "criteria": pgettext("between quoted names in a list", "”, “").join(
+                                missing
+                            )
+                        }
                     ]
                 }
             )

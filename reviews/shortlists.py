@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from applications.enums import ApplicationStatus as Status
 from applications.enums import SystemNote
@@ -65,7 +66,10 @@ def _validate_filters(filters: dict[str, Any]) -> dict[str, Any]:
     for name, allowed in choices.items():
         value = filters.get(name)
         if value not in (None, "") and value not in allowed:
-            errors[name] = f"“{value}” is not one of: {', '.join(allowed)}."
+            errors[name] = _("“%(value)s” is not one of: %(choices)s.") % {
+                "value": value,
+                "choices": ", ".join(allowed),
+            }
     min_reviews = filters.get("min_reviews")
     if min_reviews is not None and (
         not isinstance(min_reviews, int) or not 0 <= min_reviews <= MAX_SIZE
@@ -81,10 +85,12 @@ def _validate_filters(filters: dict[str, Any]) -> dict[str, Any]:
 def _validate_reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"reason": "Say why: the reason is recorded with the change."})
+        raise ValidationError({"reason": _("Say why: the reason is recorded with the change.")})
     check_text({"reason": reason}, long=["reason"])
     if len(reason) > REASON_MAX_LENGTH:
-        raise ValidationError({"reason": f"Keep the reason under {REASON_MAX_LENGTH} characters."})
+        raise ValidationError(
+            {"reason": _("Keep the reason under %(max)d characters.") % {"max": REASON_MAX_LENGTH}}
+        )
     return reason
 
 
@@ -247,15 +253,18 @@ def create_shortlist(
     name = (name or "").strip()
     errors: dict[str, str] = {}
     if not name:
-        errors["name"] = "Give the shortlist a name."
+        errors["name"] = _("Give the shortlist a name.")
     elif len(name) > Shortlist._meta.get_field("name").max_length:
-        errors["name"] = "Keep the name under 200 characters."
+        errors["name"] = _("Keep the name under 200 characters.")
     else:
         errors.update(text_errors({"name": name}))
     if method not in RankingMethod.values:
-        errors["method"] = f"“{method}” is not one of: {', '.join(RankingMethod.values)}."
+        errors["method"] = _("“%(value)s” is not one of: %(choices)s.") % {
+            "value": method,
+            "choices": ", ".join(RankingMethod.values),
+        }
     if size is None and min_score is None:
-        errors["size"] = "Give a size (the top N), a minimum score, or both."
+        errors["size"] = _("Give a size (the top N), a minimum score, or both.")
     elif size is not None and (not isinstance(size, int) or not 1 <= size <= MAX_SIZE):
         errors["size"] = _("The size is a whole number from 1 to %(max)d.") % {"max": MAX_SIZE}
     if errors:
@@ -273,7 +282,7 @@ def create_shortlist(
 
     with transaction.atomic():
         if Shortlist.objects.filter(round=round, name=name).exists():
-            raise ValidationError({"name": "This round already has a shortlist of that name."})
+            raise ValidationError({"name": _("This round already has a shortlist of that name.")})
         try:
             with transaction.atomic():
                 shortlist = Shortlist.objects.create(
@@ -288,7 +297,7 @@ def create_shortlist(
                 )
         except IntegrityError as error:  # a concurrent request took the name first
             raise ValidationError(
-                {"name": "This round already has a shortlist of that name."}
+                {"name": _("This round already has a shortlist of that name.")}
             ) from error
         candidates = []
         for row in _ranked_rows(round, method, filters):
@@ -350,8 +359,14 @@ def _locked_unpublished(shortlist: Shortlist) -> Shortlist:
     locked = Shortlist.objects.select_for_update().get(pk=shortlist.pk)
     if locked.is_published:
         raise ShortlistPublished(
-            f"“{locked.name}” was published on {timezone.localtime(locked.published_at):%Y-%m-%d}"
-            " and can no longer change; make a new shortlist instead."
+            _(
+                "“%(name)s” was published on %(date)s and can no longer change; make a new "
+                "shortlist instead."
+            )
+            % {
+                "name": locked.name,
+                "date": f"{timezone.localtime(locked.published_at):%Y-%m-%d}",
+            }
         )
     return locked
 
@@ -366,13 +381,13 @@ def add_to_shortlist(
         locked = _locked_unpublished(shortlist)
         if application.round_id != locked.round_id:
             raise ValidationError(
-                {"application": "The application belongs to another round than the shortlist."}
+                {"application": _("The application belongs to another round than the shortlist.")}
             )
         if application.status not in SHORTLISTABLE | ALREADY_SHORTLISTED:
             raise ValidationError(
                 {
-                    "application": f"The application is “{Status(application.status).label}” "
-                    "and cannot be shortlisted."
+                    "application": _("The application is “%(status)s” and cannot be shortlisted.")
+                    % {"status": Status(application.status).label}
                 }
             )
         if locked.entries.filter(application=application).exists():
@@ -412,9 +427,9 @@ def remove_from_shortlist(
     reason = _validate_reason(reason)
     with transaction.atomic():
         locked = _locked_unpublished(shortlist)
-        deleted, _ = locked.entries.filter(application=application).delete()
+        deleted, _by_model = locked.entries.filter(application=application).delete()
         if not deleted:
-            raise ValidationError({"application": "The application is not on this shortlist."})
+            raise ValidationError({"application": _("The application is not on this shortlist.")})
         ShortlistChange.objects.create(
             shortlist=locked,
             application=application,
@@ -455,10 +470,17 @@ def publish_shortlist(*, shortlist: Shortlist, actor: AbstractBaseUser) -> Short
         )
         blocked = _unpublishable(applications)
         if blocked:
-            names = "; ".join(f"{a} ({Status(a.status).label})" for a in blocked)
+            names = pgettext("between parts of a reason", "; ").join(
+                _("%(application)s (%(status)s)")
+                % {"application": a, "status": Status(a.status).label}
+                for a in blocked
+            )
             raise ShortlistCannotPublish(
-                f"These applications can no longer be shortlisted: {names}. "
-                "Remove them from the shortlist (with a reason) and publish again."
+                _(
+                    "These applications can no longer be shortlisted: %(names)s. Remove them "
+                    "from the shortlist (with a reason) and publish again."
+                )
+                % {"names": names}
             )
         if not applications:
             raise ShortlistCannotPublish(_("The shortlist is empty: there is nothing to publish."))

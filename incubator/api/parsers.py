@@ -10,8 +10,10 @@ limited before: DRF hands JSON parsers `request.body`, which Django refuses past
 import codecs
 import re
 from itertools import accumulate
+from json import JSONDecodeError
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 from rest_framework.utils import json
@@ -29,6 +31,36 @@ for _opening in b"[{":
     _DELTA[_opening] = 1
 for _closing in b"]}":
     _DELTA[_closing] = -1
+
+# Python's json module words what is wrong in English; each problem a client can meet, in the
+# client's language (one the table does not know stays as Python says it).
+JSON_PROBLEMS = {
+    "Expecting value": gettext_lazy("Expecting value"),
+    "Expecting property name enclosed in double quotes": gettext_lazy(
+        "Expecting property name enclosed in double quotes"
+    ),
+    "Expecting ':' delimiter": gettext_lazy("Expecting ':' delimiter"),
+    "Expecting ',' delimiter": gettext_lazy("Expecting ',' delimiter"),
+    "Extra data": gettext_lazy("Extra data"),
+    "Unterminated string starting at": gettext_lazy("Unterminated string starting at"),
+    "Invalid control character at": gettext_lazy("Invalid control character at"),
+    "Invalid \\escape": gettext_lazy("Invalid \\escape"),
+    "Invalid \\uXXXX escape": gettext_lazy("Invalid \\uXXXX escape"),
+}
+
+
+def json_problem(error: ValueError) -> str:
+    """What is wrong with the JSON and where, as Python says it in English (`Expecting value:
+    line 1 column 1 (char 0)`), in the active language."""
+    problem = JSON_PROBLEMS.get(error.msg) if isinstance(error, JSONDecodeError) else None
+    if problem is None:
+        return str(error)
+    return _("%(problem)s: line %(line)d column %(column)d (char %(char)d)") % {
+        "problem": problem,
+        "line": error.lineno,
+        "column": error.colno,
+        "char": error.pos,
+    }
 
 
 def nesting_depth(text: str) -> int:
@@ -55,4 +87,6 @@ class JSONParser(parsers.JSONParser):
         try:
             return json.loads(text, parse_constant=parse_constant)
         except ValueError as error:
-            raise ParseError(_("JSON parse error - %(error)s") % {"error": error}) from error
+            raise ParseError(
+                _("JSON parse error - %(error)s") % {"error": json_problem(error)}
+            ) from error

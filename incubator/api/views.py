@@ -221,5 +221,5 @@ def not_found(request, exception=None):
     """The site's 404: DRF's JSON shape under /api/ (a URL that matches no route, such as a
     malformed id), the usual page elsewhere."""
     if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "Not found."}, status=404)
+        return JsonResponse({"detail": _("Not found.")}, status=404)
     return page_not_found(request, exception)

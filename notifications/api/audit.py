@@ -7,6 +7,7 @@ can recompute each hash from these answers.
 """
 
 import django_filters
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import generics, permissions, serializers, status
 from rest_framework.request import Request
@@ -163,7 +164,7 @@ class PublicKeyView(APIView):
             key = public_key_base64()
         except SigningKeyMissing:
             return Response(
-                {"detail": "The site has no signing key yet (AUDIT_SIGNING_KEY)."},
+                {"detail": _("The site has no signing key yet (AUDIT_SIGNING_KEY).")},
                 status=status.HTTP_404_NOT_FOUND,
             )
         return Response({"algorithm": ALGORITHM, "public_key": key})

@@ -2,6 +2,7 @@
 reviews/discussion.py."""
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, permissions, serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
@@ -45,10 +46,10 @@ def discussed_application(request, pk: int) -> Application:
         DISCUSSION_HIDDEN if application is None else discussion_access(request.user, application)
     )
     if access == DISCUSSION_HIDDEN:
-        raise NotFound("No application with this id is visible to you.")
+        raise NotFound(_("No application with this id is visible to you."))
     if access == DISCUSSION_NOT_YET:
         raise PermissionDenied(
-            "Submit your own review first: the discussion opens to you after that."
+            _("Submit your own review first: the discussion opens to you after that.")
         )
     return application
 

@@ -1,5 +1,6 @@
 """Shapes of the reviewing API (DESIGN.md section 8). Writes go through reviews/services.py."""
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from applications.enums import ApplicationStatus
@@ -68,7 +69,7 @@ class ReviewInputSerializer(serializers.Serializer):
     def validate_scores(self, value):
         criteria = [row["criterion"] for row in value]
         if len(criteria) != len(set(criteria)):
-            raise serializers.ValidationError("Each criterion may appear once.")
+            raise serializers.ValidationError(_("Each criterion may appear once."))
         return value
 
 

@@ -4,6 +4,7 @@ import django_filters
 from django.db.models import Count, Prefetch
 from django.shortcuts import get_object_or_404
 from django.urls import path
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -182,7 +183,7 @@ class ShortlistCreateSerializer(serializers.Serializer):
     def validate(self, attrs):
         if attrs.get("size") is None and attrs.get("min_score") is None:
             raise serializers.ValidationError(
-                {"size": ["Give a size (the top N), a minimum score, or both."]}
+                {"size": [_("Give a size (the top N), a minimum score, or both.")]}
             )
         return attrs
 
@@ -311,7 +312,7 @@ class _EntryChangeView(CoordinatorAPIView, APIView):
         application = Application.objects.filter(pk=data.validated_data["application"]).first()
         if application is None:
             return Response(
-                {"application": ["There is no application with this id."]},
+                {"application": [_("There is no application with this id.")]},
                 status=status.HTTP_400_BAD_REQUEST,
             )
         service(

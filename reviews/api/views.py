@@ -5,6 +5,8 @@ from collections.abc import Mapping
 import django_filters
 from django.contrib.auth import get_user_model
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
@@ -46,7 +48,7 @@ BAD_VALUE, ANONYMOUS, FORBIDDEN, NOT_FOUND, CONFLICT = (
 
 
 class ReviewsRole(permissions.BasePermission):
-    message = "Only reviewers and coordinators work on reviews."
+    message = gettext_lazy("Only reviewers and coordinators work on reviews.")
 
     def has_permission(self, request, view) -> bool:
         return rules.works_on_reviews(request.user)
@@ -140,7 +142,9 @@ def own_review(request, pk: int) -> Review:
     """A review its reviewer may write: coordinators read reviews but never write them."""
     review = visible_review(request, pk)
     if review.assignment.reviewer_id != request.user.pk:
-        raise PermissionDenied("Coordinators read reviews; only the assigned reviewer writes one.")
+        raise PermissionDenied(
+            _("Coordinators read reviews; only the assigned reviewer writes one.")
+        )
     return review
 
 
@@ -241,26 +245,30 @@ class ConflictCreate(ReviewingView, APIView):
             and str(body["reviewer"]) != str(request.user.pk)
         )
         if names_another and not is_coordinator(request.user):
-            raise PermissionDenied("A reviewer declares conflicts for themself only.")
+            raise PermissionDenied(_("A reviewer declares conflicts for themself only."))
         data = ConflictInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = data.validated_data
         User = get_user_model()
         if is_coordinator(request.user):
             if "reviewer" not in fields:
-                raise ValidationError({"reviewer": ["Name the reviewer who has the conflict."]})
+                raise ValidationError({"reviewer": [_("Name the reviewer who has the conflict.")]})
             reviewer = User.objects.filter(
                 pk=fields["reviewer"], groups__name=REVIEWERS_GROUP
             ).first()
             if reviewer is None:
-                raise ValidationError({"reviewer": [f"No reviewer has id {fields['reviewer']}."]})
+                raise ValidationError(
+                    {"reviewer": [_("No reviewer has id %(id)s.") % {"id": fields["reviewer"]}]}
+                )
         else:
             if fields.get("reviewer", request.user.pk) != request.user.pk:
-                raise PermissionDenied("A reviewer declares conflicts for themself only.")
+                raise PermissionDenied(_("A reviewer declares conflicts for themself only."))
             reviewer = request.user
         startup = Startup.objects.filter(pk=fields["startup"]).first()
         if startup is None:
-            raise ValidationError({"startup": [f"No start-up has id {fields['startup']}."]})
+            raise ValidationError(
+                {"startup": [_("No start-up has id %(id)s.") % {"id": fields["startup"]}]}
+            )
         result = declare_conflict(
             reviewer=reviewer, startup=startup, reason=fields["reason"], actor=request.user
         )
@@ -349,4 +357,4 @@ class RoundReviewerStatistics(ReviewingView, APIView):
 
 
 def raise_not_found():
-    raise NotFound("No review with this id is visible to you.")
+    raise NotFound(_("No review with this id is visible to you."))
