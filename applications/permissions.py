@@ -15,6 +15,12 @@ from .models import Application, Membership, Startup, StatusChange
 User = AbstractBaseUser | AnonymousUser
 
 
+def belongs_to_a_team(user: User) -> bool:
+    """Is the account a member of any start-up? (Asked by the kernel before a coordinator
+    changes the account's password, e-mail or activity: `incubator.permissions`.)"""
+    return Membership.objects.filter(user=user).exists()
+
+
 def is_member(user: User, startup: Startup) -> bool:
     if not user.is_authenticated:
         return False

@@ -29,8 +29,20 @@ from rest_framework.authtoken.admin import TokenAdmin
 from rest_framework.authtoken.models import TokenProxy
 
 from .models import ApiToken
-from .permissions import accounts_managed_by, can_manage_account, is_coordinator, is_superuser
-from .services import record_role_change, role_state, set_account_password
+from .permissions import (
+    accounts_managed_by,
+    can_manage_account,
+    can_take_over_account,
+    is_coordinator,
+    is_superuser,
+)
+from .services import (
+    ACCESS_FIELDS,
+    ACCOUNT_HELD_ELSEWHERE,
+    record_role_change,
+    role_state,
+    set_account_password,
+)
 
 User = get_user_model()
 
@@ -184,7 +196,11 @@ class DelegatedAccountAdmin(admin.ModelAdmin):
         return super().get_fieldsets(request, obj)
 
     def get_readonly_fields(self, request: HttpRequest, obj=None):
-        return [] if obj is None else self.readonly_fields
+        if obj is None:
+            return []
+        if not can_take_over_account(request.user, obj):
+            return [*self.readonly_fields, *ACCESS_FIELDS]
+        return self.readonly_fields
 
     @admin.display(description=_("name"))
     def full_name(self, account) -> str:
@@ -237,6 +253,12 @@ class DelegatedAccountAdmin(admin.ModelAdmin):
 
     def set_password_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         account = self._account_or_404(request, object_id)
+        change_page = reverse(
+            f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[account.pk]
+        )
+        if not can_take_over_account(request.user, account):
+            self.message_user(request, ACCOUNT_HELD_ELSEWHERE, messages.ERROR)
+            return HttpResponseRedirect(change_page)
         form = AccountPasswordForm(account, request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
@@ -254,12 +276,7 @@ class DelegatedAccountAdmin(admin.ModelAdmin):
                     _("The password of %(user)s was changed.") % {"user": account},
                     messages.SUCCESS,
                 )
-                return HttpResponseRedirect(
-                    reverse(
-                        f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
-                        args=[account.pk],
-                    )
-                )
+                return HttpResponseRedirect(change_page)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,

@@ -1,5 +1,7 @@
 """Who is who: the roles of DESIGN.md section 6, decided in one place."""
 
+from collections.abc import Callable
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Exists, OuterRef, QuerySet
@@ -59,6 +61,29 @@ def can_manage_account(actor: AbstractBaseUser | AnonymousUser, account: Abstrac
         return False
     groups = set(account.groups.values_list("name", flat=True))
     return bool(groups) and groups <= DELEGATED_ROLES and not account.user_permissions.exists()
+
+
+# What else an account may belong to, beyond the role a coordinator manages: a start-up's team
+# (answered by `applications`, above this module: docs/architecture.md "Hooks").
+AccountTie = Callable[[AbstractBaseUser], bool]
+_account_ties: list[AccountTie] = []
+
+
+def provide_account_tie(tie: AccountTie) -> None:
+    if tie not in _account_ties:
+        _account_ties.append(tie)
+
+
+def can_take_over_account(
+    actor: AbstractBaseUser | AnonymousUser, account: AbstractBaseUser
+) -> bool:
+    """May `actor` change what lets a person into `account`: its password, its e-mail address
+    (where a reset link goes) and whether it is active? As `can_manage_account`, except that a
+    coordinator may not when the account also belongs to a start-up's team: the coordinator
+    could then log in as that start-up. Only a superuser changes those."""
+    if not can_manage_account(actor, account):
+        return False
+    return actor.is_superuser or not any(tie(account) for tie in _account_ties)
 
 
 def accounts_managed_by(

@@ -26,7 +26,7 @@ from .models import (
     Round,
     level_problems,
 )
-from .permissions import can_manage_account, is_coordinator
+from .permissions import can_manage_account, can_take_over_account, is_coordinator
 from .questions import MAX_QUESTIONS, as_decimal, definition_errors
 from .text import text_errors
 
@@ -529,6 +529,21 @@ def _ensure_may_manage(actor: AbstractBaseUser, account: AbstractBaseUser) -> No
         raise PermissionDenied(_("Only a superuser may change this account."))
 
 
+# The account's fields that let a person in (DESIGN.md §6: a coordinator manages a role's
+# accounts, not the person's other ones).
+ACCESS_FIELDS = ("email", "is_active")
+ACCOUNT_HELD_ELSEWHERE = _(
+    "This account also belongs to a start-up's team: only a superuser may change its password, "
+    "e-mail address or whether it is active."
+)
+
+
+def _ensure_may_take_over(actor: AbstractBaseUser, account: AbstractBaseUser) -> None:
+    _ensure_may_manage(actor, account)
+    if not can_take_over_account(actor, account):
+        raise PermissionDenied(ACCOUNT_HELD_ELSEWHERE)
+
+
 def _account_errors(account: AbstractBaseUser, fields: dict) -> dict[str, list]:
     errors: dict[str, list] = {}
     for name in ("first_name", "last_name", "email"):
@@ -560,6 +575,8 @@ def update_account(
     if unknown:
         raise ValidationError({name: [_("This field cannot be changed here.")] for name in unknown})
     _ensure_may_manage(actor, account)
+    if any(fields[name] != getattr(account, name) for name in ACCESS_FIELDS if name in fields):
+        _ensure_may_take_over(actor, account)
     with transaction.atomic():
         locked = get_user_model().objects.select_for_update().get(pk=account.pk)
         errors = _account_errors(locked, fields)
@@ -609,7 +626,7 @@ def set_account_password(
     *, actor: AbstractBaseUser, account: AbstractBaseUser, password: str
 ) -> AbstractBaseUser:
     """Give an account `actor` manages a new password (checked by the site's validators)."""
-    _ensure_may_manage(actor, account)
+    _ensure_may_take_over(actor, account)
     with transaction.atomic():
         locked = get_user_model().objects.select_for_update().get(pk=account.pk)
         try:

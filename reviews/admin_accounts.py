@@ -66,7 +66,8 @@ class ReviewerAccountChangeForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["email"].required = True
+        if "email" in self.fields:  # read-only for an account held elsewhere
+            self.fields["email"].required = True
         profile = ReviewerProfile.objects.filter(user_id=self.instance.pk).first()
         if profile is not None and not self.is_bound:
             for name in PROFILE_FIELDS:

@@ -4,10 +4,12 @@
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import PermissionDenied
 
 from incubator.permissions import COORDINATORS_GROUP, REVIEWERS_GROUP
 from reviews.models import ReviewerProfile
-from tests.factories import CoordinatorFactory, ReviewerFactory, UserFactory
+from reviews.services import update_reviewer
+from tests.factories import CoordinatorFactory, ReviewerFactory, StartupFactory, UserFactory
 from tests.twofactor import force_login_verified
 
 pytestmark = pytest.mark.django_db
@@ -289,3 +291,35 @@ def test_change_page_sets_a_missing_jurisdiction_and_leaves_it_when_empty(client
     assert ReviewerProfile.objects.get(user=mei).jurisdiction == "hong_kong"
     assert client.post(url, {**base, "jurisdiction": ""}).status_code == 302
     assert ReviewerProfile.objects.get(user=mei).jurisdiction == "hong_kong"
+
+
+def test_a_founders_way_in_is_a_superusers_to_change(client, grace, mei):
+    """Mei also belongs to a start-up's team: a coordinator still manages her reviewing, but not
+    her password, e-mail address or activity, which would let them log in as the start-up."""
+    StartupFactory(members=[mei])
+    mei.set_password("her-own-pw")
+    mei.save()
+
+    refused = client.get(password_url(mei), follow=True)
+    assert refused.redirect_chain == [(change_url(mei), 302)]
+    assert "only a superuser may change its password" in refused.content.decode()
+    client.post(
+        password_url(mei),
+        {"new_password1": "Harbour-Ledger-2026", "new_password2": "Harbour-Ledger-2026"},
+    )
+    page = client.get(change_url(mei))
+    assert {"email", "is_active"} <= set(page.context["adminform"].readonly_fields)
+
+    client.post(change_url(mei), change_form(email="taken@example.org", max_load="6"))
+    mei.refresh_from_db()
+    assert mei.check_password("her-own-pw")
+    assert (mei.email, mei.is_active) == ("mei@example.org", True)
+    assert ReviewerProfile.objects.get(user=mei).max_load == 6
+
+    with pytest.raises(PermissionDenied, match="only a superuser"):
+        update_reviewer(actor=grace, reviewer=mei, email="taken@example.org")
+    # Re-sending the address it has is no change, and a superuser may change it.
+    update_reviewer(actor=grace, reviewer=mei, email="mei@example.org", first_name="May")
+    update_reviewer(actor=UserFactory(is_superuser=True), reviewer=mei, email="new@example.org")
+    mei.refresh_from_db()
+    assert (mei.first_name, mei.email) == ("May", "new@example.org")
