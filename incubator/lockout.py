@@ -1,10 +1,16 @@
-"""Log-in lock-out: too many failures for one account from one address pause that pair.
+"""Log-in lock-out: too many failures for one account from one address pause that pair, and
+too many from one address, whatever the accounts, pause the address.
 
 After `LOGIN_LOCKOUT_FAILURES` failed log-ins (a wrong password or a wrong second-factor code)
 for one account from one client address, further attempts for that account from that address
 are refused for `LOGIN_LOCKOUT_MINUTES`, before any password is hashed. Other accounts from the
-same address, and the same account from elsewhere, are not affected. The counters live in the
-default cache, which every web process shares when `CACHE_URL` names Redis.
+same address, and the same account from elsewhere, are not affected. An address that tries a
+few passwords on each of many accounts (password spraying) stays under that limit for every
+one of them: after `LOGIN_ADDRESS_FAILURES` failures from one address within
+`LOGIN_LOCKOUT_MINUTES`, whatever the accounts, every log-in from it is refused for as long. A
+log-in that succeeds forgets its account's failures, not the address's (one account of its own
+must not let an address go on trying others). The counters live in the default cache, which
+every web process shares when `CACHE_URL` names Redis.
 
 Every interface that logs people in asks `locked_for()` first and answers its own way (a 429
 with `Retry-After` from the API, a page from the portal and the admin); `LockoutModelBackend`
@@ -40,17 +46,37 @@ def _key(kind: str, username: str, address: str) -> str:
     return f"login-{kind}:{digest}"
 
 
+def _address_key(kind: str, address: str) -> str:
+    return f"login-address-{kind}:{hashlib.sha256(address.encode()).hexdigest()}"
+
+
 def _lockout_seconds() -> int:
     return int(settings.LOGIN_LOCKOUT_MINUTES * 60)
 
 
 def locked_for(*, username: str, address: str) -> int:
-    """Seconds this account stays locked out from this address; 0 when it is not."""
-    until = cache.get(_key("locked", username, address))
-    if until is None:
-        return 0
-    remaining = until - time.time()
+    """Seconds this account stays locked out from this address (the pair or the whole address
+    locked); 0 when it is not."""
+    ends = cache.get_many([_key("locked", username, address), _address_key("locked", address)])
+    remaining = max(ends.values(), default=0) - time.time()
     return math.ceil(remaining) if remaining > 0 else 0
+
+
+def _count(failures_key: str, locked_key: str, limit: int) -> int:
+    """Add one failure to a counter of the lock-out window; at `limit`, lock (the lock keeps
+    its end time, so Retry-After is exact and a test's clock can move past it). Returns the
+    failures counted."""
+    window = _lockout_seconds()
+    cache.add(failures_key, 0, timeout=window)
+    try:
+        failures = cache.incr(failures_key)
+    except ValueError:  # the counter expired between add() and incr()
+        cache.set(failures_key, 1, timeout=window)
+        failures = 1
+    if failures >= limit:
+        cache.set(locked_key, time.time() + window, timeout=window + 60)
+        cache.delete(failures_key)
+    return failures
 
 
 def log_refusal(*, username: str, address: str, seconds: int, where: str) -> None:
@@ -75,23 +101,18 @@ def log_code_wait(*, username: str, address: str, seconds: int, where: str) -> N
 
 
 def record_failure(*, username: str, address: str, where: str) -> int:
-    """Count a failed log-in; lock the pair out at the limit. Returns the seconds locked (or 0).
+    """Count a failed log-in for the pair and for the address; lock either out at its limit.
+    Returns the seconds locked (or 0).
 
-    An attempt that arrives while the pair is locked out is not counted again.
+    An attempt that arrives while the pair or the address is locked out is not counted again.
     """
     seconds = locked_for(username=username, address=address)
     if seconds:
         log_refusal(username=username, address=address, seconds=seconds, where=where)
         return seconds
-    failures_key = _key("failures", username, address)
     window = _lockout_seconds()
-    cache.add(failures_key, 0, timeout=window)
-    try:
-        failures = cache.incr(failures_key)
-    except ValueError:  # the counter expired between add() and incr()
-        cache.set(failures_key, 1, timeout=window)
-        failures = 1
     limit = settings.LOGIN_LOCKOUT_FAILURES
+    failures = _count(_key("failures", username, address), _key("locked", username, address), limit)
     logger.info(
         "failed log-in %d of %d for account %r from %s (%s)",
         failures,
@@ -100,12 +121,21 @@ def record_failure(*, username: str, address: str, where: str) -> int:
         address,
         where,
     )
+    address_limit = settings.LOGIN_ADDRESS_FAILURES
+    address_failures = _count(
+        _address_key("failures", address), _address_key("locked", address), address_limit
+    )
+    if address_failures >= address_limit:
+        logger.warning(
+            "address %s locked out for %d minutes after %d failed log-ins, any account (%s)",
+            address,
+            settings.LOGIN_LOCKOUT_MINUTES,
+            address_failures,
+            where,
+        )
+        return window
     if failures < limit:
         return 0
-    # The lock keeps its end time, so Retry-After is exact and a test's clock can move past it;
-    # the cache forgets the entry a little after it ends.
-    cache.set(_key("locked", username, address), time.time() + window, timeout=window + 60)
-    cache.delete(failures_key)
     logger.warning(
         "account %r locked out from %s for %d minutes after %d failed log-ins (%s)",
         username,

@@ -237,6 +237,9 @@ else:
 # address, that account is refused from that address for LOGIN_LOCKOUT_MINUTES.
 LOGIN_LOCKOUT_FAILURES = env.int("LOGIN_LOCKOUT_FAILURES", default=5)
 LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
+# ... and after LOGIN_ADDRESS_FAILURES failures from one address, whatever the accounts, every
+# log-in from that address (password spraying stays under the per-account limit).
+LOGIN_ADDRESS_FAILURES = env.int("LOGIN_ADDRESS_FAILURES", default=30)
 # Token, register and password-reset requests per client address ("30/hour", "5/minute").
 THROTTLE_AUTH = env.str("THROTTLE_AUTH", default="30/hour")
 # Reverse proxies in front of the site that append the client to X-Forwarded-For; 0 = none, and

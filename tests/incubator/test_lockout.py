@@ -235,3 +235,40 @@ def test_lockout_respects_the_configured_limit(client, settings, clock):
     refused = portal_login(client, "ada", "pw")
 
     assert (refused.status_code, refused["Retry-After"]) == (429, "60")
+
+
+def test_lockout_an_address_spraying_many_accounts_is_paused(client, settings, clock):
+    """Four wrong passwords on each of many accounts stay under the per-account limit (5); the
+    address's failures, whatever the accounts, reach LOGIN_ADDRESS_FAILURES (30) and pause it."""
+    assert settings.LOGIN_ADDRESS_FAILURES == 30
+    UserFactory(username="ada")
+    UserFactory(username="zoe")
+    sprayed = [f"user{i}" for i in range(8)]
+    for username in sprayed[:7]:
+        for _ in range(4):
+            portal_login(client, username, "wrong-password-123")
+    # 28 failures: a log-in of its own does not forget the address's count.
+    assert portal_login(client, "ada", "pw").status_code == 302
+    client.post("/logout/")
+    portal_login(client, sprayed[7], "wrong-password-123")
+    portal_login(client, sprayed[7], "wrong-password-123")
+
+    refused = portal_login(client, "zoe", "pw")
+    assert (refused.status_code, refused["Retry-After"]) == (429, "900")
+    token = client.post(
+        TOKEN, {"username": "zoe", "password": "pw"}, content_type="application/json"
+    )
+    assert token.status_code == 429
+    assert portal_login(Client(), "zoe", "pw", REMOTE_ADDR="192.0.2.7").status_code == 302
+
+    clock.shift(timedelta(minutes=15, seconds=1))
+    assert portal_login(client, "zoe", "pw").status_code == 302
+
+
+def test_lockout_address_limit_is_configurable(client, settings):
+    settings.LOGIN_ADDRESS_FAILURES = 3
+    UserFactory(username="ada")
+    for username in ("x", "y", "z"):
+        portal_login(client, username, "wrong-password-123")
+
+    assert portal_login(client, "ada", "pw").status_code == 429
