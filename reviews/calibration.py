@@ -4,26 +4,47 @@ Every submitted review total y (0-100) of a round is modelled as
 
     y = μ + a(application) + r(reviewer) + e,   a ~ N(0, σ²_a), r ~ N(0, σ²_r), e ~ N(0, σ²_e)
 
-with both effects random. The calibrated score of an application is μ + â, its best linear
-unbiased predictor (BLUP) on the 0-100 scale; a reviewer's leniency is r̂, with the standard
-error of its prediction.
+with both effects random: σ²_a is the variance of the applications' true totals, σ²_r that of
+the reviewers' leniencies (points of 0-100), σ²_e the residual (noise) variance of one review.
+The calibrated score of an application is μ + â, its best linear unbiased predictor (BLUP) on
+the 0-100 scale; a reviewer's leniency is r̂, with the standard error of its prediction.
 
-Variance components: Henderson's method I (moments), from the round's own totals, exact for
-this crossed design without interaction and cheap (three sums of squares):
+The mixed model equations. With penalties λ_a = σ²_e/σ²_a and λ_r = σ²_e/σ²_r the coefficient
+matrix C over (applications, μ, reviewers) has a diagonal application block A = n_a + λ_a, so
+it is absorbed: the Schur complement S = D − BᵀA⁻¹B over b = (μ, reviewers) — one row per
+reviewer — is formed densely and Cholesky-factored (sparse LU above MAX_REVIEWERS_FOR_SE
+reviewers), b is solved from it and then â = A⁻¹(rhs_a − Bb). The leniency's standard error is
+√(σ²_e · [S⁻¹]_jj), the prediction error of the BLUP.
+
+Variance components: restricted maximum likelihood (REML), from the round's own totals. With ê
+the residuals of the solution and q_a, q_r the numbers of applications and reviewers,
+
+    −2 log L_R = (N − 1 − q_a − q_r) log σ²_e + q_a log σ²_a + q_r log σ²_r + log|C| + yᵀê/σ²_e
+
+(N reviews; log|C| = Σ log A_ii + log|S|). It is maximised by average-information Newton steps
+(Gilmour, Thompson & Cullis 1995) on θ = log σ²: the score needs the traces of C⁻¹'s
+application block, Σ 1/A_ii + tr(S⁻¹ BᵀA⁻²B), and reviewer block, from S⁻¹; the average
+information is ½ w_kᵀ P w_l with w_a = Z_a â/σ²_a, w_r = Z_r r̂/σ²_r, w_e = ê/σ²_e and Pw the
+residual of the same equations solved for the data w, over σ²_e. A step moves a log-variance by
+at most REML_MAX_LOG_STEP and is halved until the likelihood rises; the iteration stops when
+−2 log L_R improves by less than REML_TOLERANCE or after REML_MAX_STEPS steps (numerical
+safeguards, not statistical constants: the maximum does not depend on them). A variance that
+falls to the floor (TINY_VARIANCE of the totals' variance) stays there and counts as 0: its
+effect is left out (all its predictions 0); σ²_a at 0 means the raw mean orders the round.
+
+The start is Henderson's method I (moments), exact expectations for this crossed design:
 
     W_a = Σ (y − ȳ_application)²   E[W_a] = (N − q_a)(σ²_r + σ²_e)
     W_r = Σ (y − ȳ_reviewer)²      E[W_r] = (N − q_r)(σ²_a + σ²_e)
     T   = Σ (y − ȳ)²               E[T]   = (N − Σn_a²/N) σ²_a + (N − Σn_r²/N) σ²_r + (N − 1) σ²_e
 
-(N reviews, q_a applications, q_r reviewers, n the counts; an application never has the same
-reviewer twice). Three equations, three unknowns; an estimate below zero is set to zero (the
-effect is then left out: all its predictions are 0). No constant is tuned by hand.
-
-The mixed model equations with penalties λ_a = σ²_e/σ²_a and λ_r = σ²_e/σ²_r are solved
-sparsely: the application block is diagonal, so it is absorbed, and the Schur complement over
-(μ, reviewers) — sparse, one row per reviewer — is solved with scipy.sparse.linalg.spsolve.
-The leniency's standard error is √(σ²_e · [S⁻¹]_jj), the prediction error of the BLUP, from the
-same (small: one row per reviewer) complement.
+(n the counts; an application never has the same reviewer twice), an estimate below zero set to
+zero and started at a third of the totals' variance instead. The moments are unbiased but
+noisy where reviewers share applications with few others (a ring): there they can put σ²_a at
+0 and drop every application's effect, which REML does not. The moments stay the answer when
+the totals fit the model exactly (their residual variance at its floor: REML's likelihood is
+unbounded there) and above MAX_REVIEWERS_FOR_SE reviewers (each REML step factors and inverts
+the dense complement). No constant is tuned by hand.
 
 Degenerate rounds fall back to the raw mean: no review, one reviewer, no application with two
 reviews or no reviewer with two (the variances cannot be told apart), or no spread at all.
@@ -45,7 +66,8 @@ TINY_VARIANCE = 1e-9
 # OUTLIER_SE standard errors from 0 (the panel) and more than OUTLIER_POINTS points of 0-100.
 OUTLIER_SE = 2.0
 OUTLIER_POINTS = 5.0
-# Above this many reviewers the standard errors are not computed (a dense inverse).
+# Above this many reviewers the complement over (μ, reviewers) is solved sparsely and neither
+# REML nor the standard errors are computed (each needs its dense inverse).
 MAX_REVIEWERS_FOR_SE = 3000
 # REML's numerical safeguards (not statistical constants): at most this many Newton steps, each
 # moving a log-variance by at most REML_MAX_LOG_STEP and halved up to REML_HALVINGS times until
@@ -244,7 +266,9 @@ def reml_components(
     return _reml(app_codes, rev_codes, totals, start)[0]
 
 
-def _reml(app_codes, rev_codes, totals, start) -> tuple[tuple[float, float, float], _Equations]:
+def _reml(
+    app_codes, rev_codes, totals, start
+) -> tuple[tuple[float, float, float], _Equations | None]:
     """REML's variances and the equations at them (`reml_components`)."""
     y = totals
     n = len(y)
@@ -257,13 +281,18 @@ def _reml(app_codes, rev_codes, totals, start) -> tuple[tuple[float, float, floa
 
     def evaluate(theta):
         sigma = np.exp(theta)
-        equations = _Equations(
-            app_codes, rev_codes, q_a, q_r, sigma[2] / sigma[0], sigma[2] / sigma[1], True
-        )
+        try:
+            equations = _Equations(
+                app_codes, rev_codes, q_a, q_r, sigma[2] / sigma[0], sigma[2] / sigma[1], True
+            )
+        except np.linalg.LinAlgError:  # numerically singular there: not a step to take
+            return np.inf, None, None
         value, solution = _reml_objective(equations, y, q_a, q_r, sigma)
         return value, equations, solution
 
     value, equations, solution = evaluate(theta)
+    if equations is None:  # pragma: no cover - the start is singular: keep it
+        return tuple(float(s) for s in start), None
     for _ in range(REML_MAX_STEPS):
         sigma_a, sigma_r, sigma_e = np.exp(theta)
         _mean, a, r, residual = solution
@@ -293,16 +322,29 @@ def _reml(app_codes, rev_codes, totals, start) -> tuple[tuple[float, float, floa
         )
         projected = np.stack([(w - equations.fitted(w)) / sigma_e for w in works.T], axis=1)
         information = 0.5 * works.T @ projected
-        scale = np.exp(theta)
-        score_theta = scale * score
-        information_theta = information * np.outer(scale, scale)
+        # Newton's step on θ = log σ², at most REML_MAX_LOG_STEP per variance; a variance
+        # that both steps send down steeply (beyond that bound on θ, past the floor on σ²
+        # itself) goes to the floor at once, and one at the floor that the step would lower
+        # stays there (the others' step solved without it).
+        sigma = np.exp(theta)
+        log_floor = np.log(floor)
         try:
-            step = np.linalg.solve(information_theta, score_theta)
+            free = ~((theta <= log_floor + 1e-12) & (np.linalg.solve(information, score) < 0))
+            block = np.ix_(free, free)
+            step_sigma = np.zeros(3)
+            step_sigma[free] = np.linalg.solve(information[block], score[free])
+            scale = sigma[free]
+            step = np.zeros(3)
+            step[free] = np.linalg.solve(
+                information[block] * np.outer(scale, scale), scale * score[free]
+            )
         except np.linalg.LinAlgError:  # pragma: no cover - singular information
             break
-        step = np.clip(step, -REML_MAX_LOG_STEP, REML_MAX_LOG_STEP)
+        to_floor = free & (sigma + step_sigma <= floor) & (step <= -REML_MAX_LOG_STEP)
+        target = theta + np.clip(step, -REML_MAX_LOG_STEP, REML_MAX_LOG_STEP)
+        step = np.where(to_floor, log_floor, target) - theta
         for _halving in range(REML_HALVINGS):
-            candidate = np.maximum(theta + step, np.log(floor))
+            candidate = np.maximum(theta + step, log_floor)
             new_value, new_equations, new_solution = evaluate(candidate)
             if new_value < value:
                 break
