@@ -26,11 +26,14 @@ the residuals of the solution and q_a, q_r the numbers of applications and revie
 application block, Σ 1/A_ii + tr(S⁻¹ BᵀA⁻²B), and reviewer block, from S⁻¹; the average
 information is ½ w_kᵀ P w_l with w_a = Z_a â/σ²_a, w_r = Z_r r̂/σ²_r, w_e = ê/σ²_e and Pw the
 residual of the same equations solved for the data w, over σ²_e. A step moves a log-variance by
-at most REML_MAX_LOG_STEP and is halved until the likelihood rises; the iteration stops when
-−2 log L_R improves by less than REML_TOLERANCE or after REML_MAX_STEPS steps (numerical
-safeguards, not statistical constants: the maximum does not depend on them). A variance that
-falls to the floor (TINY_VARIANCE of the totals' variance) stays there and counts as 0: its
-effect is left out (all its predictions 0); σ²_a at 0 means the raw mean orders the round.
+at most REML_MAX_LOG_STEP and is halved until the likelihood rises; a variance that the step
+sends down by more than that and that Newton's step on σ² itself would take below zero goes
+straight to the floor (TINY_VARIANCE of the totals' variance), and one at the floor stays there
+while the step points down (the others' step is then solved without it). The iteration stops
+when −2 log L_R improves, or Newton's decrement promises it will, by less than REML_TOLERANCE,
+or after REML_MAX_STEPS steps: numerical safeguards, not statistical constants (the maximum
+does not depend on them). A variance at the floor counts as 0: its effect is left out (all its
+predictions 0); σ²_a at 0 means the raw mean orders the round.
 
 The start is Henderson's method I (moments), exact expectations for this crossed design:
 
@@ -42,9 +45,9 @@ The start is Henderson's method I (moments), exact expectations for this crossed
 zero and started at a third of the totals' variance instead. The moments are unbiased but
 noisy where reviewers share applications with few others (a ring): there they can put σ²_a at
 0 and drop every application's effect, which REML does not. The moments stay the answer when
-the totals fit the model exactly (their residual variance at its floor: REML's likelihood is
-unbounded there) and above MAX_REVIEWERS_FOR_SE reviewers (each REML step factors and inverts
-the dense complement). No constant is tuned by hand.
+the totals fit the model exactly (their residual variance, or REML's, at its floor: REML's
+likelihood is unbounded there) and above MAX_REVIEWERS_FOR_SE reviewers (each REML step
+factors and inverts the dense complement). No constant is tuned by hand.
 
 Degenerate rounds fall back to the raw mean: no review, one reviewer, no application with two
 reviews or no reviewer with two (the variances cannot be told apart), or no spread at all.
@@ -71,11 +74,12 @@ OUTLIER_POINTS = 5.0
 MAX_REVIEWERS_FOR_SE = 3000
 # REML's numerical safeguards (not statistical constants): at most this many Newton steps, each
 # moving a log-variance by at most REML_MAX_LOG_STEP and halved up to REML_HALVINGS times until
-# the likelihood rises; it stops when −2 log-likelihood improves by less than REML_TOLERANCE.
+# the likelihood rises; it stops when −2 log-likelihood improves, or the next step promises to
+# improve it, by less than REML_TOLERANCE.
 REML_MAX_STEPS = 30
 REML_MAX_LOG_STEP = 2.0
 REML_HALVINGS = 12
-REML_TOLERANCE = 1e-6
+REML_TOLERANCE = 1e-8
 
 
 @dataclass
@@ -339,6 +343,9 @@ def _reml(
                 information[block] * np.outer(scale, scale), scale * score[free]
             )
         except np.linalg.LinAlgError:  # pragma: no cover - singular information
+            break
+        # Newton's decrement: the rise of 2 log L_R the step promises (the same on either scale).
+        if float(score[free] @ step_sigma[free]) < REML_TOLERANCE:
             break
         to_floor = free & (sigma + step_sigma <= floor) & (step <= -REML_MAX_LOG_STEP)
         target = theta + np.clip(step, -REML_MAX_LOG_STEP, REML_MAX_LOG_STEP)

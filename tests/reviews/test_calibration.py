@@ -87,9 +87,11 @@ def test_hand_computed_reml_and_predictions_on_a_balanced_round():
     expected = (296 / 3, 104 / 3, 4.0)
     apps, revs = np.array(BALANCED_APPS), np.array(BALANCED_REVIEWERS)
     totals = np.array(BALANCED_TOTALS, dtype=float)
-    # Started elsewhere than the moments (which equal it here), it climbs to the same maximum.
+    # Started elsewhere than the moments (which equal it here), it climbs to the same maximum
+    # (to within what the likelihood of three applications tells apart: it stops when the next
+    # step would raise it by less than REML_TOLERANCE).
     assert reml_components(codes(apps), codes(revs), totals, (20.0, 200.0, 30.0)) == (
-        pytest.approx(expected, rel=1e-5)
+        pytest.approx(expected, rel=1e-4)
     )
     result = fit(apps, revs, totals)
     assert (
@@ -101,7 +103,7 @@ def test_hand_computed_reml_and_predictions_on_a_balanced_round():
     # so 10 · 888/900; r̂ = 6 · 3/(3 + λ_r), λ_r = 4/(104/3), so 6 · 104/108.
     assert result.mean == pytest.approx(60.0)
     shrunk = 10 * 888 / 900
-    assert result.calibrated == pytest.approx({1: 60 + shrunk, 2: 60.0, 3: 60 - shrunk}, rel=1e-6)
+    assert result.calibrated == pytest.approx({1: 60 + shrunk, 2: 60.0, 3: 60 - shrunk}, rel=1e-5)
     lenient = 6 * 104 / 108
     assert result.leniency == pytest.approx({7: -lenient, 8: 0.0, 9: lenient}, abs=1e-5)
 
