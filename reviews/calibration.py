@@ -165,6 +165,7 @@ class _Equations:
     def __init__(self, app_codes, rev_codes, q_a, q_r, lam_a, lam_r, with_reviewers):
         self.app_codes, self.rev_codes = app_codes, rev_codes
         self.with_reviewers = with_reviewers
+        self._inverse: np.ndarray | None = None
         n = len(app_codes)
         self.n_b = q_r + 1 if with_reviewers else 1
         self.a_diag = np.bincount(app_codes, minlength=q_a) + lam_a
@@ -228,12 +229,15 @@ class _Equations:
         return out + r[self.rev_codes] if self.with_reviewers else out
 
     def schur_inverse(self) -> np.ndarray:
-        """S⁻¹ (dense only): the prediction error (co)variances of b, over σ²_e."""
-        lower = self.factor[0]
-        inverse, info = dpotri(lower, lower=1)
-        if info != 0:  # pragma: no cover - S is positive definite
-            raise np.linalg.LinAlgError("Schur complement is not positive definite")
-        return np.tril(inverse) + np.tril(inverse, -1).T
+        """S⁻¹ (dense only): the prediction error (co)variances of b, over σ²_e. Computed once
+        (REML's last step and the standard errors share it)."""
+        if self._inverse is None:
+            lower = self.factor[0]
+            inverse, info = dpotri(lower, lower=1)
+            if info != 0:  # pragma: no cover - S is positive definite
+                raise np.linalg.LinAlgError("Schur complement is not positive definite")
+            self._inverse = np.tril(inverse) + np.tril(inverse, -1).T
+        return self._inverse
 
     def log_determinant(self) -> float:
         """log |A| + log |S| = log det of the whole coefficient matrix (dense only)."""
@@ -252,7 +256,7 @@ def _reml_objective(equations: _Equations, y, q_a, q_r, sigma) -> tuple[float, t
         + q_a * np.log(sigma_a)
         + q_r * np.log(sigma_r)
         + equations.log_determinant()
-        + float(y @ residual) / sigma_e
+        + float((y * residual).sum()) / sigma_e
     )
     return float(value), (mean, a, r, residual)
 
@@ -315,9 +319,9 @@ def _reml(
         py_trace_e = (n - 1 - sigma_a * py_trace_a - sigma_r * py_trace_r) / sigma_e
         score = -0.5 * np.array(
             [
-                py_trace_a - float(a @ a) / sigma_a**2,
-                py_trace_r - float(r @ r) / sigma_r**2,
-                py_trace_e - float(residual @ residual) / sigma_e**2,
+                py_trace_a - float((a * a).sum()) / sigma_a**2,
+                py_trace_r - float((r * r).sum()) / sigma_r**2,
+                py_trace_e - float((residual * residual).sum()) / sigma_e**2,
             ]
         )
         # Average information: ½ w_kᵀ P w_l with w_k = V_k P y.
@@ -325,7 +329,10 @@ def _reml(
             [a[app_codes] / sigma_a, r[rev_codes] / sigma_r, residual / sigma_e], axis=1
         )
         projected = np.stack([(w - equations.fitted(w)) / sigma_e for w in works.T], axis=1)
-        information = 0.5 * works.T @ projected
+        # (Sums and einsum, not numpy's BLAS, here and in the objective: numpy's and scipy's
+        # OpenBLAS keep separate thread pools, and alternating them in one loop made each wait
+        # for the other's spinning threads — twice the time, many times that on a busy host.)
+        information = 0.5 * np.einsum("nk,nl->kl", works, projected)
         # Newton's step on θ = log σ², at most REML_MAX_LOG_STEP per variance; a variance
         # that both steps send down steeply (beyond that bound on θ, past the floor on σ²
         # itself) goes to the floor at once, and one at the floor that the step would lower
