@@ -3,8 +3,16 @@
 import krippendorff
 import numpy as np
 import pytest
+from scipy.optimize import minimize
 
-from reviews.calibration import fit, is_outlier, krippendorff_alpha_interval, variance_components
+from reviews import calibration
+from reviews.calibration import (
+    fit,
+    is_outlier,
+    krippendorff_alpha_interval,
+    reml_components,
+    variance_components,
+)
 
 
 def ring_round(seed, *, applications=600, reviewers=40, per=3, sd_a=10.0, sd_r=10.0, sd_e=10.0):
@@ -61,6 +69,112 @@ def test_sparse_solve_matches_the_dense_equations_with_standard_errors():
         assert result.leniency_se[int(key)] == pytest.approx(se[index])
 
 
+def codes(ids):
+    return np.unique(ids, return_inverse=True)[1]
+
+
+# Every reviewer scores every application once: y = 60 + α_i + β_j + ε_ij with α = (10, 0, −10),
+# β = (−6, 0, 6) and ε summing to 0 along every row and column.
+BALANCED_APPS = [1, 1, 1, 2, 2, 2, 3, 3, 3]
+BALANCED_REVIEWERS = [7, 8, 9, 7, 8, 9, 7, 8, 9]
+BALANCED_TOTALS = [66, 68, 76, 52, 62, 66, 44, 50, 56]
+
+
+def test_hand_computed_reml_and_predictions_on_a_balanced_round():
+    # Balanced, REML is the analysis of variance when its estimates are positive:
+    # MS_applications = 3·(10² + 0 + 10²)/2 = 300, MS_reviewers = 3·(6² + 0 + 6²)/2 = 108,
+    # MS_residual = (2² + 2² + 2² + 2²)/4 = 4, so σ²_e = 4, σ²_a = (300 − 4)/3, σ²_r = (108 − 4)/3.
+    expected = (296 / 3, 104 / 3, 4.0)
+    apps, revs = np.array(BALANCED_APPS), np.array(BALANCED_REVIEWERS)
+    totals = np.array(BALANCED_TOTALS, dtype=float)
+    # Started elsewhere than the moments (which equal it here), it climbs to the same maximum
+    # (to within what the likelihood of three applications tells apart: it stops when the next
+    # step would raise it by less than REML_TOLERANCE).
+    assert reml_components(codes(apps), codes(revs), totals, (20.0, 200.0, 30.0)) == (
+        pytest.approx(expected, rel=1e-4)
+    )
+    result = fit(apps, revs, totals)
+    assert (
+        result.application_variance,
+        result.reviewer_variance,
+        result.residual_variance,
+    ) == pytest.approx(expected, rel=1e-5)
+    # Balanced, the predictions are the margins shrunk: â = 10 · 3/(3 + λ_a), λ_a = 4/(296/3),
+    # so 10 · 888/900; r̂ = 6 · 3/(3 + λ_r), λ_r = 4/(104/3), so 6 · 104/108.
+    assert result.mean == pytest.approx(60.0)
+    shrunk = 10 * 888 / 900
+    assert result.calibrated == pytest.approx({1: 60 + shrunk, 2: 60.0, 3: 60 - shrunk}, rel=1e-5)
+    lenient = 6 * 104 / 108
+    assert result.leniency == pytest.approx({7: -lenient, 8: 0.0, 9: lenient}, abs=1e-5)
+
+
+def dense_reml_deviance(apps, revs, totals, sigma):
+    """−2 × REML log-likelihood from the whole covariance matrix V (up to a constant):
+    log|V| + log|XᵀV⁻¹X| + yᵀPy, P = V⁻¹ − V⁻¹X(XᵀV⁻¹X)⁻¹XᵀV⁻¹, X a column of ones."""
+    sigma_a, sigma_r, sigma_e = sigma
+    same_app = np.equal.outer(apps, apps).astype(float)
+    same_reviewer = np.equal.outer(revs, revs).astype(float)
+    v = sigma_a * same_app + sigma_r * same_reviewer + sigma_e * np.eye(len(totals))
+    v_inverse = np.linalg.inv(v)
+    ones = np.ones(len(totals))
+    xvx = ones @ v_inverse @ ones
+    p = v_inverse - np.outer(v_inverse @ ones, ones @ v_inverse) / xvx
+    return np.linalg.slogdet(v)[1] + np.log(xvx) + totals @ p @ totals
+
+
+def test_reml_maximises_the_dense_restricted_likelihood():
+    apps, revs, totals, _q, _r = ring_round(4, applications=45, reviewers=10)
+    start = variance_components(codes(apps), codes(revs), totals)
+    estimate = reml_components(codes(apps), codes(revs), totals, start)
+    reference = minimize(
+        lambda theta: dense_reml_deviance(apps, revs, totals, np.exp(theta)),
+        np.log(start),
+        method="Nelder-Mead",
+        options={"xatol": 1e-7, "fatol": 1e-9, "maxiter": 4000},
+    )
+    assert estimate == pytest.approx(tuple(np.exp(reference.x)), rel=1e-3)
+    best = dense_reml_deviance(apps, revs, totals, estimate)
+    for k in range(3):
+        for factor in (0.95, 1.05):
+            moved = list(estimate)
+            moved[k] *= factor
+            assert dense_reml_deviance(apps, revs, totals, moved) > best
+
+
+def test_reml_keeps_the_applications_where_the_moments_lose_them():
+    # A ring with small true differences between applications (σ_a = 4, σ_e = 10, σ_r = 20):
+    # the moments put σ²_a at 0 (the round would fall back to raw means); REML does not, and
+    # its residual variance is near the true 100 where the moments' is far above.
+    apps, revs, totals, quality, _r = ring_round(
+        0, applications=60, reviewers=20, sd_a=4.0, sd_r=20.0, sd_e=10.0
+    )
+    moments = variance_components(codes(apps), codes(revs), totals)
+    assert moments[0] == 0
+    assert moments[2] > 125
+    result = fit(apps, revs, totals)
+    assert not result.fallback
+    assert result.application_variance > 0
+    assert result.residual_variance == pytest.approx(100, rel=0.1)
+    calibrated = np.array([result.calibrated[i] for i in range(60)])
+    raw = np.bincount(apps, weights=totals) / 3
+    assert np.corrcoef(calibrated, quality)[0, 1] > np.corrcoef(raw, quality)[0, 1] + 0.1
+
+
+def test_the_sparse_path_for_many_reviewers_matches_the_dense_one(monkeypatch):
+    apps, revs, totals, _q, _r = ring_round(8, applications=90, reviewers=15)
+    components = (80.0, 50.0, 120.0)
+    dense = fit(apps, revs, totals, components=components)
+    monkeypatch.setattr(calibration, "MAX_REVIEWERS_FOR_SE", 10)
+    sparse = fit(apps, revs, totals, components=components)
+    assert sparse.calibrated == pytest.approx(dense.calibrated)
+    assert sparse.leniency == pytest.approx(dense.leniency)
+    assert set(sparse.leniency_se.values()) == {None}
+    # Above the limit the variances are the moments' (no REML).
+    estimated = fit(apps, revs, totals)
+    moments = variance_components(codes(apps), codes(revs), totals)
+    assert estimated.residual_variance == pytest.approx(moments[2])
+
+
 def test_recovers_leniencies_and_variances_from_the_data_alone():
     apps, revs, totals, quality, leniency = ring_round(11, applications=3000, reviewers=150)
     sigma_a, sigma_r, sigma_e = variance_components(
@@ -71,6 +185,10 @@ def test_recovers_leniencies_and_variances_from_the_data_alone():
     assert sigma_r == pytest.approx(100, rel=0.35)
     assert sigma_e == pytest.approx(100, rel=0.2)
     result = fit(apps, revs, totals)
+    # The fit's own variances are REML's, started from those.
+    assert result.application_variance == pytest.approx(100, rel=0.2)
+    assert result.reviewer_variance == pytest.approx(100, rel=0.35)
+    assert result.residual_variance == pytest.approx(100, rel=0.2)
     estimated = np.array([result.leniency[j] for j in range(150)])
     assert np.corrcoef(estimated, leniency)[0, 1] > 0.95
     calibrated = np.array([result.calibrated[i] for i in range(3000)])
