@@ -46,8 +46,9 @@ def _key(kind: str, username: str, address: str) -> str:
     return f"login-{kind}:{digest}"
 
 
-def _address_key(kind: str, address: str) -> str:
-    return f"login-address-{kind}:{hashlib.sha256(address.encode()).hexdigest()}"
+def _address_key(kind: str, address: str | None) -> str:
+    # As in _key: a request without a client address (None) is counted as one address.
+    return f"login-address-{kind}:{hashlib.sha256(f'{address}'.encode()).hexdigest()}"
 
 
 def _lockout_seconds() -> int:

@@ -272,3 +272,18 @@ def test_lockout_address_limit_is_configurable(client, settings):
         portal_login(client, username, "wrong-password-123")
 
     assert portal_login(client, "ada", "pw").status_code == 429
+
+
+def test_lockout_a_request_without_a_client_address_is_counted_not_a_server_error(settings):
+    settings.LOGIN_ADDRESS_FAILURES = 2
+    UserFactory(username="ada")
+    anonymous = Client(REMOTE_ADDR=None)
+    for username in ("x", "y"):
+        response = anonymous.post(
+            TOKEN, {"username": username, "password": "nope"}, content_type="application/json"
+        )
+        assert response.status_code == 400
+    refused = anonymous.post(
+        TOKEN, {"username": "ada", "password": "pw"}, content_type="application/json"
+    )
+    assert refused.status_code == 429
