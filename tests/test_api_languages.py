@@ -30,11 +30,10 @@ from tests.factories import (
     StartupFactory,
     UserFactory,
 )
-from tests.test_no_english import ENGLISH_RUN
+from tests.test_no_english import ENGLISH_RUN, LANGUAGES
 
 pytestmark = pytest.mark.django_db
 
-LANGUAGES = ("zh-hans", "zh-hant")
 MISSING = 999999
 
 
