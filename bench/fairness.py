@@ -18,7 +18,9 @@ clamped to 1..max, with middle = (max + 1)/2 and step = max/6; the total is DESI
 Methods, each scored by Kendall's τ-b against the true quality and precision at the top 20:
 
 - `raw`, `normalised`: DESIGN.md section 5's formulas (the same numbers round_ranking gives);
-- `calibrated`: reviews/calibration.py's `fit` — the very code the service stores — on the totals;
+- `calibrated`: reviews/calibration.py's `fit_scores` — the very code the service stores — on the
+  criterion scores (the mixed model of the totals, scores at the ends of their scales counted
+  as censored);
 - `oracle`: the mean of each application's totals after removing each reviewer's true leniency
   (b × 100/6 points: a signal unit moves a criterion by max/6, i.e. a total by 100/6);
 - `ceiling` (Bayes): the posterior mean of q given every criterion score, the true leniencies and
@@ -42,7 +44,7 @@ import numpy as np
 from scipy.special import logsumexp, ndtr
 from scipy.stats import kendalltau
 
-from reviews.calibration import fit
+from reviews.calibration import fit_scores
 
 CRITERIA = 6
 ITEM_NOISE = 0.3
@@ -104,6 +106,7 @@ def simulate(seed: int, args, kind: str) -> dict:
         "values": values,
         "totals": totals,
         "maxima": maxima,
+        "weights": weights,
         "noise": args.noise,
     }
 
@@ -120,7 +123,7 @@ def scores(sim: dict) -> dict[str, np.ndarray]:
     usable = (n_r[revs] >= 2) & (var_r[revs] > 1e-18)
     z = np.where(usable, (totals - mean_r[revs]) / np.sqrt(np.where(usable, var_r[revs], 1)), 0)
     normalised = np.bincount(apps, weights=z, minlength=n_apps) / count
-    fitted = fit(apps, revs, totals, with_se=False)
+    fitted = fit_scores(apps, revs, sim["values"], sim["maxima"], sim["weights"], with_se=False)
     calibrated = np.array([fitted.calibrated[i] for i in range(n_apps)])
     corrected = totals - sim["bias"][revs] * TOTAL_PER_SIGNAL
     oracle = np.bincount(apps, weights=corrected, minlength=n_apps) / count

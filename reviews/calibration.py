@@ -51,6 +51,24 @@ factors and inverts the dense complement). No constant is tuned by hand.
 
 Degenerate rounds fall back to the raw mean: no review, one reviewer, no application with two
 reviews or no reviewer with two (the variances cannot be told apart), or no spread at all.
+
+Scores at the ends of their scale (`fit_scores`). A criterion is scored 1..max: a lenient
+reviewer's scores of good applications pile up at max and a harsh one's of weak applications at
+1, so a total there says less than the model assumes (it is clamped). `fit_scores` fits the
+model to the review totals, then replaces each score at an end of its scale by its expected
+value beyond that end and fits again (an EM step for scores censored at the ends), until the
+totals move by less than DECLAMP_TOLERANCE points (a twentieth of a point, far below what one
+score moves a total). Per criterion, on the 0-1 scale of
+score / max: a review's expected share is its fitted total / 100 (μ + â + r̂) plus the
+criterion's offset, and its spread is σ_c; both are the mean and SD of (share − fitted total /
+100) over the criterion's scores strictly inside the scale. A score at max stands for a share
+above (max − ½) / max, one at 1 for a share below 1.5 / max (the rounding to whole scores), so
+it is replaced by the mean of the normal N(expected, σ_c²) beyond that bound:
+expected ± σ_c · φ(α) / Φ(∓α). A criterion with fewer than two scores inside its scale, or
+with a scale below 3, is left as it is. The variances are estimated once, on the totals as
+scored, and kept by every later fit (each step is one solve of the same factored equations).
+Raw and normalised scores (DESIGN.md section 5) and the reviewer statistics keep the totals as
+scored.
 """
 
 from __future__ import annotations
@@ -62,6 +80,7 @@ import scipy.sparse as sp
 from scipy.linalg import cho_factor, cho_solve
 from scipy.linalg.lapack import dpotri
 from scipy.sparse.linalg import splu
+from scipy.special import log_ndtr
 
 # Below this share of the totals' variance a component counts as zero.
 TINY_VARIANCE = 1e-9
@@ -80,6 +99,10 @@ REML_MAX_STEPS = 30
 REML_MAX_LOG_STEP = 2.0
 REML_HALVINGS = 12
 REML_TOLERANCE = 1e-8
+# Scores at the ends of the scale (`fit_scores`): stop when no total moves by more than this many
+# points of 0-100, or after this many steps (numerical safeguards, as REML's).
+DECLAMP_TOLERANCE = 0.05
+DECLAMP_MAX_STEPS = 10
 
 
 @dataclass
@@ -451,6 +474,113 @@ def fit(
         leniency={int(k): float(v) for k, v in zip(rev_keys, leniency, strict=True)},
         leniency_se=se,
     )
+
+
+def review_totals(values: np.ndarray, maxima: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """DESIGN.md section 5's total (0-100) of each review, a row of `values` (one column per
+    criterion, NaN where not scored): Σ weight × score / max ÷ Σ weight over its scores."""
+    present = ~np.isnan(values)
+    weighted = np.where(present, weights, 0.0)
+    shares = np.where(present, values / maxima, 0.0)
+    return (shares * weighted).sum(axis=1) / weighted.sum(axis=1) * 100
+
+
+def _beyond(bound: np.ndarray, centre: np.ndarray, spread: float, *, above: bool) -> np.ndarray:
+    """The mean of N(centre, spread²) above (or below) `bound`."""
+    alpha = (bound - centre) / spread
+    # φ(α) / Φ(−α) above, φ(α) / Φ(α) below, in logarithms: far in a tail both are tiny.
+    log_density = -0.5 * alpha**2 - 0.5 * np.log(2 * np.pi)
+    if above:
+        return centre + spread * np.exp(log_density - log_ndtr(-alpha))
+    return centre - spread * np.exp(log_density - log_ndtr(alpha))
+
+
+def declamped_totals(
+    fitted: np.ndarray, values: np.ndarray, maxima: np.ndarray, weights: np.ndarray
+) -> np.ndarray:
+    """The totals with every score at an end of its scale replaced by its expected value
+    beyond that end, given each review's `fitted` total (μ + â + r̂; module docstring)."""
+    present = ~np.isnan(values)
+    shares = np.where(present, values / maxima, np.nan)
+    fitted = fitted / 100
+    for column, top in enumerate(maxima):
+        if top < 3:
+            continue
+        scored = values[:, column]
+        at_top, at_bottom = scored == top, scored == 1
+        inside = present[:, column] & ~at_top & ~at_bottom
+        if inside.sum() < 2:
+            continue
+        gaps = shares[inside, column] - fitted[inside]
+        spread = float(gaps.std())
+        if not spread > 0:
+            continue
+        centre = fitted + float(gaps.mean())
+        shares[at_top, column] = _beyond(
+            np.full(at_top.sum(), (top - 0.5) / top), centre[at_top], spread, above=True
+        )
+        shares[at_bottom, column] = _beyond(
+            np.full(at_bottom.sum(), 1.5 / top), centre[at_bottom], spread, above=False
+        )
+    weighted = np.where(present, weights, 0.0)
+    return np.nansum(shares * weighted, axis=1) / weighted.sum(axis=1) * 100
+
+
+def fit_scores(
+    applications: np.ndarray | list[int],
+    reviewers: np.ndarray | list[int],
+    values: np.ndarray,
+    maxima: np.ndarray | list[float],
+    weights: np.ndarray | list[float],
+    *,
+    with_se: bool = True,
+) -> Fit:
+    """Fit the model to one round's submitted reviews given by their scores: one row of
+    `values` per review (application id and reviewer id in the parallel sequences), one column
+    per criterion (its `maxima` and `weights`), NaN where not scored. Scores at the ends of their
+    scales count as censored (module docstring): what the service stores."""
+    apps = np.asarray(applications, dtype=np.int64)
+    revs = np.asarray(reviewers, dtype=np.int64)
+    if len(apps) == 0:
+        return fit(apps, revs, np.zeros(0), with_se=with_se)
+    maxima = np.asarray(maxima, dtype=float)
+    weights = np.asarray(weights, dtype=float)
+    values = np.asarray(values, dtype=float).reshape(len(apps), len(maxima))
+    totals = review_totals(values, maxima, weights)
+    first = fit(apps, revs, totals, with_se=False)
+    if first.fallback:
+        return fit(apps, revs, totals, with_se=with_se)
+    # The steps keep the first fit's variances, so its equations are factored once and each
+    # step is one solve for the moved totals.
+    app_keys, app_codes = _codes(apps)
+    rev_keys, rev_codes = _codes(revs)
+    sigma_a, sigma_r, sigma_e = (
+        first.application_variance,
+        first.reviewer_variance,
+        first.residual_variance,
+    )
+    with_reviewers = sigma_r > TINY_VARIANCE * float(totals.var())
+    equations = _Equations(
+        app_codes,
+        rev_codes,
+        len(app_keys),
+        len(rev_keys),
+        sigma_e / sigma_a,
+        sigma_e / sigma_r if with_reviewers else 0.0,
+        with_reviewers,
+    )
+    fitted = (
+        np.array([first.calibrated[int(key)] for key in app_keys])[app_codes]
+        + np.array([first.leniency[int(key)] for key in rev_keys])[rev_codes]
+    )
+    for _step in range(DECLAMP_MAX_STEPS):
+        moved = declamped_totals(fitted, values, maxima, weights)
+        change = float(np.abs(moved - totals).max())
+        totals = moved
+        if change < DECLAMP_TOLERANCE:
+            break
+        fitted = equations.fitted(totals)
+    return fit(apps, revs, totals, with_se=with_se, components=(sigma_a, sigma_r, sigma_e))
 
 
 def is_outlier(leniency: float | None, se: float | None) -> bool:

@@ -31,7 +31,7 @@ from .enums import ReviewStatus
 from .models import ApplicationScore, Review, ReviewerLeniency, RoundCalibration
 from .selectors import (
     NO_SPREAD_BELOW,
-    round_review_totals,
+    round_review_scores,
     stored_ranking,
     stored_reviewer_statistics,
 )
@@ -182,11 +182,13 @@ def refit_round(round_: Round, *, signature: str | None = None) -> RoundCalibrat
     with transaction.atomic():
         state, _created = RoundCalibration.objects.select_for_update().get_or_create(round=round_)
         signature = signature or reviews_signature(round_)
-        rows = round_review_totals(round_)
-        apps = np.fromiter((a for a, _r, _t in rows), dtype=np.int64, count=len(rows))
-        revs = np.fromiter((r for _a, r, _t in rows), dtype=np.int64, count=len(rows))
-        totals = np.fromiter((t for _a, _r, t in rows), dtype=float, count=len(rows))
-        result = calibration.fit(apps, revs, totals)
+        scored = round_review_scores(round_)
+        apps = np.array(scored.applications, dtype=np.int64)
+        revs = np.array(scored.reviewers, dtype=np.int64)
+        values = np.array(scored.values, dtype=float).reshape(len(apps), len(scored.maxima))
+        maxima, weights = np.array(scored.maxima), np.array(scored.weights)
+        totals = calibration.review_totals(values, maxima, weights) if len(apps) else np.zeros(0)
+        result = calibration.fit_scores(apps, revs, values, maxima, weights)
         summaries = _per_application(apps, revs, totals)
         _store_application_scores(
             round_,

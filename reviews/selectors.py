@@ -390,14 +390,66 @@ def stored_ranking(
     return ranked.select_related("startup").order_by("rank")
 
 
-def round_review_totals(round_: Round) -> list[tuple[int, int, float]]:
-    """(application id, reviewer id, total) of every counted review of the round: the input
-    of the calibrated model (reviews/calibration.py), read in one query."""
-    totals, _means, _spreads = _review_stage_ctes(round_)
-    return list(
-        with_cte(totals, select=totals.queryset())
+@dataclass(frozen=True)
+class RoundScores:
+    """Every counted review of a round (submitted, on an assignment not withdrawn) with its
+    scores: one row of `values` per review, one column per criterion of the round (NaN where
+    not scored), parallel to `applications` and `reviewers`."""
+
+    applications: list[int]
+    reviewers: list[int]
+    values: list[list[float]]
+    maxima: list[float]
+    weights: list[float]
+
+
+def round_review_scores(round_: Round) -> RoundScores:
+    """The input of the calibrated model (reviews/calibration.py `fit_scores`), in two queries:
+    the round's criteria and the counted reviews' scores."""
+    criteria = list(
+        Criterion.objects.filter(round=round_)
+        .order_by("pk")
+        .values_list("pk", "max_score", "weight")
+    )
+    column = {pk: index for index, (pk, _max, _weight) in enumerate(criteria)}
+    rows = (
+        Score.objects.filter(
+            review__status=ReviewStatus.SUBMITTED,
+            review__assignment__withdrawn_at__isnull=True,
+            review__assignment__application__round=round_,
+        )
         .order_by()
-        .values_list("application_ref", "reviewer_ref", "total")
+        .values_list(
+            "review_id",
+            "review__assignment__application_id",
+            "review__assignment__reviewer_id",
+            "criterion_id",
+            "value",
+        )
+    )
+    # 180,000 rows at 10,000 applications: fetched as plain tuples, without the ORM's per-row
+    # conversions (all five are integers).
+    sql, params = rows.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        fetched = cursor.fetchall()
+    missing = float("nan")
+    reviews: dict[int, int] = {}
+    applications, reviewers, values = [], [], []
+    for review, application, reviewer, criterion, value in fetched:
+        position = reviews.get(review)
+        if position is None:
+            position = reviews[review] = len(values)
+            applications.append(application)
+            reviewers.append(reviewer)
+            values.append([missing] * len(criteria))
+        values[position][column[criterion]] = float(value)
+    return RoundScores(
+        applications=applications,
+        reviewers=reviewers,
+        values=values,
+        maxima=[float(maximum) for _pk, maximum, _weight in criteria],
+        weights=[float(weight) for _pk, _maximum, weight in criteria],
     )
 
 

@@ -1,5 +1,6 @@
 """The calibrated ranking end to end: stored fits, the API, the admin, shortlists and roles."""
 
+import numpy as np
 import pytest
 from django.urls import reverse
 
@@ -25,7 +26,7 @@ from reviews.selectors import (
     ranking_count,
     reviewer_statistics,
     round_ranking,
-    round_review_totals,
+    round_review_scores,
 )
 from reviews.services import submit_review, withdraw_assignment
 from reviews.shortlists import create_shortlist
@@ -329,8 +330,10 @@ def test_a_refit_stores_exactly_the_fit(calibrated_round, coordinator):
     for assignment in Assignment.objects.filter(application=dropped):
         withdraw_assignment(assignment=assignment, actor=coordinator, reason="Conflict found")
     refit_round(round_)
-    rows = round_review_totals(round_)
-    fitted = calibration.fit(*zip(*rows, strict=True))
+    scored = round_review_scores(round_)
+    fitted = calibration.fit_scores(
+        scored.applications, scored.reviewers, scored.values, scored.maxima, scored.weights
+    )
     stored = {row.application_id: row for row in ApplicationScore.objects.filter(round=round_)}
     assert dropped.pk not in stored
     assert set(stored) == set(fitted.calibrated)
@@ -370,3 +373,31 @@ def test_stored_reviewer_statistics_equal_the_live_ones(calibrated_round, coordi
     assert by_user[idle.pk].mean_total is None
     assert by_user[reviewers[0].pk].model_leniency < -5  # the harsh one, by the model too
     assert state.signature == reviews_signature(round_)
+
+
+def test_round_scores_are_the_counted_reviews_with_their_totals(calibrated_round, coordinator):
+    """The model's input: one row per counted review (a draft and a withdrawn review left out),
+    its scores by criterion, and totals equal to the live ranking's."""
+    round_ = calibrated_round["round"]
+    first = calibrated_round["applications"][0]
+    withdraw_assignment(
+        assignment=Assignment.objects.filter(application=first).first(),
+        actor=coordinator,
+        reason="Conflict found",
+    )
+    Review.objects.create(
+        assignment=Assignment.objects.create(
+            application=first, reviewer=ReviewerFactory(), due_at=round_.review_deadline
+        )
+    )
+    scored = round_review_scores(round_)
+    assert len(scored.applications) == len(QUALITY) * 3 - 1
+    assert (scored.maxima, scored.weights) == ([10.0], [1.0])
+    totals = calibration.review_totals(
+        np.array(scored.values), np.array(scored.maxima), np.array(scored.weights)
+    )
+    per_application: dict[int, list[float]] = {}
+    for application, total in zip(scored.applications, totals, strict=True):
+        per_application.setdefault(application, []).append(total)
+    for row in round_ranking(round=round_):
+        assert row.raw_score == pytest.approx(np.mean(per_application[row.pk]))

@@ -4,13 +4,17 @@ import krippendorff
 import numpy as np
 import pytest
 from scipy.optimize import minimize
+from scipy.stats import kendalltau, truncnorm
 
 from reviews import calibration
 from reviews.calibration import (
+    declamped_totals,
     fit,
+    fit_scores,
     is_outlier,
     krippendorff_alpha_interval,
     reml_components,
+    review_totals,
     variance_components,
 )
 
@@ -283,3 +287,74 @@ def test_alpha_is_null_without_two_reviews_of_an_application():
     assert krippendorff_alpha_interval([], []) is None
     # Pairable values without any spread: no expected disagreement.
     assert krippendorff_alpha_interval([1, 1, 2], [50, 50, 70]) is None
+
+
+# --- Scores at the ends of their scale (fit_scores) ----------------------------------------------
+
+
+def test_review_totals_follow_design_section_5_with_unscored_criteria():
+    values = np.array([[8.0, 4.0], [10.0, np.nan]])
+    totals = review_totals(values, np.array([10.0, 5.0]), np.array([1.0, 3.0]))
+    assert totals == pytest.approx([(0.8 * 1 + 0.8 * 3) / 4 * 100, 100.0])
+
+
+def test_a_score_at_an_end_becomes_the_mean_beyond_it():
+    # One criterion on 1..10; the fitted totals put every review at 50 (a share of 0.5). The
+    # scores inside the scale sit at 0.4 and 0.6: offset 0, spread 0.1. A 10 stands for a share
+    # above 0.95, a 1 for one below 0.15: the normal N(0.5, 0.1²)'s means beyond those bounds.
+    values = np.array([[4.0], [6.0], [10.0], [1.0]])
+    fitted = np.full(4, 50.0)
+    moved = declamped_totals(fitted, values, np.array([10.0]), np.array([1.0]))
+    above = truncnorm.mean((0.95 - 0.5) / 0.1, np.inf, loc=0.5, scale=0.1)
+    below = truncnorm.mean(-np.inf, (0.15 - 0.5) / 0.1, loc=0.5, scale=0.1)
+    assert moved == pytest.approx([40.0, 60.0, above * 100, below * 100])
+    assert 95 < moved[2] < 100
+    assert 0 < moved[3] < 15
+
+
+def test_scales_too_short_or_without_inner_scores_are_left_alone():
+    values = np.array([[1.0, 5.0, 2.0], [2.0, 1.0, 1.0], [2.0, 5.0, 2.0]])
+    maxima, weights = np.array([2.0, 5.0, 5.0]), np.ones(3)
+    moved = declamped_totals(np.full(3, 50.0), values, maxima, weights)
+    # Scale 1..2: no score inside it; the second criterion has none inside either; the third has
+    # 2s inside, but the same gap for each (no spread): nothing moves.
+    assert moved == pytest.approx(review_totals(values, maxima, weights))
+
+
+def test_fit_scores_without_scores_at_the_ends_is_the_model_of_the_totals():
+    rng = np.random.default_rng(5)
+    apps, revs, _totals, _q, _r = ring_round(5, applications=120, reviewers=15)
+    values = np.clip(np.rint(rng.uniform(3, 8, (len(apps), 2))), 2, 9)
+    maxima, weights = np.array([10.0, 10.0]), np.array([1.0, 2.0])
+    by_scores = fit_scores(apps, revs, values, maxima, weights)
+    by_totals = fit(apps, revs, review_totals(values, maxima, weights))
+    assert by_scores.calibrated == pytest.approx(by_totals.calibrated)
+    assert by_scores.leniency == pytest.approx(by_totals.leniency)
+
+
+def clamped_round(seed: int, *, leniency_sd: float):
+    """300 applications on a ring of 25 reviewers, 3 each; six criteria on 1..5 or 1..10, each
+    score the scale's middle moved by quality + leniency + noise, rounded and clamped."""
+    rng = np.random.default_rng(seed)
+    maxima = rng.choice([5.0, 10.0], 6)
+    quality = rng.normal(0, 1, 300)
+    leniency = rng.normal(0, leniency_sd, 25)
+    apps = np.repeat(np.arange(300), 3)
+    ring = rng.permutation(25)
+    revs = np.array([ring[(3 * i + k) % 25] for i in range(300) for k in range(3)])
+    signal = quality[apps] + leniency[revs] + rng.normal(0, 1, len(apps))
+    latent = (maxima + 1) / 2 + maxima / 6 * (signal[:, None] + rng.normal(0, 0.3, (len(apps), 6)))
+    return apps, revs, np.clip(np.rint(latent), 1, maxima), maxima, quality
+
+
+def test_fit_scores_ranks_closer_to_the_truth_where_scores_pile_up_at_the_ends():
+    plain_taus, censored_taus = [], []
+    for seed in range(1, 6):
+        apps, revs, values, maxima, quality = clamped_round(seed, leniency_sd=1.5)
+        weights = np.ones(6)
+        plain = fit(apps, revs, review_totals(values, maxima, weights), with_se=False)
+        censored = fit_scores(apps, revs, values, maxima, weights, with_se=False)
+        plain_taus.append(kendalltau(quality, [plain.calibrated[i] for i in range(300)])[0])
+        censored_taus.append(kendalltau(quality, [censored.calibrated[i] for i in range(300)])[0])
+    assert np.mean(censored_taus) > np.mean(plain_taus) + 0.002
+    assert all(c > p for c, p in zip(censored_taus, plain_taus, strict=True))
