@@ -183,9 +183,7 @@ def refit_round(round_: Round, *, signature: str | None = None) -> RoundCalibrat
         state, _created = RoundCalibration.objects.select_for_update().get_or_create(round=round_)
         signature = signature or reviews_signature(round_)
         scored = round_review_scores(round_)
-        apps = np.array(scored.applications, dtype=np.int64)
-        revs = np.array(scored.reviewers, dtype=np.int64)
-        values = np.array(scored.values, dtype=float).reshape(len(apps), len(scored.maxima))
+        apps, revs, values = scored.applications, scored.reviewers, scored.values
         maxima, weights = np.array(scored.maxima), np.array(scored.weights)
         totals = calibration.review_totals(values, maxima, weights) if len(apps) else np.zeros(0)
         result = calibration.fit_scores(apps, revs, values, maxima, weights)
