@@ -63,6 +63,14 @@ def locked_for(*, username: str, address: str) -> int:
     return math.ceil(remaining) if remaining > 0 else 0
 
 
+def address_locked_for(address: str | None) -> int:
+    """Seconds every log-in from this address stays refused (its own lock, whatever the
+    accounts); 0 when it is not locked as a whole."""
+    end = cache.get(_address_key("locked", address))
+    remaining = (end or 0) - time.time()
+    return math.ceil(remaining) if remaining > 0 else 0
+
+
 def _count(failures_key: str, locked_key: str, limit: int) -> int:
     """Add one failure to a counter of the lock-out window; at `limit`, lock (the lock keeps
     its end time, so Retry-After is exact and a test's clock can move past it). Returns the

@@ -81,7 +81,15 @@ def _minutes(seconds: int) -> int:
 def refused(request: HttpRequest, site: LoginSite, *, seconds: int, locked: bool) -> HttpResponse:
     """429: the page that says why and for how long, with Retry-After."""
     minutes = _minutes(seconds)
-    if locked:
+    if locked and lockout.address_locked_for(lockout.client_address(request)):
+        message = ngettext(
+            "Too many failed log-ins from your address, whatever the accounts. Log-ins from "
+            "here are paused for %(minutes)d more minute.",
+            "Too many failed log-ins from your address, whatever the accounts. Log-ins from "
+            "here are paused for %(minutes)d more minutes.",
+            minutes,
+        ) % {"minutes": minutes}
+    elif locked:
         message = ngettext(
             "Too many failed log-ins for this account from your address. Log-ins to this account "
             "from here are paused for %(minutes)d more minute; other accounts are not affected.",

@@ -37,13 +37,24 @@ class LockedOut(Throttled):
     extra_detail_singular = gettext_lazy("Try again in {wait} second.")
     extra_detail_plural = gettext_lazy("Try again in {wait} seconds.")
 
+    @classmethod
+    def for_request(cls, request: Request, seconds: int) -> "LockedOut":
+        """The refusal that names what is locked: the account from this address, or the
+        address itself after failures on many accounts."""
+        if lockout.address_locked_for(lockout.client_address(request)):
+            return cls(
+                wait=seconds,
+                detail=_("Too many failed log-ins from this address, whatever the accounts."),
+            )
+        return cls(wait=seconds)
+
 
 def _refuse_if_locked(request: Request, username: str) -> None:
     address = lockout.client_address(request)
     seconds = lockout.locked_for(username=username, address=address)
     if seconds:
         lockout.log_refusal(username=username, address=address, seconds=seconds, where=request.path)
-        raise LockedOut(wait=seconds)
+        raise LockedOut.for_request(request, seconds)
 
 
 def _check_second_factor(request: Request, user, code: str) -> None:
@@ -80,7 +91,7 @@ def _check_second_factor(request: Request, user, code: str) -> None:
         address = lockout.client_address(request)
         seconds = lockout.record_failure(username=username, address=address, where=request.path)
         if seconds:
-            raise LockedOut(wait=seconds)
+            raise LockedOut.for_request(request, seconds)
         raise ValidationError({"otp": [_("This code is wrong or has expired.")]})
 
 

@@ -255,10 +255,18 @@ def test_lockout_an_address_spraying_many_accounts_is_paused(client, settings, c
 
     refused = portal_login(client, "zoe", "pw")
     assert (refused.status_code, refused["Retry-After"]) == (429, "900")
+    assert "Too many failed log-ins from your address, whatever the accounts" in refused.text
+    assert "paused for 15 more minutes" in refused.text
     token = client.post(
         TOKEN, {"username": "zoe", "password": "pw"}, content_type="application/json"
     )
     assert token.status_code == 429
+    assert token.json()["detail"].startswith(
+        "Too many failed log-ins from this address, whatever the accounts."
+    )
+    chinese = portal_login(client, "zoe", "pw", HTTP_ACCEPT_LANGUAGE="zh-hant")
+    assert "whatever the accounts" not in chinese.text
+    assert "15" in chinese.text
     assert portal_login(Client(), "zoe", "pw", REMOTE_ADDR="192.0.2.7").status_code == 302
 
     clock.shift(timedelta(minutes=15, seconds=1))
