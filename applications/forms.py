@@ -48,49 +48,8 @@ class DescribedErrorsMixin:
             self.fields[name].widget.attrs["aria-describedby"] = " ".join(ids)
 
 
-class SignUpForm(DescribedErrorsMixin, forms.Form):
-    username = forms.CharField(
-        label=_("User name"),
-        max_length=150,
-        validators=[UnicodeUsernameValidator()],
-        help_text=_("Letters, digits and @ . + - _ only."),
-        widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
-    )
-    email = forms.EmailField(
-        label=_("E-mail"), widget=forms.EmailInput(attrs={"autocomplete": "email"})
-    )
-    password1 = forms.CharField(
-        label=_("Password"),
-        strip=False,
-        help_text=_("At least 8 characters, not only digits, not a common password."),
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
-    password2 = forms.CharField(
-        label=_("Password again"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
-    startup_name = forms.CharField(label=_("Start-up name"), max_length=200)
-    region = forms.ChoiceField(label=_("Region"), choices=Region.choices)
-
-    def clean(self):
-        data = super().clean()
-        if data.get("password1") and data.get("password2") != data.get("password1"):
-            self.add_error("password2", _("The two passwords differ."))
-        return data
-
-
-class InviteForm(DescribedErrorsMixin, forms.Form):
-    email = forms.EmailField(
-        label=_("E-mail address"),
-        max_length=254,
-        help_text=_("We send a link valid for 7 days, in your start-up's language."),
-    )
-
-
-class JoinForm(DescribedErrorsMixin, forms.Form):
-    """A newcomer's account, made when they accept an invitation (the address is the
-    invitation's)."""
+class NewAccountForm(DescribedErrorsMixin, forms.Form):
+    """A user name and a password given twice: what every form that makes an account asks."""
 
     username = forms.CharField(
         label=_("User name"),
@@ -116,6 +75,33 @@ class JoinForm(DescribedErrorsMixin, forms.Form):
         if data.get("password1") and data.get("password2") != data.get("password1"):
             self.add_error("password2", _("The two passwords differ."))
         return data
+
+
+class SignUpForm(NewAccountForm):
+    email = forms.EmailField(
+        label=_("E-mail"), widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+    startup_name = forms.CharField(label=_("Start-up name"), max_length=200)
+    region = forms.ChoiceField(label=_("Region"), choices=Region.choices)
+
+    field_order = ["username", "email", "password1", "password2", "startup_name", "region"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].widget.attrs["autofocus"] = True
+
+
+class InviteForm(DescribedErrorsMixin, forms.Form):
+    email = forms.EmailField(
+        label=_("E-mail address"),
+        max_length=254,
+        help_text=_("We send a link valid for 7 days, in your start-up's language."),
+    )
+
+
+class JoinForm(NewAccountForm):
+    """A newcomer's account, made when they accept an invitation (the address is the
+    invitation's)."""
 
 
 class ApplicationForm(DescribedErrorsMixin, forms.Form):
