@@ -398,13 +398,7 @@ class ShortlistAdmin(admin.ModelAdmin):
         shortlist = self._shortlist_or_404(request, pk)
         if export_format not in {"csv", "xlsx"}:
             raise Http404
-        return export_response(
-            shortlist,
-            export_format,
-            language=request.LANGUAGE_CODE,
-            actor=request.user,
-            via="admin",
-        )
+        return self._export(request, shortlist, export_format)
 
     def _export_action(self, request, queryset, export_format: str):
         if queryset.count() != 1:
@@ -412,7 +406,10 @@ class ShortlistAdmin(admin.ModelAdmin):
                 request, _("Select exactly one shortlist to export."), messages.WARNING
             )
             return None
-        shortlist = queryset.select_related("round").get()
+        return self._export(request, queryset.select_related("round").get(), export_format)
+
+    def _export(self, request, shortlist, export_format: str):
+        """The file, in the coordinator's language, recorded as an export made in the admin."""
         return export_response(
             shortlist,
             export_format,

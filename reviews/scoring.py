@@ -51,6 +51,18 @@ def reviews_signature(round_: Round) -> str:
     return f"{row['n']}:{row['ids'] or 0}:{latest}"
 
 
+def _moments(
+    ids: np.ndarray, totals: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per distinct id (an application's or a reviewer's): the ids, each total's position among
+    them, and the count, mean and population variance of their totals."""
+    keys, codes = np.unique(ids, return_inverse=True)
+    counts = np.bincount(codes)
+    means = np.bincount(codes, weights=totals) / counts
+    variances = np.bincount(codes, weights=(totals - means[codes]) ** 2) / counts
+    return keys, codes, counts, means, variances
+
+
 def _per_application(
     apps: np.ndarray, revs: np.ndarray, totals: np.ndarray
 ) -> dict[int, tuple[float, float, float, int]]:
@@ -59,14 +71,9 @@ def _per_application(
     application's totals: DESIGN.md section 5, as reviews.selectors.round_ranking computes them."""
     if len(totals) == 0:
         return {}
-    keys, codes = np.unique(apps, return_inverse=True)
-    counts = np.bincount(codes)
-    means = np.bincount(codes, weights=totals) / counts
-    spreads = np.sqrt(np.bincount(codes, weights=(totals - means[codes]) ** 2) / counts)
-    _reviewers, by_reviewer = np.unique(revs, return_inverse=True)
-    n_r = np.bincount(by_reviewer)
-    mean_r = np.bincount(by_reviewer, weights=totals) / n_r
-    var_r = np.bincount(by_reviewer, weights=(totals - mean_r[by_reviewer]) ** 2) / n_r
+    keys, codes, counts, means, variances = _moments(apps, totals)
+    spreads = np.sqrt(variances)
+    _reviewers, by_reviewer, n_r, mean_r, var_r = _moments(revs, totals)
     usable = (n_r[by_reviewer] >= 2) & (var_r[by_reviewer] > NO_SPREAD_BELOW**2)
     sd = np.sqrt(np.where(usable, var_r[by_reviewer], 1.0))
     z = np.where(usable, (totals - mean_r[by_reviewer]) / sd, 0.0)
@@ -163,10 +170,8 @@ def _per_reviewer(
     app_sums = np.bincount(by_application, weights=totals)[by_application]
     shared = app_counts >= 2
     gaps = np.where(shared, totals - (app_sums - totals) / np.where(shared, app_counts - 1, 1), 0.0)
-    keys, codes = np.unique(revs, return_inverse=True)
-    counts = np.bincount(codes)
-    means = np.bincount(codes, weights=totals) / counts
-    sds = np.sqrt(np.bincount(codes, weights=(totals - means[codes]) ** 2) / counts)
+    keys, codes, counts, means, variances = _moments(revs, totals)
+    sds = np.sqrt(variances)
     shared_counts = np.bincount(codes, weights=shared)
     gap_means = np.bincount(codes, weights=gaps) / np.maximum(shared_counts, 1)
     return {
@@ -185,7 +190,7 @@ def refit_round(round_: Round, *, signature: str | None = None) -> RoundCalibrat
         scored = round_review_scores(round_)
         apps, revs, values = scored.applications, scored.reviewers, scored.values
         maxima, weights = np.array(scored.maxima), np.array(scored.weights)
-        totals = calibration.review_totals(values, maxima, weights) if len(apps) else np.zeros(0)
+        totals = calibration.review_totals(values, maxima, weights)
         result = calibration.fit_scores(apps, revs, values, maxima, weights)
         summaries = _per_application(apps, revs, totals)
         _store_application_scores(
